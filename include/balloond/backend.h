@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A hypervisor backend: lists VMs with their samples and sets balloon targets.
+ * Two exist: libvirt (src/libvirt.c, the only module that talks to libvirt)
+ * and the simulated host (src/sim.c). */
+#pragma once
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "balloond/config.h"
+#include "balloond/sample.h"
+
+struct bd_backend;
+
+struct bd_backend_ops {
+        const char *name;
+        /* Sample every domain. *OUT is an array of *N samples owned by the
+         * backend, valid until the next collect or free. NOW_USEC is the
+         * monotonic clock, NOW_WALL_SEC the wall clock (the simulated host
+         * runs its model to these times). */
+        int (*collect)(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_sec,
+                       const struct bd_vm_sample **out, size_t *n);
+        /* Sample the host, for backends that model it (NULL: read /proc). */
+        int (*sample_host)(struct bd_backend *b, uint64_t now_usec, struct bd_host_sample *out);
+        /* Set VM's balloon target, after checking the latest facts (still
+         * running, not migrating). Returns 0; -ENOENT when the VM vanished,
+         * -EAGAIN / -ETIMEDOUT / -EIO for transient failures, -EOPNOTSUPP /
+         * -EPERM for permanent ones, -ESTALE when the VM is no longer in a
+         * state to be ballooned. ERR (size ERR_LEN) receives a message. */
+        int (*set_target)(struct bd_backend *b, const struct bd_vm_sample *vm, uint64_t target_kib,
+                          char *err, size_t err_len);
+        void (*free)(struct bd_backend *b);
+};
+
+struct bd_backend {
+        const struct bd_backend_ops *ops;
+};
+
+/* Open the backend for URI: "sim://" (or "sim:///builtin") for the
+ * simulated host, anything else is a libvirt URI. On failure returns a
+ * negative errno and describes it in ERR. */
+int bd_backend_open(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
+                    char *err, size_t err_len);
+
+int bd_backend_open_libvirt(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
+                            char *err, size_t err_len);
+int bd_backend_open_sim(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
+                        char *err, size_t err_len);
+
+static inline void bd_backend_free(struct bd_backend *b) {
+        if (b)
+                b->ops->free(b);
+}
+
+/* Is this errno, from set_target, permanent (stop trying this VM)? */
+static inline int bd_backend_error_is_permanent(int r) {
+        return r == -EOPNOTSUPP || r == -EPERM || r == -ENOSYS;
+}

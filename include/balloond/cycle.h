@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One balloond cycle as a recipe: sample the host, collect the VMs, decide,
+ * apply (or describe), report. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "balloond/backend.h"
+#include "balloond/config.h"
+#include "balloond/policy.h"
+
+/* Per-VM state kept across cycles, matched by UUID. */
+struct bd_vm_entry {
+        char uuid[BD_UUID_LEN + 1];
+        struct bd_vm_history history;
+        bool present;            /* seen in the current cycle */
+        unsigned warned;         /* conditions already warned about (one bit per reason group) */
+        uint64_t last_decision_usec;
+        enum bd_reason last_reason;
+};
+
+/* The result of the last cycle, for reporters (table, JSON, journal). */
+struct bd_cycle_result {
+        struct bd_host_sample host;
+        struct bd_host_view view;
+        const struct bd_vm_sample *samples; /* owned by the backend */
+        struct bd_decision *decisions;
+        int *apply_result;                  /* per VM: 0, or the negative errno of set_target */
+        bool *applied;                      /* per VM: a change was made */
+        size_t n;
+        uint64_t now_usec;
+        int64_t now_wall_sec;
+        uint64_t duration_usec;
+};
+
+struct bd_daemon {
+        struct bd_config cfg;
+        struct bd_backend *backend;
+        struct bd_host_state host_state;
+        struct bd_vm_entry *vms;
+        size_t n_vms, cap_vms;
+        /* scratch for the current cycle, grown as needed */
+        struct bd_vm_history *hist_scratch;
+        struct bd_decision *decisions;
+        int *apply_result;
+        bool *applied;
+        size_t cap_scratch;
+        struct bd_cycle_result last;
+        uint64_t cycles;
+};
+
+/* Initialise D with CFG (copied) and an open BACKEND (owned from now on). */
+void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend);
+void bd_daemon_done(struct bd_daemon *d);
+
+/* Run one cycle at NOW_USEC (monotonic) / NOW_WALL_SEC. Returns 0, or a
+ * negative errno when the host or the VMs could not be sampled (nothing was
+ * decided or applied then). Logs its decisions. */
+int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec);
