@@ -1,1 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+
+#include "balloond/backend.h"
+
+int bd_backend_open(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
+                    char *err, size_t err_len) {
+        if (strncmp(uri, "sim:", 4) == 0)
+                return bd_backend_open_sim(uri, cfg, out, err, err_len);
+        return bd_backend_open_libvirt(uri, cfg, out, err, err_len);
+}

@@ -1,1 +1,401 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The libvirt backend: the only module that talks to libvirt.
+ *
+ * Collect: one virConnectGetAllDomainStats(STATE | BALLOON) per cycle. A
+ * driver that returns no balloon fields (libvirt's test driver) gets the
+ * per-domain virDomainMemoryStats fallback for its running domains. What the
+ * domain XML says (balloon device, host devices, memory backing, balloond
+ * metadata, stats period) is read once per domain start and cached by UUID
+ * and domain id, so the steady state costs no per-domain round trip. Running
+ * domains whose balloon stats period is 0 get it armed once.
+ *
+ * Apply: re-check the domain (running, no job such as a migration under
+ * way), then virDomainSetMemoryFlags(AFFECT_LIVE). libvirt's errors are
+ * sorted into negative errnos (see backend.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "balloond/backend.h"
+#include "balloond/domxml.h"
+#include "balloond/log.h"
+#include "balloond/stats.h"
+
+/* Our copies of libvirt's numbering must agree with libvirt's. */
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(BD_PARAM_INT, VIR_TYPED_PARAM_INT) && SAME(BD_PARAM_UINT, VIR_TYPED_PARAM_UINT) &&
+                       SAME(BD_PARAM_LLONG, VIR_TYPED_PARAM_LLONG) &&
+                       SAME(BD_PARAM_ULLONG, VIR_TYPED_PARAM_ULLONG) &&
+                       SAME(BD_PARAM_DOUBLE, VIR_TYPED_PARAM_DOUBLE) &&
+                       SAME(BD_PARAM_BOOLEAN, VIR_TYPED_PARAM_BOOLEAN) &&
+                       SAME(BD_PARAM_STRING, VIR_TYPED_PARAM_STRING),
+               "typed parameter numbering");
+_Static_assert(SAME(BD_MEMSTAT_SWAP_IN, VIR_DOMAIN_MEMORY_STAT_SWAP_IN) &&
+                       SAME(BD_MEMSTAT_ACTUAL_BALLOON, VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON) &&
+                       SAME(BD_MEMSTAT_USABLE, VIR_DOMAIN_MEMORY_STAT_USABLE) &&
+                       SAME(BD_MEMSTAT_LAST_UPDATE, VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE) &&
+                       SAME(BD_MEMSTAT_DISK_CACHES, VIR_DOMAIN_MEMORY_STAT_DISK_CACHES),
+               "memory stat numbering");
+
+/* What the domain XML told us, per domain start. */
+struct dom_facts {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        unsigned id;        /* domain id when read; -1 for an inactive domain */
+        unsigned flags;
+        char class_tag[BD_CLASS_MAX];
+        int stats_period;   /* -1 no balloon; 0 none armed */
+        bool arm_failed;    /* setting the stats period is not supported */
+        bool seen;          /* in this cycle's records */
+};
+
+struct lv_backend {
+        struct bd_backend base;
+        char uri[BD_URI_MAX];
+        int arm_period_sec;
+        virConnectPtr conn;
+        struct bd_vm_sample *samples;
+        size_t cap_samples;
+        struct dom_facts *facts;
+        size_t n_facts, cap_facts;
+        struct bd_param *params;
+        size_t cap_params;
+};
+
+static void quiet(void *userdata, virErrorPtr err) {
+        (void)userdata;
+        (void)err; /* errors are read with virGetLastError by the caller */
+}
+
+static const char *last_error(void) {
+        virErrorPtr e = virGetLastError();
+
+        return e && e->message ? e->message : "unknown libvirt error";
+}
+
+/* Sort libvirt's last error into a negative errno (backend.h). */
+static int last_errno(void) {
+        virErrorPtr e = virGetLastError();
+
+        if (!e)
+                return -EIO;
+        switch (e->code) {
+        case VIR_ERR_NO_DOMAIN:
+                return -ENOENT;
+        case VIR_ERR_OPERATION_UNSUPPORTED:
+        case VIR_ERR_NO_SUPPORT:
+        case VIR_ERR_ARGUMENT_UNSUPPORTED:
+                return -EOPNOTSUPP;
+        case VIR_ERR_OPERATION_INVALID:
+                return -ESTALE;
+        case VIR_ERR_OPERATION_TIMEOUT:
+        case VIR_ERR_AGENT_UNRESPONSIVE:
+                return -ETIMEDOUT;
+        case VIR_ERR_INVALID_ARG:
+                return -EINVAL;
+        case VIR_ERR_AUTH_FAILED:
+        case VIR_ERR_AUTH_CANCELLED:
+        case VIR_ERR_ACCESS_DENIED:
+                return -EPERM;
+        default:
+                return -EIO;
+        }
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size) {
+        void *q;
+
+        if (need <= *cap)
+                return p;
+        *cap = need + need / 2 + 8;
+        q = reallocarray(p, *cap, size);
+        if (!q)
+                abort(); /* out of memory is fatal */
+        return q;
+}
+
+static struct dom_facts *facts_for(struct lv_backend *lv, const char *uuid) {
+        struct dom_facts *f;
+
+        for (size_t i = 0; i < lv->n_facts; i++)
+                if (strcmp(lv->facts[i].uuid, uuid) == 0)
+                        return &lv->facts[i];
+        lv->facts = grow(lv->facts, &lv->cap_facts, lv->n_facts + 1, sizeof(*lv->facts));
+        f = &lv->facts[lv->n_facts++];
+        memset(f, 0, sizeof(*f));
+        snprintf(f->uuid, sizeof(f->uuid), "%s", uuid);
+        f->id = (unsigned)-2; /* never read */
+        return f;
+}
+
+/* Read the XML facts of DOM when it is new or was restarted. */
+static void refresh_facts(virDomainPtr dom, struct dom_facts *f) {
+        unsigned id = virDomainGetID(dom);
+        char *xml;
+
+        if (f->id == id)
+                return;
+        xml = virDomainGetXMLDesc(dom, 0);
+        if (!xml) {
+                bd_log(BD_LOG_DEBUG, "%s: cannot read its XML: %s", virDomainGetName(dom), last_error());
+                return; /* tried again next cycle */
+        }
+        f->flags = 0;
+        f->class_tag[0] = '\0';
+        if (bd_domxml_facts(xml, &f->flags, f->class_tag) < 0)
+                bd_log(BD_LOG_WARNING, "%s: its XML is not a domain description", virDomainGetName(dom));
+        f->stats_period = bd_domxml_stats_period(xml);
+        f->id = id;
+        f->arm_failed = false;
+        free(xml);
+}
+
+static void arm_stats_period(struct lv_backend *lv, virDomainPtr dom, struct dom_facts *f) {
+        if (f->stats_period != 0 || f->arm_failed)
+                return;
+        if (virDomainSetMemoryStatsPeriod(dom, lv->arm_period_sec, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+                f->arm_failed = true;
+                bd_log(BD_LOG_INFO, "%s: cannot arm its balloon stats period: %s", virDomainGetName(dom),
+                       last_error());
+                return;
+        }
+        f->stats_period = lv->arm_period_sec;
+        bd_log(BD_LOG_INFO, "%s: balloon stats period armed at %d s", virDomainGetName(dom),
+               lv->arm_period_sec);
+}
+
+/* The per-domain fallback for drivers without bulk balloon stats. */
+static void memstats_fallback(virDomainPtr dom, struct bd_vm_sample *s) {
+        virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
+        struct bd_memstat ms[VIR_DOMAIN_MEMORY_STAT_NR];
+        int n = virDomainMemoryStats(dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+        unsigned long max;
+
+        for (int i = 0; i < n; i++) {
+                ms[i].tag = st[i].tag;
+                ms[i].val = st[i].val;
+        }
+        if (n > 0)
+                bd_stats_from_memstats(ms, (size_t)n, s);
+        if (s->max_kib == BD_KIB_UNKNOWN && (max = virDomainGetMaxMemory(dom)) > 0)
+                s->max_kib = max;
+}
+
+static void convert_params(struct lv_backend *lv, virDomainStatsRecordPtr rec) {
+        lv->params = grow(lv->params, &lv->cap_params, (size_t)rec->nparams, sizeof(*lv->params));
+        for (int i = 0; i < rec->nparams; i++) {
+                virTypedParameterPtr p = &rec->params[i];
+                struct bd_param *q = &lv->params[i];
+
+                q->field = p->field;
+                q->type = (enum bd_param_type)p->type;
+                switch (p->type) {
+                case VIR_TYPED_PARAM_INT:
+                        q->v.i = p->value.i;
+                        break;
+                case VIR_TYPED_PARAM_UINT:
+                        q->v.u = p->value.ui;
+                        break;
+                case VIR_TYPED_PARAM_LLONG:
+                        q->v.i = p->value.l;
+                        break;
+                case VIR_TYPED_PARAM_ULLONG:
+                        q->v.u = p->value.ul;
+                        break;
+                case VIR_TYPED_PARAM_DOUBLE:
+                        q->v.d = p->value.d;
+                        break;
+                case VIR_TYPED_PARAM_BOOLEAN:
+                        q->v.i = p->value.b;
+                        break;
+                default:
+                        q->v.s = p->value.s;
+                        break;
+                }
+        }
+}
+
+static bool has_field(const struct lv_backend *lv, int n, const char *field) {
+        for (int i = 0; i < n; i++)
+                if (lv->params[i].field && strcmp(lv->params[i].field, field) == 0)
+                        return true;
+        return false;
+}
+
+static int ensure_connected(struct lv_backend *lv, char *why, size_t why_len) {
+        if (lv->conn && virConnectIsAlive(lv->conn) == 1)
+                return 0;
+        if (lv->conn) {
+                virConnectClose(lv->conn);
+                lv->conn = NULL;
+        }
+        lv->conn = virConnectOpen(lv->uri);
+        if (!lv->conn) {
+                snprintf(why, why_len, "%s", last_error());
+                return -ENOTCONN;
+        }
+        /* Domain ids may have been reused by a new libvirtd: read facts again. */
+        lv->n_facts = 0;
+        return 0;
+}
+
+static int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_sec,
+                      const struct bd_vm_sample **out, size_t *n_out) {
+        struct lv_backend *lv = (struct lv_backend *)b;
+        virDomainStatsRecordPtr *recs = NULL;
+        char why[256];
+        size_t kept = 0;
+        int n, r;
+
+        (void)now_usec;
+        (void)now_wall_sec;
+        r = ensure_connected(lv, why, sizeof(why));
+        if (r < 0) {
+                bd_log(BD_LOG_DEBUG, "cannot connect to %s: %s", lv->uri, why);
+                return r;
+        }
+        n = virConnectGetAllDomainStats(lv->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON, &recs, 0);
+        if (n < 0) {
+                r = last_errno();
+                bd_log(BD_LOG_WARNING, "collecting domain stats failed: %s", last_error());
+                return virConnectIsAlive(lv->conn) == 1 ? r : -ENOTCONN;
+        }
+        lv->samples = grow(lv->samples, &lv->cap_samples, (size_t)n, sizeof(*lv->samples));
+        for (size_t i = 0; i < lv->n_facts; i++)
+                lv->facts[i].seen = false;
+        for (int i = 0; i < n; i++) {
+                virDomainPtr dom = recs[i]->dom;
+                struct bd_vm_sample *s = &lv->samples[i];
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                struct dom_facts *f;
+                const char *name = virDomainGetName(dom);
+
+                if (!name || virDomainGetUUIDString(dom, uuid) < 0)
+                        continue;
+                bd_vm_sample_init(s);
+                snprintf(s->name, sizeof(s->name), "%s", name);
+                snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+                convert_params(lv, recs[i]);
+                bd_stats_from_params(lv->params, (size_t)recs[i]->nparams, s);
+                f = facts_for(lv, uuid);
+                f->seen = true;
+                if (s->state == BD_RUN_RUNNING || s->state == BD_RUN_PAUSED || s->state == BD_RUN_MIGRATING) {
+                        refresh_facts(dom, f);
+                        if (s->state == BD_RUN_RUNNING && !(f->flags & BD_VM_NO_BALLOON)) {
+                                arm_stats_period(lv, dom, f);
+                                if (!has_field(lv, recs[i]->nparams, "balloon.current"))
+                                        memstats_fallback(dom, s);
+                        }
+                }
+                s->flags = f->flags;
+                snprintf(s->class_tag, sizeof(s->class_tag), "%s", f->class_tag);
+                s->stats_period_sec = f->stats_period > 0 ? f->stats_period : -1;
+                lv->samples[kept++] = *s;
+        }
+        virDomainStatsRecordListFree(recs);
+        /* Forget the facts of domains that are gone. */
+        for (size_t i = 0; i < lv->n_facts;) {
+                if (!lv->facts[i].seen)
+                        lv->facts[i] = lv->facts[--lv->n_facts];
+                else
+                        i++;
+        }
+        *out = lv->samples;
+        *n_out = kept;
+        return 0;
+}
+
+static int lv_set_target(struct bd_backend *b, const struct bd_vm_sample *vm, uint64_t target_kib,
+                         char *err, size_t err_len) {
+        struct lv_backend *lv = (struct lv_backend *)b;
+        virDomainPtr dom;
+        virDomainJobInfo job;
+        int state = 0, reason = 0, r = 0;
+
+        if (!lv->conn)
+                return -ENOTCONN;
+        dom = virDomainLookupByUUIDString(lv->conn, vm->uuid);
+        if (!dom) {
+                snprintf(err, err_len, "%s", last_error());
+                return last_errno();
+        }
+        /* The latest facts: still running, nothing (a migration) under way. */
+        if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+                snprintf(err, err_len, "%s", last_error());
+                r = last_errno();
+                goto out;
+        }
+        if (bd_stats_run_state(state, reason) != BD_RUN_RUNNING) {
+                snprintf(err, err_len, "domain is %s now",
+                         bd_run_state_to_string(bd_stats_run_state(state, reason)));
+                r = -ESTALE;
+                goto out;
+        }
+        if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE) {
+                snprintf(err, err_len, "a job (migration, save, dump) is under way");
+                r = -EBUSY;
+                goto out;
+        }
+        if (target_kib == 0 || target_kib > ULONG_MAX) {
+                snprintf(err, err_len, "target %llu KiB out of range", (unsigned long long)target_kib);
+                r = -EINVAL;
+                goto out;
+        }
+        if (virDomainSetMemoryFlags(dom, (unsigned long)target_kib, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+                snprintf(err, err_len, "%s", last_error());
+                r = last_errno();
+        }
+out:
+        virDomainFree(dom);
+        return r;
+}
+
+static void lv_free(struct bd_backend *b) {
+        struct lv_backend *lv = (struct lv_backend *)b;
+
+        if (!lv)
+                return;
+        if (lv->conn)
+                virConnectClose(lv->conn);
+        free(lv->samples);
+        free(lv->facts);
+        free(lv->params);
+        free(lv);
+}
+
+static const struct bd_backend_ops lv_ops = {
+        .name = "libvirt",
+        .collect = lv_collect,
+        .sample_host = NULL,
+        .set_target = lv_set_target,
+        .free = lv_free,
+};
+
+int bd_backend_open_libvirt(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
+                            char *err, size_t err_len) {
+        struct lv_backend *lv;
+
+        virSetErrorFunc(NULL, quiet);
+        if (virInitialize() < 0) {
+                snprintf(err, err_len, "cannot initialise libvirt");
+                return -EIO;
+        }
+        lv = calloc(1, sizeof(*lv));
+        if (!lv)
+                return -ENOMEM;
+        lv->base.ops = &lv_ops;
+        snprintf(lv->uri, sizeof(lv->uri), "%s", uri);
+        lv->arm_period_sec = cfg->stats_period_sec;
+        lv->conn = virConnectOpen(uri);
+        if (!lv->conn) {
+                snprintf(err, err_len, "%s", last_error());
+                free(lv);
+                return -ENOTCONN;
+        }
+        *out = &lv->base;
+        return 0;
+}

@@ -1,1 +1,366 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* balloond: command line, configuration, and the main loop (sd-event: a
+ * timer per cycle, SIGTERM/SIGINT to stop, SIGHUP to reload, the systemd
+ * watchdog). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "balloond/backend.h"
+#include "balloond/config.h"
+#include "balloond/cycle.h"
+#include "balloond/log.h"
+#include "balloond/report.h"
+#include "balloond/status.h"
+
+enum exit_code {
+        EXIT_OK = 0,
+        EXIT_RUNTIME = 1, /* cannot connect, a cycle failed */
+        EXIT_USAGE = 2,   /* bad command line */
+        EXIT_CONFIG = 3,  /* invalid configuration */
+};
+
+struct options {
+        const char *config_path; /* NULL: the default, if it exists */
+        const char *connect_uri;
+        const char *status_file; /* "" = do not publish */
+        bool dry_run, once, json, check_config;
+        int verbose;
+};
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: balloond [OPTION]...\n"
+                "Host-side memory balloon policy daemon for KVM hosts run with libvirt.\n"
+                "\n"
+                "  -c, --config FILE   configuration file (default " BD_DEFAULT_CONFIG_FILE ")\n"
+                "      --connect URI   libvirt URI (default from the config, qemu:///system);\n"
+                "                      sim:// is a built-in simulated host\n"
+                "      --dry-run       decide and explain, change nothing\n"
+                "      --once          run one cycle, print a per-VM table, exit\n"
+                "      --json          with --once: print a JSON document instead of the table\n"
+                "      --check-config  check the configuration, print every error, exit\n"
+                "      --status-file FILE  where the service publishes its per-VM view for\n"
+                "                      balloonctl (default " BD_DEFAULT_STATUS_FILE "; \"\" = none)\n"
+                "  -v, --verbose       log more (twice: debug)\n"
+                "      --version       print the version and exit\n"
+                "  -h, --help          print this help and exit\n"
+                "\n"
+                "Exit status: 0 success, 1 runtime failure (libvirt unreachable, cycle failed),\n"
+                "2 bad command line, 3 invalid configuration.\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o) {
+        enum { OPT_CONNECT = 256, OPT_DRY_RUN, OPT_ONCE, OPT_JSON, OPT_CHECK, OPT_VERSION, OPT_STATUS };
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "connect", required_argument, NULL, OPT_CONNECT },
+                { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+                { "once", no_argument, NULL, OPT_ONCE },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "check-config", no_argument, NULL, OPT_CHECK },
+                { "status-file", required_argument, NULL, OPT_STATUS },
+                { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":c:vh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        o->config_path = optarg;
+                        break;
+                case OPT_CONNECT:
+                        if (!*optarg || strlen(optarg) >= BD_URI_MAX) {
+                                fprintf(stderr, "balloond: --connect: URI is empty or too long\n");
+                                return -EINVAL;
+                        }
+                        o->connect_uri = optarg;
+                        break;
+                case OPT_STATUS:
+                        o->status_file = optarg;
+                        break;
+                case OPT_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case OPT_ONCE:
+                        o->once = true;
+                        break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
+                case OPT_CHECK:
+                        o->check_config = true;
+                        break;
+                case 'v':
+                        o->verbose++;
+                        break;
+                case OPT_VERSION:
+                        printf("balloond " BALLOOND_VERSION "\n");
+                        exit(EXIT_OK);
+                case 'h':
+                        usage(stdout);
+                        exit(EXIT_OK);
+                case ':':
+                        fprintf(stderr, "balloond: option '%s' needs an argument\n", argv[optind - 1]);
+                        return -EINVAL;
+                default:
+                        fprintf(stderr, "balloond: unknown option '%s' (see --help)\n", argv[optind - 1]);
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "balloond: unexpected argument '%s' (see --help)\n", argv[optind]);
+                return -EINVAL;
+        }
+        if (o->json && !o->once) {
+                fprintf(stderr, "balloond: --json only goes with --once\n");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Load the configuration named by O (or the default, or the built-in
+ * defaults when there is no file). Every error is printed. */
+static int load_config(const struct options *o, struct bd_config *out) {
+        struct bd_config_errors errs = { 0 };
+        const char *path = o->config_path;
+        int r;
+
+        if (!path) {
+                if (access(BD_DEFAULT_CONFIG_FILE, F_OK) < 0) {
+                        bd_config_defaults(out);
+                        return 0;
+                }
+                path = BD_DEFAULT_CONFIG_FILE;
+        }
+        r = bd_config_load(path, out, &errs);
+        for (size_t i = 0; i < errs.n; i++)
+                fprintf(stderr, "%s\n", errs.items[i].text);
+        bd_config_errors_free(&errs);
+        return r;
+}
+
+static void now_both(uint64_t *mono_usec, int64_t *wall_sec) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        *mono_usec = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        *wall_sec = ts.tv_sec;
+}
+
+static int run_cycle(struct bd_daemon *d) {
+        uint64_t start, end;
+        int64_t wall;
+        int r;
+
+        now_both(&start, &wall);
+        r = bd_cycle_run(d, start, wall);
+        now_both(&end, &wall);
+        d->last.duration_usec = end - start;
+        return r;
+}
+
+static int run_once(struct bd_daemon *d, const struct options *o) {
+        int r = run_cycle(d);
+
+        if (r < 0)
+                return EXIT_RUNTIME;
+        if (o->json)
+                r = bd_report_json(stdout, &d->last, d->cfg.dry_run);
+        else
+                bd_report_table(stdout, &d->last, d->cfg.dry_run);
+        if (fflush(stdout) != 0 || r < 0)
+                return EXIT_RUNTIME;
+        return EXIT_OK;
+}
+
+/* ---- the service loop ---------------------------------------------------- */
+
+struct service {
+        struct bd_daemon daemon;
+        const struct options *opts;
+        sd_event_source *timer;
+        int last_error; /* of the previous cycle, to log a failure once */
+        int status_error; /* of the last status write, to log a failure once */
+};
+
+static void publish(struct service *s) {
+        const char *path = s->opts->status_file ? s->opts->status_file : BD_DEFAULT_STATUS_FILE;
+        int r;
+
+        if (!*path)
+                return;
+        r = bd_status_write(path, &s->daemon);
+        if (r < 0 && r != s->status_error)
+                bd_log(BD_LOG_WARNING, "cannot publish status to %s: %s", path, strerror(-r));
+        s->status_error = r < 0 ? r : 0;
+}
+
+static void notify_status(struct service *s) {
+        const struct bd_cycle_result *r = &s->daemon.last;
+        uint64_t reclaimed_kib = 0;
+        size_t managed = 0;
+
+        for (size_t i = 0; i < r->n; i++) {
+                if (r->decisions[i].status != BD_STATUS_OK)
+                        continue;
+                managed++;
+                reclaimed_kib += r->decisions[i].max_kib > r->decisions[i].actual_kib
+                                         ? r->decisions[i].max_kib - r->decisions[i].actual_kib
+                                         : 0;
+        }
+        sd_notifyf(0, "STATUS=%zu of %zu VMs managed, host %s (%.1f%% free), %llu MiB reclaimed%s",
+                   managed, r->n, bd_band_to_string(r->view.band), r->view.free_pct,
+                   (unsigned long long)(reclaimed_kib / 1024), s->daemon.cfg.dry_run ? ", dry run" : "");
+}
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        struct service *s = userdata;
+        int r = run_cycle(&s->daemon);
+
+        if (r < 0 && r != s->last_error)
+                bd_log(BD_LOG_WARNING, "cycle failed (%s); retrying every %llu s", strerror(-r),
+                       (unsigned long long)(s->daemon.cfg.interval_usec / 1000000));
+        else if (r >= 0 && s->last_error < 0)
+                bd_log(BD_LOG_INFO, "cycles succeed again");
+        if (r >= 0) {
+                notify_status(s);
+                publish(s);
+        }
+        s->last_error = r < 0 ? r : 0;
+        sd_event_source_set_time(src, usec + s->daemon.cfg.interval_usec);
+        return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+}
+
+static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        (void)userdata;
+        bd_log(BD_LOG_INFO, "received %s, stopping", strsignal((int)si->ssi_signo));
+        sd_notify(0, "STOPPING=1");
+        return sd_event_exit(sd_event_source_get_event(src), 0);
+}
+
+static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        struct service *s = userdata;
+        struct bd_config cfg;
+        struct bd_backend *backend;
+        char err[256] = "";
+        int r;
+
+        (void)src;
+        (void)si;
+        sd_notify(0, "RELOADING=1");
+        r = load_config(s->opts, &cfg);
+        if (r < 0) {
+                bd_log_event(BD_LOG_ERR, BD_MID_CONFIG_REJECTED, NULL, BD_REASON_STEADY,
+                             "new configuration rejected, keeping the running one");
+                sd_notify(0, "READY=1");
+                return 0;
+        }
+        if (s->opts->connect_uri)
+                snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "%s", s->opts->connect_uri);
+        cfg.dry_run = cfg.dry_run || s->opts->dry_run;
+        if (strcmp(cfg.connect_uri, s->daemon.cfg.connect_uri) != 0) {
+                r = bd_backend_open(cfg.connect_uri, &cfg, &backend, err, sizeof(err));
+                if (r < 0) {
+                        bd_log(BD_LOG_ERR, "cannot connect to %s (%s), keeping the running configuration",
+                               cfg.connect_uri, err);
+                        sd_notify(0, "READY=1");
+                        return 0;
+                }
+                bd_backend_free(s->daemon.backend);
+                s->daemon.backend = backend;
+        }
+        s->daemon.cfg = cfg;
+        bd_log_event(BD_LOG_INFO, BD_MID_CONFIG_RELOADED, NULL, BD_REASON_STEADY, "configuration reloaded");
+        sd_notify(0, "READY=1");
+        return 0;
+}
+
+static int serve(struct service *s) {
+        sd_event *e = NULL;
+        uint64_t now;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = sd_event_default(&e);
+        if (r < 0)
+                goto out;
+        if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, s)) < 0 ||
+            (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, s)) < 0 ||
+            (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, s)) < 0)
+                goto out;
+        r = sd_event_set_watchdog(e, true);
+        if (r < 0)
+                goto out;
+        r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                goto out;
+        r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now, 100000, on_timer, s);
+        if (r < 0)
+                goto out;
+        bd_log(BD_LOG_INFO, "started: %s, cycle every %llu s%s", s->daemon.cfg.connect_uri,
+               (unsigned long long)(s->daemon.cfg.interval_usec / 1000000),
+               s->daemon.cfg.dry_run ? ", dry run (nothing is changed)" : "");
+        sd_notify(0, "READY=1");
+        r = sd_event_loop(e);
+out:
+        if (r < 0)
+                bd_log(BD_LOG_ERR, "event loop: %s", strerror(-r));
+        sd_event_source_unref(s->timer);
+        sd_event_unref(e);
+        return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int main(int argc, char **argv) {
+        struct options o = { 0 };
+        struct service s = { 0 };
+        struct bd_config cfg;
+        struct bd_backend *backend = NULL;
+        char err[512] = "";
+        int r, code;
+
+        if (parse_args(argc, argv, &o) < 0)
+                return EXIT_USAGE;
+        bd_log_setup(o.verbose >= 2 ? BD_LOG_DEBUG : o.verbose == 1 || !o.once ? BD_LOG_INFO : BD_LOG_NOTICE);
+
+        if (load_config(&o, &cfg) < 0)
+                return EXIT_CONFIG;
+        if (o.check_config) {
+                printf("configuration OK\n");
+                return EXIT_OK;
+        }
+        if (o.connect_uri)
+                snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "%s", o.connect_uri);
+        cfg.dry_run = cfg.dry_run || o.dry_run;
+
+        r = bd_backend_open(cfg.connect_uri, &cfg, &backend, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "balloond: cannot connect to %s: %s\n", cfg.connect_uri,
+                        err[0] ? err : strerror(-r));
+                return EXIT_RUNTIME;
+        }
+        bd_daemon_init(&s.daemon, &cfg, backend);
+        s.opts = &o;
+        code = o.once ? run_once(&s.daemon, &o) : serve(&s);
+        bd_daemon_done(&s.daemon);
+        return code;
+}

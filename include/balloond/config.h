@@ -47,6 +47,7 @@ struct bd_config {
         uint64_t interval_usec;       /* policy cycle [5 s] */
         int stats_period_sec;         /* period balloond arms on domains with period 0 [2 s] */
         bool dry_run;                 /* describe decisions, apply nothing [false] */
+        bool restore_on_exit;         /* on SIGTERM, deflate every VM balloond shrank [false] */
 
         /* host */
         uint64_t host_reserve_kib;       /* kept free for the host [1 GiB] */

@@ -27,6 +27,7 @@ struct bd_cycle_result {
         struct bd_host_view view;
         const struct bd_vm_sample *samples; /* owned by the backend */
         struct bd_decision *decisions;
+        const struct bd_vm_history *history; /* after this cycle */
         int *apply_result;                  /* per VM: 0, or the negative errno of set_target */
         bool *applied;                      /* per VM: a change was made */
         size_t n;
@@ -41,11 +42,15 @@ struct bd_daemon {
         struct bd_host_state host_state;
         struct bd_vm_entry *vms;
         size_t n_vms, cap_vms;
+        size_t *index;           /* open-addressing hash over vms by UUID (slot = index + 1) */
+        size_t index_size;
         /* scratch for the current cycle, grown as needed */
         struct bd_vm_history *hist_scratch;
         struct bd_decision *decisions;
+        const struct bd_vm_history *history; /* after this cycle */
         int *apply_result;
         bool *applied;
+        size_t *entry_of;        /* sample i -> its entry in vms */
         size_t cap_scratch;
         struct bd_cycle_result last;
         uint64_t cycles;

@@ -111,6 +111,11 @@ struct bd_decision {
         uint64_t limit_kib;   /* the rate limit that applied to this cycle's change */
         bool guest_pressure;  /* guest showed pressure this cycle */
         bool swapping_out;
+        int shares;           /* effective shares */
+        double weight;        /* its claim when memory was shared out (0: took no part) */
+        /* Working values of the policy while it shares memory out. */
+        int share_role;
+        uint64_t share_kib;
 };
 
 /* What the host looked like to the policy this cycle. */

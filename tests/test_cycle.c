@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The cycle and its reporters, driven by the built-in simulated host: the
+ * same loop as the daemon, with time passed in. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "balloond/backend.h"
+#include "balloond/cycle.h"
+#include "balloond/log.h"
+#include "balloond/report.h"
+
+#define SEC 1000000ULL
+#define T0_USEC (1000 * SEC)
+#define WALL0 1790000000LL
+
+static void open_sim(struct bd_daemon *d, bool dry_run) {
+        struct bd_config cfg;
+        struct bd_backend *b = NULL;
+        char err[256] = "";
+
+        bd_config_defaults(&cfg);
+        cfg.dry_run = dry_run;
+        snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "sim://");
+        assert_int_equal(bd_backend_open("sim://", &cfg, &b, err, sizeof(err)), 0);
+        bd_daemon_init(d, &cfg, b);
+}
+
+static const struct bd_decision *find(const struct bd_daemon *d, const char *name, size_t *idx) {
+        for (size_t i = 0; i < d->last.n; i++)
+                if (strcmp(d->last.samples[i].name, name) == 0) {
+                        if (idx)
+                                *idx = i;
+                        return &d->last.decisions[i];
+                }
+        fail_msg("no VM named %s", name);
+        return NULL;
+}
+
+/* Every decision of the last cycle keeps the policy's promises. */
+static void check_invariants(const struct bd_daemon *d) {
+        for (size_t i = 0; i < d->last.n; i++) {
+                const struct bd_decision *dec = &d->last.decisions[i];
+
+                if (dec->action == BD_ACTION_NONE) {
+                        assert_int_equal(dec->target_kib, dec->actual_kib);
+                        continue;
+                }
+                assert_int_equal(dec->status, BD_STATUS_OK);
+                assert_true(dec->target_kib <= dec->max_kib);
+                assert_true(dec->target_kib >= dec->floor_kib || dec->action == BD_ACTION_GROW);
+        }
+}
+
+static void test_first_cycle_reasons(void **state) {
+        struct bd_daemon d;
+
+        (void)state;
+        open_sim(&d, true);
+        assert_int_equal(bd_cycle_run(&d, T0_USEC, WALL0), 0);
+        assert_int_equal(d.last.n, 7);
+        assert_true(d.last.view.band >= BD_BAND_PRESSURE);
+        assert_int_equal(find(&d, "web1", NULL)->action, BD_ACTION_SHRINK);
+        assert_int_equal(find(&d, "web2", NULL)->action, BD_ACTION_GROW);
+        assert_int_equal(find(&d, "web2", NULL)->reason, BD_REASON_GUEST_LOW_FREE);
+        assert_int_equal(find(&d, "db1", NULL)->reason, BD_REASON_EXCLUDED_CLASS);
+        assert_int_equal(find(&d, "legacy1", NULL)->reason, BD_REASON_NO_BALLOON);
+        assert_int_equal(find(&d, "paused1", NULL)->reason, BD_REASON_PAUSED);
+        assert_int_equal(find(&d, "frozen1", NULL)->status, BD_STATUS_BLIND);
+        assert_int_equal(find(&d, "frozen1", NULL)->reason, BD_REASON_STATS_STALE);
+        check_invariants(&d);
+        bd_daemon_done(&d);
+}
+
+/* Dry run: the same decisions, and nothing changes, cycle after cycle. */
+static void test_dry_run_changes_nothing(void **state) {
+        struct bd_daemon d;
+        uint64_t first[16];
+        size_t n;
+
+        (void)state;
+        open_sim(&d, true);
+        assert_int_equal(bd_cycle_run(&d, T0_USEC, WALL0), 0);
+        n = d.last.n;
+        assert_true(n <= 16);
+        for (size_t i = 0; i < n; i++)
+                first[i] = d.last.samples[i].actual_kib;
+        for (int c = 1; c <= 20; c++) {
+                assert_int_equal(bd_cycle_run(&d, T0_USEC + (uint64_t)c * 5 * SEC, WALL0 + c * 5), 0);
+                assert_int_equal(d.last.n, n);
+                for (size_t i = 0; i < n; i++) {
+                        assert_int_equal(d.last.samples[i].actual_kib, first[i]);
+                        assert_false(d.last.applied[i]);
+                }
+        }
+        bd_daemon_done(&d);
+}
+
+/* Applying: idle VMs shrink toward their floors at the rate limit, the guest
+ * under pressure grows, excluded VMs never move, every decision keeps its
+ * bounds, and the host leaves the pressure band. */
+static void test_apply_converges(void **state) {
+        struct bd_daemon d;
+        uint64_t db1_kib, legacy_kib, paused_kib, frozen_kib, web1_start;
+        size_t i;
+        enum bd_band band = BD_BAND_CRITICAL;
+
+        (void)state;
+        open_sim(&d, false);
+        assert_int_equal(bd_cycle_run(&d, T0_USEC, WALL0), 0);
+        web1_start = find(&d, "web1", &i)->actual_kib;
+        db1_kib = find(&d, "db1", NULL)->actual_kib;
+        legacy_kib = find(&d, "legacy1", NULL)->actual_kib;
+        paused_kib = find(&d, "paused1", NULL)->actual_kib;
+        frozen_kib = find(&d, "frozen1", NULL)->actual_kib;
+        for (int c = 1; c <= 120; c++) {
+                assert_int_equal(bd_cycle_run(&d, T0_USEC + (uint64_t)c * 5 * SEC, WALL0 + c * 5), 0);
+                check_invariants(&d);
+                assert_int_equal(find(&d, "db1", NULL)->actual_kib, db1_kib);
+                assert_int_equal(find(&d, "legacy1", NULL)->actual_kib, legacy_kib);
+                assert_int_equal(find(&d, "paused1", NULL)->actual_kib, paused_kib);
+                assert_true(find(&d, "frozen1", NULL)->actual_kib >= frozen_kib);
+                band = d.last.view.band;
+        }
+        assert_true(find(&d, "web1", NULL)->actual_kib < web1_start);
+        assert_true(band <= BD_BAND_NORMAL);
+        bd_daemon_done(&d);
+}
+
+static void test_reports(void **state) {
+        struct bd_daemon d;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+        json_object *root, *vms, *vm, *v;
+
+        (void)state;
+        open_sim(&d, true);
+        assert_int_equal(bd_cycle_run(&d, T0_USEC, WALL0), 0);
+
+        f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        bd_report_table(f, &d.last, true);
+        fclose(f);
+        assert_non_null(strstr(buf, "NAME"));
+        assert_non_null(strstr(buf, "REASON"));
+        assert_non_null(strstr(buf, "dry run"));
+        assert_non_null(strstr(buf, "excluded_class"));
+        free(buf);
+
+        buf = NULL;
+        f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        assert_int_equal(bd_report_json(f, &d.last, true), 0);
+        fclose(f);
+        root = json_tokener_parse(buf);
+        assert_non_null(root);
+        assert_true(json_object_object_get_ex(root, "vms", &vms));
+        assert_int_equal(json_object_array_length(vms), d.last.n);
+        assert_true(json_object_object_get_ex(root, "dry_run", &v));
+        assert_true(json_object_get_boolean(v));
+        for (size_t i = 0; i < d.last.n; i++) {
+                vm = json_object_array_get_idx(vms, i);
+                assert_true(json_object_object_get_ex(vm, "reason", &v));
+                assert_string_equal(json_object_get_string(v),
+                                    bd_reason_to_string(d.last.decisions[i].reason));
+                assert_true(json_object_object_get_ex(vm, "target_kib", &v));
+                assert_int_equal(json_object_get_int64(v), (int64_t)d.last.decisions[i].target_kib);
+        }
+        json_object_put(root);
+        free(buf);
+        bd_daemon_done(&d);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_first_cycle_reasons),
+                cmocka_unit_test(test_dry_run_changes_nothing),
+                cmocka_unit_test(test_apply_converges),
+                cmocka_unit_test(test_reports),
+        };
+
+        bd_log_setup(BD_LOG_WARNING);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
