@@ -603,8 +603,13 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                                 d->action = BD_ACTION_SHRINK;
                                 d->target_kib = d->actual_kib - d->share_kib;
                                 d->reason = critical ? BD_REASON_HOST_CRITICAL : BD_REASON_HOST_PRESSURE;
+                        } else if (d->limit_kib < deadband_kib(cfg, d->actual_kib)) {
+                                /* What it could still give is too little to take. */
+                                d->reason = d->actual_kib - d->floor_kib < deadband_kib(cfg, d->actual_kib)
+                                                    ? BD_REASON_AT_FLOOR
+                                                    : BD_REASON_DEADBAND;
                         } else {
-                                /* Others covered the need, or the cap ran out. */
+                                /* The cap ran out, or others covered the need. */
                                 d->reason = need_kib > cfg->host_shrink_cap_kib ? BD_REASON_HOST_CAP
                                                                                  : BD_REASON_STEADY;
                         }

@@ -20,8 +20,9 @@
  * The built-in host (sim://): 16 GiB of RAM, 1 GiB for the host, seven VMs
  * whose maxima add up to 21 GiB, starting in the pressure band:
  *   web1     4 GiB, idle (1 GiB demand)        -> shrunk under pressure
- *   web2     4 GiB, ballooned to 2 GiB earlier, demand 1.9 GiB rising to
- *            2.6 GiB at 2 min and 3 GiB at 10 min -> grows (guest low free)
+ *   web2     4 GiB, ballooned to 2 GiB earlier, demand 1.9 GiB, rising by
+ *            128 MiB every 10 s to 2.6 GiB from 2 min on and to 3 GiB from
+ *            10 min on                          -> grows (guest low free)
  *   db1      4 GiB, metadata class "database"  -> excluded
  *   batch1   3 GiB, 0.5..2.5 GiB every 10 min, 1 GiB swap
  *   legacy1  2 GiB, no balloon device          -> excluded
@@ -397,11 +398,20 @@ int bd_sim_new_builtin(struct bd_sim **out) {
         vms[1].start_kib = 2 * GIB;
         vms[1].demand.kind = BD_SIM_STEPS;
         vms[1].demand.base_kib = 1946 * MIB;
-        vms[1].demand.n_steps = 2;
-        vms[1].demand.steps[0].at_sec = 120;
-        vms[1].demand.steps[0].kib = 2662 * MIB;
-        vms[1].demand.steps[1].at_sec = 600;
-        vms[1].demand.steps[1].kib = 3 * GIB;
+        /* Rising by 128 MiB every 10 s from 2 min to 2.6 GiB, and again from
+         * 10 min to 3 GiB. */
+        {
+                static const uint64_t ramp_mib[][2] = {
+                        { 120, 2074 }, { 130, 2202 }, { 140, 2330 }, { 150, 2458 }, { 160, 2586 },
+                        { 170, 2662 }, { 600, 2790 }, { 610, 2918 }, { 620, 3046 }, { 630, 3072 },
+                };
+
+                vms[1].demand.n_steps = sizeof(ramp_mib) / sizeof(ramp_mib[0]);
+                for (size_t k = 0; k < vms[1].demand.n_steps; k++) {
+                        vms[1].demand.steps[k].at_sec = ramp_mib[k][0];
+                        vms[1].demand.steps[k].kib = ramp_mib[k][1] * MIB;
+                }
+        }
 
         snprintf(vms[2].name, BD_NAME_MAX, "db1");
         snprintf(vms[2].class_tag, BD_CLASS_MAX, "database");
@@ -492,6 +502,10 @@ static const struct bd_backend_ops sim_ops = {
         .set_target = sim_set_target,
         .free = sim_free,
 };
+
+struct bd_sim *bd_backend_sim(struct bd_backend *b) {
+        return b && b->ops == &sim_ops ? ((struct sim_backend *)b)->sim : NULL;
+}
 
 int bd_backend_open_sim(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
                         char *err, size_t err_len) {

@@ -97,5 +97,9 @@ void bd_sim_host_truth(const struct bd_sim *sim, struct bd_sim_host_truth *out);
  * without a balloon, -EINVAL outside (0, max], -ENOENT for a bad index. */
 int bd_sim_set_target(struct bd_sim *sim, size_t i, uint64_t target_kib);
 
+struct bd_backend;
+/* The model behind a backend opened on sim://, NULL for other backends. */
+struct bd_sim *bd_backend_sim(struct bd_backend *b);
+
 /* Demand of SPEC at second T of a run (pure). */
 uint64_t bd_sim_demand_at(const struct bd_sim_demand *spec, uint64_t t_sec);
