@@ -507,26 +507,46 @@ static int key_line(const struct loader *l, const char *path) {
         return k ? l->lines[k - keys] : 0;
 }
 
+/* The first of KEYS that the file set, for locating an error about their
+ * relation; the first key if none was set. */
+static const char *first_set(const struct loader *l, const char *const *keys_, size_t n, int *line) {
+        for (size_t i = 0; i < n; i++) {
+                *line = key_line(l, keys_[i]);
+                if (*line)
+                        return keys_[i];
+        }
+        *line = 0;
+        return keys_[0];
+}
+
 /* Relations between keys, checked once each key is valid on its own. */
 static void cross_check(struct loader *l) {
+        static const char *const bands[] = { "host.pressure_free_pct", "host.critical_free_pct",
+                                             "host.relaxed_free_pct", "host.hysteresis_pct" };
         const struct bd_config *c = l->cfg;
+        const char *key;
         double gap;
+        int line;
 
         if (l->errs->n != l->n_errors_before)
                 return;
         if (!(c->critical_free_pct < c->pressure_free_pct && c->pressure_free_pct < c->relaxed_free_pct)) {
-                add_error(l->errs, "%s:%d: host.pressure_free_pct: %g must lie between critical_free_pct (%g) "
-                          "and relaxed_free_pct (%g) (critical < pressure < relaxed)",
-                          l->file, key_line(l, "host.pressure_free_pct"), c->pressure_free_pct,
-                          c->critical_free_pct, c->relaxed_free_pct);
+                key = first_set(l, bands, 3, &line);
+                add_error(l->errs, "%s:%d: %s: bands out of order: critical_free_pct %g, pressure_free_pct %g, "
+                          "relaxed_free_pct %g (critical < pressure < relaxed)",
+                          l->file, line, key, c->critical_free_pct, c->pressure_free_pct, c->relaxed_free_pct);
                 return;
         }
         gap = c->pressure_free_pct - c->critical_free_pct;
         if (c->relaxed_free_pct - c->pressure_free_pct < gap)
                 gap = c->relaxed_free_pct - c->pressure_free_pct;
-        if (c->hysteresis_pct >= gap)
-                add_error(l->errs, "%s:%d: host.hysteresis_pct: %g is not smaller than the narrowest band (0..%g)",
-                          l->file, key_line(l, "host.hysteresis_pct"), c->hysteresis_pct, gap);
+        if (c->hysteresis_pct >= gap) {
+                key = first_set(l, bands + 3, 1, &line);
+                if (!line)
+                        key = first_set(l, bands, 3, &line);
+                add_error(l->errs, "%s:%d: %s: hysteresis_pct %g is not smaller than the narrowest band, %g "
+                          "(0..%g)", l->file, line, key, c->hysteresis_pct, gap, gap);
+        }
 }
 
 static int load(config_t *lc, int read_ok, const char *name, struct bd_config *out,

@@ -340,7 +340,8 @@ int main(int argc, char **argv) {
 
         if (parse_args(argc, argv, &o) < 0)
                 return EXIT_USAGE;
-        bd_log_setup(o.verbose >= 2 ? BD_LOG_DEBUG : o.verbose == 1 || !o.once ? BD_LOG_INFO : BD_LOG_NOTICE);
+        /* --once speaks through its table; the service logs its changes. */
+        bd_log_setup(o.verbose >= 2 ? BD_LOG_DEBUG : o.verbose == 1 || !o.once ? BD_LOG_INFO : BD_LOG_ERR);
 
         if (load_config(&o, &cfg) < 0)
                 return EXIT_CONFIG;

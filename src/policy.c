@@ -83,7 +83,9 @@ enum bd_band bd_policy_band(const struct bd_config *cfg, double free_pct, enum b
 const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd_vm_history *h) {
         if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0)
                 return "balloon size unknown";
-        if (s->max_kib != BD_KIB_UNKNOWN && s->actual_kib > s->max_kib + SANITY_SLACK_KIB)
+        if (s->max_kib == BD_KIB_UNKNOWN || s->max_kib == 0)
+                return "balloon maximum unknown";
+        if (s->actual_kib > s->max_kib + SANITY_SLACK_KIB)
                 return "balloon size above maximum";
         if (s->usable_kib != BD_KIB_UNKNOWN) {
                 if (s->available_kib != BD_KIB_UNKNOWN && s->usable_kib > s->available_kib)
@@ -94,8 +96,7 @@ const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd
         if (s->unused_kib != BD_KIB_UNKNOWN && s->available_kib != BD_KIB_UNKNOWN &&
             s->unused_kib > s->available_kib)
                 return "unused memory above total";
-        if (s->available_kib != BD_KIB_UNKNOWN && s->max_kib != BD_KIB_UNKNOWN &&
-            s->available_kib > s->max_kib + SANITY_SLACK_KIB)
+        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > s->max_kib + SANITY_SLACK_KIB)
                 return "total memory above maximum";
         if (s->disk_caches_kib != BD_KIB_UNKNOWN &&
             s->disk_caches_kib > s->actual_kib + SANITY_SLACK_KIB)
@@ -425,9 +426,10 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 
                 memset(d, 0, sizeof(*d));
                 bd_config_vm_settings(cfg, s, &set);
-                d->actual_kib = s->actual_kib == BD_KIB_UNKNOWN ? 0 : s->actual_kib;
+                /* Unknown sizes stay BD_KIB_UNKNOWN: such a VM is excluded or blind. */
+                d->actual_kib = s->actual_kib;
                 d->target_kib = d->actual_kib;
-                dom_max = s->max_kib == BD_KIB_UNKNOWN ? d->actual_kib : s->max_kib;
+                dom_max = s->max_kib;
                 d->max_kib = set.max_kib && set.max_kib < dom_max ? set.max_kib : dom_max;
                 d->usable_kib = s->usable_kib;
                 d->used_kib = BD_KIB_UNKNOWN;
@@ -514,7 +516,8 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 uint64_t rate, active, idle;
 
                 if (d->status == BD_STATUS_BLIND && cfg->blind_action == BD_BLIND_DEFLATE &&
-                    view->band < BD_BAND_PRESSURE && d->actual_kib < d->max_kib) {
+                    view->band < BD_BAND_PRESSURE && d->actual_kib != BD_KIB_UNKNOWN &&
+                    d->max_kib != BD_KIB_UNKNOWN && d->actual_kib < d->max_kib) {
                         d->limit_kib = d->max_kib - d->actual_kib;
                         d->weight = (double)d->shares;
                         d->share_role = ROLE_TAKER;

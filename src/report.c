@@ -118,9 +118,9 @@ json_object *bd_report_json_build(const struct bd_cycle_result *r, bool dry_run)
                 add(o, "action", json_object_new_string(bd_action_to_string(d->action)));
                 add(o, "reason", json_object_new_string(bd_reason_to_string(d->reason)));
                 add(o, "reason_text", json_object_new_string(bd_reason_describe(d->reason)));
-                add(o, "actual_kib", json_object_new_int64((int64_t)d->actual_kib));
-                add(o, "target_kib", json_object_new_int64((int64_t)d->target_kib));
-                add(o, "max_kib", json_object_new_int64((int64_t)d->max_kib));
+                add(o, "actual_kib", kib_or_null(d->actual_kib));
+                add(o, "target_kib", kib_or_null(d->target_kib));
+                add(o, "max_kib", kib_or_null(d->max_kib));
                 add(o, "floor_kib", json_object_new_int64((int64_t)d->floor_kib));
                 add(o, "usable_kib", kib_or_null(d->usable_kib));
                 add(o, "used_kib", kib_or_null(d->used_kib));
