@@ -275,42 +275,49 @@ static uint64_t deadband_kib(const struct bd_config *cfg, uint64_t actual_kib) {
         return max_u64(cfg->deadband_kib, pct_of(cfg->deadband_pct, actual_kib));
 }
 
-/* Shares under the deadband are dropped; what they would have moved goes, in
- * one piece each, to the heaviest VMs that can still take a change above the
- * deadband. Bounded by AMOUNT / smallest deadband picks, each O(n). */
-static void apply_deadband(const struct bd_config *cfg, struct bd_decision *d, size_t n, int role) {
-        uint64_t leftover = 0, min_band = UINT64_MAX;
+/* Shares under the deadband are dropped. What they would have moved is not
+ * lost: it goes to a VM that already moves and can take it, else to the
+ * heaviest idle one, as a change of at least its deadband (the goal may be
+ * overshot by less than a deadband, never undershot for good: a host just
+ * short of its goal would otherwise stay in its band forever). Bounded by
+ * AMOUNT / smallest deadband picks, each O(n). */
+static void apply_deadband(const struct bd_config *cfg, struct bd_decision *d, size_t n, int role,
+                           uint64_t amount) {
+        uint64_t kept = 0, leftover;
 
         for (size_t i = 0; i < n; i++) {
-                uint64_t band;
-
                 if (d[i].share_role != role)
                         continue;
-                band = deadband_kib(cfg, d[i].actual_kib);
-                min_band = min_u64(min_band, band);
-                if (d[i].share_kib > 0 && d[i].share_kib < band) {
-                        leftover += d[i].share_kib;
+                if (d[i].share_kib < deadband_kib(cfg, d[i].actual_kib))
                         d[i].share_kib = 0;
-                }
+                kept += d[i].share_kib;
         }
-        while (leftover >= min_band) {
-                size_t best = n;
+        /* What was dropped, and what the fill's rounding down left over. */
+        leftover = sub_sat(amount, kept);
+        while (leftover > 0) {
+                size_t mover = n, fresh = n;
 
                 for (size_t i = 0; i < n; i++) {
-                        uint64_t band;
-
-                        if (d[i].share_role != role || d[i].share_kib > 0 || d[i].weight <= 0.0)
+                        if (d[i].share_role != role || d[i].weight <= 0.0)
                                 continue;
-                        band = deadband_kib(cfg, d[i].actual_kib);
-                        if (d[i].limit_kib < band || leftover < band)
-                                continue;
-                        if (best == n || d[i].weight > d[best].weight)
-                                best = i;
+                        if (d[i].share_kib > 0) {
+                                if (d[i].limit_kib - d[i].share_kib >= leftover &&
+                                    (mover == n || d[i].weight > d[mover].weight))
+                                        mover = i;
+                        } else if (d[i].limit_kib >= deadband_kib(cfg, d[i].actual_kib) &&
+                                   (fresh == n || d[i].weight > d[fresh].weight)) {
+                                fresh = i;
+                        }
                 }
-                if (best == n)
-                        break;
-                d[best].share_kib = min_u64(d[best].limit_kib, leftover);
-                leftover -= d[best].share_kib;
+                if (mover < n) {
+                        d[mover].share_kib += leftover;
+                        return;
+                }
+                if (fresh == n)
+                        return;
+                d[fresh].share_kib = min_u64(d[fresh].limit_kib,
+                                             max_u64(deadband_kib(cfg, d[fresh].actual_kib), leftover));
+                leftover = sub_sat(leftover, d[fresh].share_kib);
         }
 }
 
@@ -335,9 +342,11 @@ static void host_constraints(const struct bd_config *cfg, const struct bd_host_s
         budget->free_kib = sub_sat(cfg->vm_budget_kib, vm_total_kib);
 }
 
-/* Goal free memory of a constraint: the pressure edge plus the hysteresis. */
+/* Goal free memory of a constraint: just past the pressure edge plus the
+ * hysteresis, where the band is left (rounded up, so that reaching the goal
+ * does leave it). */
 static uint64_t goal_kib(const struct bd_config *cfg, const struct constraint *c) {
-        return pct_of(cfg->pressure_free_pct + cfg->hysteresis_pct, c->base_kib);
+        return pct_of(cfg->pressure_free_pct + cfg->hysteresis_pct, c->base_kib) + 1;
 }
 
 static bool holds_memory(enum bd_run_state s) {
@@ -588,13 +597,18 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         if (need_kib > 0) {
                 reclaim_kib = min_u64(need_kib, cfg->host_shrink_cap_kib);
                 fill(decisions, n, ROLE_DONOR, reclaim_kib);
-                apply_deadband(cfg, decisions, n, ROLE_DONOR);
+                apply_deadband(cfg, decisions, n, ROLE_DONOR, reclaim_kib);
         }
         /* 5. Deflate when relaxed (and blind VMs, if so configured, outside
          * pressure), within the room above the pressure edge. */
         if (view->band < BD_BAND_PRESSURE && room_kib > 0) {
+                uint64_t takers_want = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (decisions[i].share_role == ROLE_TAKER)
+                                takers_want += decisions[i].limit_kib;
                 fill(decisions, n, ROLE_TAKER, room_kib);
-                apply_deadband(cfg, decisions, n, ROLE_TAKER);
+                apply_deadband(cfg, decisions, n, ROLE_TAKER, min_u64(room_kib, takers_want));
         }
 
         /* 6. Decisions of the donors and takers; totals. */

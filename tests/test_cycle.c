@@ -55,8 +55,11 @@ static void check_invariants(const struct bd_daemon *d) {
                         continue;
                 }
                 assert_int_equal(dec->status, BD_STATUS_OK);
-                assert_true(dec->target_kib <= dec->max_kib);
-                assert_true(dec->target_kib >= dec->floor_kib || dec->action == BD_ACTION_GROW);
+                assert_true(dec->target_kib <= d->last.samples[i].max_kib);
+                if (dec->action == BD_ACTION_SHRINK)
+                        assert_true(dec->target_kib >= dec->floor_kib);
+                else
+                        assert_true(dec->target_kib <= dec->max_kib);
         }
 }
 
