@@ -175,6 +175,7 @@ static void apply_one(struct bd_daemon *d, size_t i, uint64_t now_usec) {
         if (r >= 0) {
                 d->applied[i] = true;
                 bd_policy_note_applied(h, dec, now_usec);
+                e->shrunk = dec->target_kib < s->max_kib;
                 warn_once(e, WARN_APPLY, false, BD_LOG_INFO, BD_MID_APPLY_FAILED, s, dec->reason, "");
                 return;
         }
@@ -273,4 +274,34 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         forget_vanished(d);
         d->cycles++;
         return 0;
+}
+
+size_t bd_daemon_restore(struct bd_daemon *d) {
+        const struct bd_cycle_result *res = &d->last;
+        size_t restored = 0;
+
+        if (d->cfg.dry_run || !d->backend)
+                return 0;
+        rebuild_index(d, 0);
+        for (size_t i = 0; i < res->n; i++) {
+                const struct bd_vm_sample *s = &res->samples[i];
+                char err[256] = "";
+                size_t e;
+                int r;
+
+                e = entry_for(d, s->uuid);
+                if (!d->vms[e].shrunk || s->max_kib == BD_KIB_UNKNOWN)
+                        continue;
+                r = d->backend->ops->set_target(d->backend, s, s->max_kib, err, sizeof(err));
+                if (r < 0) {
+                        bd_log(BD_LOG_WARNING, "%s: cannot give its memory back (%llu MiB): %s", s->name,
+                               (unsigned long long)(s->max_kib / 1024), err[0] ? err : strerror(-r));
+                        continue;
+                }
+                d->vms[e].shrunk = false;
+                restored++;
+                bd_log(BD_LOG_INFO, "%s: memory given back on exit: %llu MiB", s->name,
+                       (unsigned long long)(s->max_kib / 1024));
+        }
+        return restored;
 }

@@ -213,7 +213,7 @@ static int scan(const char *xml, struct facts *f) {
                                 if (tag_attr(&t, "exclude", v, sizeof(v)) && is_yes(v))
                                         f->flags |= BD_VM_TAG_EXCLUDE;
                                 if (tag_attr(&t, "class", v, sizeof(v)) && valid_class(v))
-                                        snprintf(f->class_tag, sizeof(f->class_tag), "%s", v);
+                                        memcpy(f->class_tag, v, strlen(v) + 1); /* valid_class: < BD_CLASS_MAX */
                         }
                         continue;
                 }

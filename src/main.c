@@ -246,9 +246,13 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
 }
 
 static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
-        (void)userdata;
+        struct service *s = userdata;
+
         bd_log(BD_LOG_INFO, "received %s, stopping", strsignal((int)si->ssi_signo));
         sd_notify(0, "STOPPING=1");
+        if (s->daemon.cfg.restore_on_exit && s->daemon.cycles > 0)
+                bd_log(BD_LOG_INFO, "restore_on_exit: %zu VMs given their memory back",
+                       bd_daemon_restore(&s->daemon));
         return sd_event_exit(sd_event_source_get_event(src), 0);
 }
 

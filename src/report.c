@@ -2,6 +2,7 @@
 /* Reporters of a cycle's result: the --once table for people and the JSON
  * document for programs. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -19,9 +20,22 @@ static double gib(uint64_t kib) {
         return (double)kib / (1024.0 * 1024.0);
 }
 
+static int by_name(const void *a, const void *b, void *samples) {
+        const struct bd_vm_sample *s = samples;
+
+        return strcmp(s[*(const size_t *)a].name, s[*(const size_t *)b].name);
+}
+
 void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
         const struct bd_host_view *v = &r->view;
+        size_t *order = calloc(r->n ? r->n : 1, sizeof(*order));
         int name_w = 4;
+
+        if (!order)
+                abort(); /* out of memory is fatal */
+        for (size_t i = 0; i < r->n; i++)
+                order[i] = i;
+        qsort_r(order, r->n, sizeof(*order), by_name, (void *)r->samples);
 
         fprintf(f, "host: %s, %.1f GiB free of %.1f GiB %s (%.1f%%), VMs hold %.1f GiB",
                 bd_band_to_string(v->band), gib(v->free_kib), gib(v->base_kib),
@@ -41,7 +55,8 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
         }
         fprintf(f, "%-*s  %-9s %-8s %7s %7s %7s %-6s  %-18s %s\n", name_w, "NAME", "STATE", "STATUS",
                 "ACTUAL", "TARGET", "USABLE", "ACTION", "REASON", "DETAIL");
-        for (size_t i = 0; i < r->n; i++) {
+        for (size_t k = 0; k < r->n; k++) {
+                size_t i = order[k];
                 const struct bd_vm_sample *s = &r->samples[i];
                 const struct bd_decision *d = &r->decisions[i];
                 char actual[24], target[24], usable[24], detail[160];
@@ -63,6 +78,7 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
                         bd_run_state_to_string(s->state), bd_status_to_string(d->status), actual, target,
                         usable, bd_action_to_string(d->action), bd_reason_to_string(d->reason), detail);
         }
+        free(order);
 }
 
 static json_object *kib_or_null(uint64_t kib) {

@@ -150,6 +150,32 @@ static void test_apply_converges(void **state) {
         bd_daemon_done(&d);
 }
 
+/* restore_on_exit: every VM balloond shrank gets its maximum back. */
+static void test_restore(void **state) {
+        struct bd_daemon d;
+        struct bd_sim *sim;
+        struct bd_sim_vm_truth truth;
+        size_t web1, db1, restored;
+
+        (void)state;
+        open_sim(&d, false);
+        sim = bd_backend_sim(d.backend);
+        for (int c = 0; c < 10; c++)
+                assert_int_equal(bd_cycle_run(&d, T0_USEC + (uint64_t)c * 5 * SEC, WALL0 + c * 5), 0);
+        find(&d, "web1", &web1);
+        find(&d, "db1", &db1);
+        assert_true(d.last.samples[web1].actual_kib < d.last.samples[web1].max_kib);
+        restored = bd_daemon_restore(&d);
+        assert_true(restored >= 1);
+        bd_sim_vm_truth(sim, web1, &truth);
+        assert_int_equal(truth.target_kib, d.last.samples[web1].max_kib);
+        bd_sim_vm_truth(sim, db1, &truth);
+        assert_int_equal(truth.target_kib, 0); /* never touched */
+        /* Twice is harmless: nothing left to restore. */
+        assert_int_equal(bd_daemon_restore(&d), 0);
+        bd_daemon_done(&d);
+}
+
 static void test_reports(void **state) {
         struct bd_daemon d;
         char *buf = NULL;
@@ -200,6 +226,7 @@ int main(void) {
                 cmocka_unit_test(test_first_cycle_reasons),
                 cmocka_unit_test(test_dry_run_changes_nothing),
                 cmocka_unit_test(test_apply_converges),
+                cmocka_unit_test(test_restore),
                 cmocka_unit_test(test_reports),
         };
 

@@ -19,6 +19,7 @@ struct bd_vm_entry {
         unsigned warned;         /* conditions already warned about (one bit per reason group) */
         uint64_t last_decision_usec;
         enum bd_reason last_reason;
+        bool shrunk;             /* balloond holds memory of it (restore_on_exit) */
 };
 
 /* The result of the last cycle, for reporters (table, JSON, journal). */
@@ -64,3 +65,8 @@ void bd_daemon_done(struct bd_daemon *d);
  * negative errno when the host or the VMs could not be sampled (nothing was
  * decided or applied then). Logs its decisions. */
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec);
+
+/* Give every VM that balloond shrank its maximum back (restore_on_exit), as
+ * of the last cycle's samples. Returns how many were restored; failures are
+ * logged. */
+size_t bd_daemon_restore(struct bd_daemon *d);

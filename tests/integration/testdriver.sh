@@ -89,6 +89,7 @@ apply() {
         # Cycles every second, no cooldown: each cycle shrinks again.
         cat >> "$work/balloond.conf" <<CONF
 interval_sec = 1;
+restore_on_exit = true;
 CONF
         sed -i 's/check_stats_age = false;/check_stats_age = false;\n  cooldown_sec = 0;/' "$work/balloond.conf"
         "$balloond" -c "$work/balloond.conf" --connect "$uri" --status-file "$status" 2> "$work/balloond.log" &
@@ -121,6 +122,11 @@ CONF
         check "decisions were logged with their numbers" \
                 grep -qE 'web1: shrink 4096 -> 3754 MiB: host memory critical' "$work/balloond.log"
         check "no error logged" test -z "$(grep -E 'error|failed' "$work/balloond.log")"
+        # restore_on_exit: on SIGTERM the three it shrank got their memory back.
+        for v in web1 web2 app1; do
+                check "$v restored on exit" grep -q "$v: memory given back on exit" "$work/balloond.log"
+        done
+        check "three restored" grep -q "restore_on_exit: 3 VMs given their memory back" "$work/balloond.log"
 }
 
 case "$mode" in
