@@ -170,6 +170,17 @@ static void apply_one(struct bd_daemon *d, size_t i, uint64_t now_usec) {
         d->applied[i] = false;
         if (dec->action == BD_ACTION_NONE || d->cfg.dry_run)
                 return;
+        /* The last line of defence before the hypervisor: a target that is
+         * no change, above the domain's maximum or (for a shrink) below the
+         * floor is a bug, never applied. */
+        if (dec->target_kib == s->actual_kib || dec->target_kib == 0 || dec->target_kib > s->max_kib ||
+            (dec->action == BD_ACTION_SHRINK && dec->target_kib < dec->floor_kib)) {
+                bd_log(BD_LOG_ERR, "%s: refusing target %llu KiB (actual %llu, floor %llu, max %llu)", s->name,
+                       (unsigned long long)dec->target_kib, (unsigned long long)s->actual_kib,
+                       (unsigned long long)dec->floor_kib, (unsigned long long)s->max_kib);
+                d->apply_result[i] = -EINVAL;
+                return;
+        }
         r = d->backend->ops->set_target(d->backend, s, dec->target_kib, err, sizeof(err));
         d->apply_result[i] = r;
         if (r >= 0) {
