@@ -11,9 +11,21 @@
  *
  * Apply: re-check the domain (running, no job such as a migration under
  * way), then virDomainSetMemoryFlags(AFFECT_LIVE). libvirt's errors are
- * sorted into negative errnos (see backend.h). */
+ * sorted into negative errnos (see backend.h).
+ *
+ * Events: libvirt's default event loop runs in a thread of its own (it
+ * drives keepalive, the close callback and domain lifecycle events). Its
+ * callbacks only note what happened and write a byte to a pipe; the main
+ * loop watches the pipe and handles the events on its own thread
+ * (bd_backend_ops.handle_events): a domain that starts gets its stats period
+ * armed at once, a closed connection is reported and reopened by the next
+ * collect. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +76,78 @@ struct lv_backend {
         size_t n_facts, cap_facts;
         struct bd_param *params;
         size_t cap_params;
+        /* events (see the top of the file) */
+        int pipe_fds[2];
+        atomic_bool closed;           /* the close callback fired */
+        pthread_mutex_t lock;         /* guards started[] */
+        char started[64][VIR_UUID_STRING_BUFLEN];
+        size_t n_started;
+        bool started_overflow;
+        int lifecycle_id;
 };
+
+/* libvirt's event loop: one per process, started with the first backend. */
+static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
+static int loop_error;
+
+static void *run_loop(void *arg) {
+        (void)arg;
+        for (;;)
+                if (virEventRunDefaultImpl() < 0)
+                        bd_log(BD_LOG_DEBUG, "libvirt event loop: %s", virGetLastErrorMessage());
+        return NULL;
+}
+
+static void start_loop(void) {
+        pthread_t t;
+        pthread_attr_t attr;
+
+        if (virEventRegisterDefaultImpl() < 0) {
+                loop_error = -EIO;
+                return;
+        }
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        loop_error = -pthread_create(&t, &attr, run_loop, NULL);
+        pthread_attr_destroy(&attr);
+}
+
+static void poke(struct lv_backend *lv, char what) {
+        ssize_t k = write(lv->pipe_fds[1], &what, 1);
+
+        (void)k; /* a full pipe already has a wake-up pending */
+}
+
+/* Runs on the event loop thread. */
+static void on_close(virConnectPtr conn, int reason, void *opaque) {
+        struct lv_backend *lv = opaque;
+
+        (void)conn;
+        (void)reason;
+        atomic_store(&lv->closed, true);
+        poke(lv, 'c');
+}
+
+/* Runs on the event loop thread. */
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
+        struct lv_backend *lv = opaque;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        (void)conn;
+        (void)detail;
+        if (event != VIR_DOMAIN_EVENT_STARTED && event != VIR_DOMAIN_EVENT_RESUMED)
+                return 0;
+        if (virDomainGetUUIDString(dom, uuid) < 0)
+                return 0;
+        pthread_mutex_lock(&lv->lock);
+        if (lv->n_started < sizeof(lv->started) / sizeof(lv->started[0]))
+                memcpy(lv->started[lv->n_started++], uuid, sizeof(uuid));
+        else
+                lv->started_overflow = true; /* the next collect arms them */
+        pthread_mutex_unlock(&lv->lock);
+        poke(lv, 'l');
+        return 0;
+}
 
 static void quiet(void *userdata, virErrorPtr err) {
         (void)userdata;
@@ -226,21 +309,46 @@ static bool has_field(const struct lv_backend *lv, int n, const char *field) {
         return false;
 }
 
-static int ensure_connected(struct lv_backend *lv, char *why, size_t why_len) {
-        if (lv->conn && virConnectIsAlive(lv->conn) == 1)
-                return 0;
-        if (lv->conn) {
-                virConnectClose(lv->conn);
-                lv->conn = NULL;
-        }
+static void disconnect(struct lv_backend *lv) {
+        if (!lv->conn)
+                return;
+        if (lv->lifecycle_id >= 0)
+                virConnectDomainEventDeregisterAny(lv->conn, lv->lifecycle_id);
+        lv->lifecycle_id = -1;
+        virConnectUnregisterCloseCallback(lv->conn, on_close);
+        virConnectClose(lv->conn);
+        lv->conn = NULL;
+}
+
+/* Open the connection with keepalive, the close callback and lifecycle
+ * events. Domain ids may have been reused by a new libvirtd: facts are read
+ * again. */
+static int connect_now(struct lv_backend *lv, char *why, size_t why_len) {
         lv->conn = virConnectOpen(lv->uri);
         if (!lv->conn) {
                 snprintf(why, why_len, "%s", last_error());
                 return -ENOTCONN;
         }
-        /* Domain ids may have been reused by a new libvirtd: read facts again. */
+        atomic_store(&lv->closed, false);
         lv->n_facts = 0;
+        /* Every 5 s; dead after 3 unanswered: libvirtd hung or gone. Drivers
+         * without keepalive (in-process test:///) say so; that is fine. */
+        if (virConnectSetKeepAlive(lv->conn, 5, 3) < 0)
+                bd_log(BD_LOG_DEBUG, "%s: no keepalive: %s", lv->uri, last_error());
+        if (virConnectRegisterCloseCallback(lv->conn, on_close, lv, NULL) < 0)
+                bd_log(BD_LOG_DEBUG, "%s: no close callback: %s", lv->uri, last_error());
+        lv->lifecycle_id = virConnectDomainEventRegisterAny(lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                            VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), lv, NULL);
+        if (lv->lifecycle_id < 0)
+                bd_log(BD_LOG_DEBUG, "%s: no lifecycle events: %s", lv->uri, last_error());
         return 0;
+}
+
+static int ensure_connected(struct lv_backend *lv, char *why, size_t why_len) {
+        if (lv->conn && !atomic_load(&lv->closed) && virConnectIsAlive(lv->conn) == 1)
+                return 0;
+        disconnect(lv);
+        return connect_now(lv, why, why_len);
 }
 
 static int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_sec,
@@ -354,13 +462,58 @@ out:
         return r;
 }
 
+static int lv_event_fd(struct bd_backend *b) {
+        return ((struct lv_backend *)b)->pipe_fds[0];
+}
+
+/* On the main thread: drain the pipe, arm the stats period of domains that
+ * just started. Returns BD_EVENT_* bits. */
+static unsigned lv_handle_events(struct bd_backend *b) {
+        struct lv_backend *lv = (struct lv_backend *)b;
+        char buf[64], started[64][VIR_UUID_STRING_BUFLEN];
+        size_t n;
+        unsigned events = 0;
+
+        while (read(lv->pipe_fds[0], buf, sizeof(buf)) > 0)
+                ;
+        if (atomic_load(&lv->closed))
+                events |= BD_EVENT_CLOSED;
+        pthread_mutex_lock(&lv->lock);
+        n = lv->n_started;
+        memcpy(started, lv->started, n * sizeof(started[0]));
+        lv->n_started = 0;
+        lv->started_overflow = false;
+        pthread_mutex_unlock(&lv->lock);
+        for (size_t i = 0; i < n && lv->conn && !(events & BD_EVENT_CLOSED); i++) {
+                virDomainPtr dom = virDomainLookupByUUIDString(lv->conn, started[i]);
+                struct dom_facts *f;
+
+                if (!dom)
+                        continue;
+                f = facts_for(lv, started[i]);
+                f->seen = true;
+                refresh_facts(dom, f);
+                if (!(f->flags & BD_VM_NO_BALLOON))
+                        arm_stats_period(lv, dom, f);
+                bd_log(BD_LOG_DEBUG, "%s started", virDomainGetName(dom));
+                virDomainFree(dom);
+                events |= BD_EVENT_DOMAINS;
+        }
+        return events;
+}
+
 static void lv_free(struct bd_backend *b) {
         struct lv_backend *lv = (struct lv_backend *)b;
 
         if (!lv)
                 return;
-        if (lv->conn)
-                virConnectClose(lv->conn);
+        disconnect(lv);
+        /* The event loop thread may still hold a callback's opaque pointer
+         * for a moment after deregistration: the pipe is closed, the
+         * struct freed, only once the connection is gone. */
+        close(lv->pipe_fds[0]);
+        close(lv->pipe_fds[1]);
+        pthread_mutex_destroy(&lv->lock);
         free(lv->samples);
         free(lv->facts);
         free(lv->params);
@@ -372,29 +525,43 @@ static const struct bd_backend_ops lv_ops = {
         .collect = lv_collect,
         .sample_host = NULL,
         .set_target = lv_set_target,
+        .event_fd = lv_event_fd,
+        .handle_events = lv_handle_events,
         .free = lv_free,
 };
 
 int bd_backend_open_libvirt(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
                             char *err, size_t err_len) {
         struct lv_backend *lv;
+        int r;
 
         virSetErrorFunc(NULL, quiet);
         if (virInitialize() < 0) {
                 snprintf(err, err_len, "cannot initialise libvirt");
                 return -EIO;
         }
+        pthread_once(&loop_once, start_loop);
+        if (loop_error < 0) {
+                snprintf(err, err_len, "cannot start libvirt's event loop: %s", strerror(-loop_error));
+                return loop_error;
+        }
         lv = calloc(1, sizeof(*lv));
         if (!lv)
                 return -ENOMEM;
         lv->base.ops = &lv_ops;
+        lv->lifecycle_id = -1;
         snprintf(lv->uri, sizeof(lv->uri), "%s", uri);
         lv->arm_period_sec = cfg->stats_period_sec;
-        lv->conn = virConnectOpen(uri);
-        if (!lv->conn) {
-                snprintf(err, err_len, "%s", last_error());
+        if (pipe2(lv->pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+                r = -errno;
                 free(lv);
-                return -ENOTCONN;
+                return r;
+        }
+        pthread_mutex_init(&lv->lock, NULL);
+        r = connect_now(lv, err, err_len);
+        if (r < 0) {
+                lv_free(&lv->base);
+                return r;
         }
         *out = &lv->base;
         return 0;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,7 +194,10 @@ struct service {
         struct bd_daemon daemon;
         const struct options *opts;
         sd_event_source *timer;
+        sd_event_source *backend_source;
         int last_error; /* of the previous cycle, to log a failure once */
+        bool lost;      /* the connection is gone (said once) */
+        uint64_t backoff_usec;
         int status_error; /* of the last status write, to log a failure once */
 };
 
@@ -227,22 +231,76 @@ static void notify_status(struct service *s) {
                    (unsigned long long)(reclaimed_kib / 1024), s->daemon.cfg.dry_run ? ", dry run" : "");
 }
 
+#define BACKOFF_MIN_USEC (1 * 1000000ULL)
+#define BACKOFF_MAX_USEC (60 * 1000000ULL)
+
+static void connection_lost(struct service *s) {
+        if (s->lost)
+                return;
+        s->lost = true;
+        s->backoff_usec = BACKOFF_MIN_USEC;
+        bd_log_event(BD_LOG_WARNING, BD_MID_CONNECTION_LOST, NULL, BD_REASON_STEADY,
+                     "lost the connection to %s; changing nothing, reconnecting", s->daemon.cfg.connect_uri);
+        sd_notifyf(0, "STATUS=disconnected from %s, reconnecting", s->daemon.cfg.connect_uri);
+}
+
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         struct service *s = userdata;
+        uint64_t next = s->daemon.cfg.interval_usec;
         int r = run_cycle(&s->daemon);
 
-        if (r < 0 && r != s->last_error)
+        if (r == -ENOTCONN) {
+                connection_lost(s);
+                /* Retry with a growing delay: 1, 2, 4 ... 60 s. */
+                next = s->backoff_usec;
+                s->backoff_usec = s->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : s->backoff_usec * 2;
+        } else if (r < 0 && r != s->last_error) {
                 bd_log(BD_LOG_WARNING, "cycle failed (%s); retrying every %llu s", strerror(-r),
                        (unsigned long long)(s->daemon.cfg.interval_usec / 1000000));
-        else if (r >= 0 && s->last_error < 0)
+        } else if (r >= 0 && s->lost) {
+                s->lost = false;
+                bd_log_event(BD_LOG_INFO, BD_MID_CONNECTION_RESTORED, NULL, BD_REASON_STEADY,
+                             "connected to %s again", s->daemon.cfg.connect_uri);
+        } else if (r >= 0 && s->last_error < 0) {
                 bd_log(BD_LOG_INFO, "cycles succeed again");
+        }
         if (r >= 0) {
                 notify_status(s);
                 publish(s);
         }
         s->last_error = r < 0 ? r : 0;
-        sd_event_source_set_time(src, usec + s->daemon.cfg.interval_usec);
+        sd_event_source_set_time(src, usec + next);
         return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+}
+
+/* The backend has events (libvirt: connection closed, domains started). */
+static int on_backend_event(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        struct service *s = userdata;
+        unsigned events;
+        uint64_t now;
+
+        (void)fd;
+        (void)revents;
+        events = s->daemon.backend->ops->handle_events(s->daemon.backend);
+        if (events & BD_EVENT_CLOSED) {
+                connection_lost(s);
+                /* Reconnect soon, not at the end of a long interval. */
+                if (sd_event_now(sd_event_source_get_event(src), CLOCK_MONOTONIC, &now) >= 0) {
+                        sd_event_source_set_time(s->timer, now + BACKOFF_MIN_USEC);
+                        sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+                }
+        }
+        return 0;
+}
+
+static int watch_backend(struct service *s, sd_event *e) {
+        const struct bd_backend_ops *ops = s->daemon.backend->ops;
+        int fd;
+
+        s->backend_source = sd_event_source_unref(s->backend_source);
+        if (!ops->event_fd || !ops->handle_events || (fd = ops->event_fd(s->daemon.backend)) < 0)
+                return 0;
+        return sd_event_add_io(e, &s->backend_source, fd, EPOLLIN, on_backend_event, s);
 }
 
 static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
@@ -263,7 +321,6 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         char err[256] = "";
         int r;
 
-        (void)src;
         (void)si;
         sd_notify(0, "RELOADING=1");
         r = load_config(s->opts, &cfg);
@@ -284,8 +341,12 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
                         sd_notify(0, "READY=1");
                         return 0;
                 }
+                s->backend_source = sd_event_source_unref(s->backend_source);
                 bd_backend_free(s->daemon.backend);
                 s->daemon.backend = backend;
+                s->lost = false;
+                if (watch_backend(s, sd_event_source_get_event(src)) < 0)
+                        bd_log(BD_LOG_WARNING, "cannot watch %s for events", cfg.connect_uri);
         }
         s->daemon.cfg = cfg;
         bd_log_event(BD_LOG_INFO, BD_MID_CONFIG_RELOADED, NULL, BD_REASON_STEADY, "configuration reloaded");
@@ -296,14 +357,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
 static int serve(struct service *s) {
         sd_event *e = NULL;
         uint64_t now;
-        sigset_t mask;
         int r;
-
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = sd_event_default(&e);
         if (r < 0)
@@ -321,6 +375,9 @@ static int serve(struct service *s) {
         r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now, 100000, on_timer, s);
         if (r < 0)
                 goto out;
+        r = watch_backend(s, e);
+        if (r < 0)
+                goto out;
         bd_log(BD_LOG_INFO, "started: %s, cycle every %llu s%s", s->daemon.cfg.connect_uri,
                (unsigned long long)(s->daemon.cfg.interval_usec / 1000000),
                s->daemon.cfg.dry_run ? ", dry run (nothing is changed)" : "");
@@ -329,6 +386,7 @@ static int serve(struct service *s) {
 out:
         if (r < 0)
                 bd_log(BD_LOG_ERR, "event loop: %s", strerror(-r));
+        sd_event_source_unref(s->backend_source);
         sd_event_source_unref(s->timer);
         sd_event_unref(e);
         return r < 0 ? EXIT_RUNTIME : EXIT_OK;
@@ -357,6 +415,18 @@ int main(int argc, char **argv) {
                 snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "%s", o.connect_uri);
         cfg.dry_run = cfg.dry_run || o.dry_run;
 
+        if (!o.once) {
+                /* The service takes its signals through sd-event: block them
+                 * before any thread (libvirt's event loop) starts, so that
+                 * every thread inherits the mask. */
+                sigset_t mask;
+
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGTERM);
+                sigaddset(&mask, SIGINT);
+                sigaddset(&mask, SIGHUP);
+                sigprocmask(SIG_BLOCK, &mask, NULL);
+        }
         r = bd_backend_open(cfg.connect_uri, &cfg, &backend, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "balloond: cannot connect to %s: %s\n", cfg.connect_uri,

@@ -30,7 +30,17 @@ struct bd_backend_ops {
          * state to be ballooned. ERR (size ERR_LEN) receives a message. */
         int (*set_target)(struct bd_backend *b, const struct bd_vm_sample *vm, uint64_t target_kib,
                           char *err, size_t err_len);
+        /* A file descriptor that becomes readable when the hypervisor has
+         * events for handle_events (NULL / -1: no events). */
+        int (*event_fd)(struct bd_backend *b);
+        /* Handle pending events on the caller's thread; returns BD_EVENT_* bits. */
+        unsigned (*handle_events)(struct bd_backend *b);
         void (*free)(struct bd_backend *b);
+};
+
+enum {
+        BD_EVENT_CLOSED = 1u << 0,  /* the connection is gone; collect reconnects */
+        BD_EVENT_DOMAINS = 1u << 1, /* domains started (stats periods armed) */
 };
 
 struct bd_backend {
