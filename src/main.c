@@ -133,8 +133,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
 }
 
 /* Load the configuration named by O (or the default, or the built-in
- * defaults when there is no file). Every error is printed. */
-static int load_config(const struct options *o, struct bd_config *out) {
+ * defaults when there is no file). Every error is printed on stderr, or, for
+ * the running service (LOG), logged. */
+static int load_config(const struct options *o, struct bd_config *out, bool log) {
         struct bd_config_errors errs = { 0 };
         const char *path = o->config_path;
         int r;
@@ -147,8 +148,13 @@ static int load_config(const struct options *o, struct bd_config *out) {
                 path = BD_DEFAULT_CONFIG_FILE;
         }
         r = bd_config_load(path, out, &errs);
-        for (size_t i = 0; i < errs.n; i++)
-                fprintf(stderr, "%s\n", errs.items[i].text);
+        for (size_t i = 0; i < errs.n; i++) {
+                if (log)
+                        bd_log_event(BD_LOG_ERR, BD_MID_CONFIG_REJECTED, NULL, BD_REASON_STEADY, "%s",
+                                     errs.items[i].text);
+                else
+                        fprintf(stderr, "%s\n", errs.items[i].text);
+        }
         bd_config_errors_free(&errs);
         return r;
 }
@@ -323,7 +329,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
 
         (void)si;
         sd_notify(0, "RELOADING=1");
-        r = load_config(s->opts, &cfg);
+        r = load_config(s->opts, &cfg, true);
         if (r < 0) {
                 bd_log_event(BD_LOG_ERR, BD_MID_CONFIG_REJECTED, NULL, BD_REASON_STEADY,
                              "new configuration rejected, keeping the running one");
@@ -405,7 +411,7 @@ int main(int argc, char **argv) {
         /* --once speaks through its table; the service logs its changes. */
         bd_log_setup(o.verbose >= 2 ? BD_LOG_DEBUG : o.verbose == 1 || !o.once ? BD_LOG_INFO : BD_LOG_ERR);
 
-        if (load_config(&o, &cfg) < 0)
+        if (load_config(&o, &cfg, false) < 0)
                 return EXIT_CONFIG;
         if (o.check_config) {
                 printf("configuration OK\n");
