@@ -297,3 +297,58 @@ int bd_domxml_stats_period(const char *xml) {
                 return -1;
         return f.stats_period;
 }
+
+static int unit_kib(const char *unit, uint64_t *per_kib_num, uint64_t *per_kib_den) {
+        static const struct {
+                const char *name;
+                uint64_t num, den; /* KiB = value x num / den */
+        } units[] = {
+                { "b", 1, 1024 },           { "bytes", 1, 1024 },        { "KB", 1000, 1024 },
+                { "k", 1, 1 },              { "KiB", 1, 1 },             { "MB", 1000000, 1024 },
+                { "M", 1024, 1 },           { "MiB", 1024, 1 },          { "GB", 1000000000, 1024 },
+                { "G", 1048576, 1 },        { "GiB", 1048576, 1 },       { "T", 1073741824, 1 },
+                { "TiB", 1073741824, 1 },
+        };
+
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+                if (strcmp(unit, units[i].name) == 0) {
+                        *per_kib_num = units[i].num;
+                        *per_kib_den = units[i].den;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int bd_domxml_memory_kib(const char *xml, uint64_t *out) {
+        struct tag t;
+        const char *p = xml;
+        int depth = 0;
+
+        if (!xml)
+                return -EINVAL;
+        while ((p = next_tag(p, &t)) != NULL) {
+                if (t.end) {
+                        depth--;
+                        continue;
+                }
+                if (depth == 1 && tag_is(&t, "memory") && !t.self_closing) {
+                        char unit[64];
+                        uint64_t num, den, v;
+                        char *end;
+
+                        if (!tag_attr(&t, "unit", unit, sizeof(unit)))
+                                strcpy(unit, "KiB"); /* libvirt's default unit */
+                        if (unit_kib(unit, &num, &den) < 0 || *p < '0' || *p > '9')
+                                return -EINVAL;
+                        errno = 0;
+                        v = strtoull(p, &end, 10);
+                        if (errno == ERANGE || *end != '<' || v > UINT64_MAX / num)
+                                return -EINVAL;
+                        *out = v * num / den;
+                        return 0;
+                }
+                if (!t.self_closing)
+                        depth++;
+        }
+        return -EINVAL;
+}

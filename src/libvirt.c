@@ -61,6 +61,7 @@ struct dom_facts {
         unsigned flags;
         char class_tag[BD_CLASS_MAX];
         int stats_period;   /* -1 no balloon; 0 none armed */
+        uint64_t max_kib;   /* <memory>, BD_KIB_UNKNOWN if unreadable */
         bool arm_failed;    /* setting the stats period is not supported */
         bool seen;          /* in this cycle's records */
 };
@@ -212,6 +213,7 @@ static struct dom_facts *facts_for(struct lv_backend *lv, const char *uuid) {
         memset(f, 0, sizeof(*f));
         snprintf(f->uuid, sizeof(f->uuid), "%s", uuid);
         f->id = (unsigned)-2; /* never read */
+        f->max_kib = BD_KIB_UNKNOWN;
         return f;
 }
 
@@ -232,6 +234,8 @@ static void refresh_facts(virDomainPtr dom, struct dom_facts *f) {
         if (bd_domxml_facts(xml, &f->flags, f->class_tag) < 0)
                 bd_log(BD_LOG_WARNING, "%s: its XML is not a domain description", virDomainGetName(dom));
         f->stats_period = bd_domxml_stats_period(xml);
+        if (bd_domxml_memory_kib(xml, &f->max_kib) < 0)
+                f->max_kib = BD_KIB_UNKNOWN;
         f->id = id;
         f->arm_failed = false;
         free(xml);
@@ -251,12 +255,12 @@ static void arm_stats_period(struct lv_backend *lv, virDomainPtr dom, struct dom
                lv->arm_period_sec);
 }
 
-/* The per-domain fallback for drivers without bulk balloon stats. */
-static void memstats_fallback(virDomainPtr dom, struct bd_vm_sample *s) {
+/* The per-domain fallback for drivers without bulk balloon stats: one
+ * round trip (the maximum comes from the cached XML). */
+static void memstats_fallback(virDomainPtr dom, const struct dom_facts *f, struct bd_vm_sample *s) {
         virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
         struct bd_memstat ms[VIR_DOMAIN_MEMORY_STAT_NR];
         int n = virDomainMemoryStats(dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
-        unsigned long max;
 
         for (int i = 0; i < n; i++) {
                 ms[i].tag = st[i].tag;
@@ -264,8 +268,8 @@ static void memstats_fallback(virDomainPtr dom, struct bd_vm_sample *s) {
         }
         if (n > 0)
                 bd_stats_from_memstats(ms, (size_t)n, s);
-        if (s->max_kib == BD_KIB_UNKNOWN && (max = virDomainGetMaxMemory(dom)) > 0)
-                s->max_kib = max;
+        if (s->max_kib == BD_KIB_UNKNOWN)
+                s->max_kib = f->max_kib;
 }
 
 static void convert_params(struct lv_backend *lv, virDomainStatsRecordPtr rec) {
@@ -396,7 +400,7 @@ static int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_
                         if (s->state == BD_RUN_RUNNING && !(f->flags & BD_VM_NO_BALLOON)) {
                                 arm_stats_period(lv, dom, f);
                                 if (!has_field(lv, recs[i]->nparams, "balloon.current"))
-                                        memstats_fallback(dom, s);
+                                        memstats_fallback(dom, f, s);
                         }
                 }
                 s->flags = f->flags;

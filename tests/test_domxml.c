@@ -168,6 +168,7 @@ static void test_bad_input(void **state) {
  * (run under ASan in CI). */
 static void test_every_prefix(void **state) {
         size_t len = strlen(plain);
+        uint64_t max;
         unsigned flags;
         char cls[BD_CLASS_MAX];
 
@@ -181,6 +182,7 @@ static void test_every_prefix(void **state) {
                 flags = 0;
                 (void)bd_domxml_facts(p, &flags, cls);
                 (void)bd_domxml_stats_period(p);
+                (void)bd_domxml_memory_kib(p, &max);
                 free(p);
         }
 }
@@ -202,6 +204,36 @@ static void test_stats_period(void **state) {
                          0);
 }
 
+static void test_memory(void **state) {
+        uint64_t kib = 7;
+
+        (void)state;
+        assert_int_equal(bd_domxml_memory_kib(plain, &kib), 0);
+        assert_int_equal(kib, 4194304);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory>2048</memory></domain>", &kib), 0);
+        assert_int_equal(kib, 2048);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory unit=\"MiB\">4096</memory></domain>", &kib), 0);
+        assert_int_equal(kib, 4194304);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory unit='GiB'>2</memory></domain>", &kib), 0);
+        assert_int_equal(kib, 2097152);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory unit='b'>1073741824</memory></domain>", &kib), 0);
+        assert_int_equal(kib, 1048576);
+        kib = 7;
+        /* Not the <memory> of a NUMA cell or of a memory device. */
+        assert_int_equal(bd_domxml_memory_kib("<domain><cpu><numa><cell memory='1'/></numa></cpu>"
+                                              "<devices><memory model='dimm'><target><size>5</size></target>"
+                                              "</memory></devices></domain>",
+                                              &kib),
+                         -EINVAL);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory unit='parsec'>1</memory></domain>", &kib), -EINVAL);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory>12x</memory></domain>", &kib), -EINVAL);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory>99999999999999999999999</memory></domain>", &kib),
+                         -EINVAL);
+        assert_int_equal(bd_domxml_memory_kib("<domain><memory>", &kib), -EINVAL);
+        assert_int_equal(bd_domxml_memory_kib(NULL, &kib), -EINVAL);
+        assert_int_equal(kib, 7);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_plain),
@@ -211,6 +243,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_input),
                 cmocka_unit_test(test_every_prefix),
                 cmocka_unit_test(test_stats_period),
+                cmocka_unit_test(test_memory),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "balloond/sample.h"
 
@@ -19,6 +20,10 @@
  * CLASS_TAG (size BD_CLASS_MAX, "" if none) from a domain XML. Returns 0, or
  * -EINVAL when XML is not a domain description. */
 int bd_domxml_facts(const char *xml, unsigned *flags, char *class_tag);
+
+/* The domain's maximum memory (<memory unit='...'>N</memory>) in KiB into
+ * *OUT. Returns 0, or -EINVAL when absent or malformed. */
+int bd_domxml_memory_kib(const char *xml, uint64_t *out);
 
 /* The stats period of the domain's memballoon (<stats period='N'/>), 0 if
  * absent, -1 if there is no balloon. */

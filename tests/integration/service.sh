@@ -65,7 +65,7 @@ wait_for 5 test -S "$work/notify.sock" && wait_for 5 test -S "$work/journal/sock
 conf 1
 : > "$work/stderr"
 stream=$(stat -c '%d:%i' "$work/stderr")
-NOTIFY_SOCKET="$work/notify.sock" JOURNAL_STREAM="$stream" \
+NOTIFY_SOCKET="$work/notify.sock" JOURNAL_STREAM="$stream" WATCHDOG_USEC=2000000 \
         unshare -m sh -c 'mkdir -p /run/systemd/journal && mount --bind "$1" /run/systemd/journal && shift && exec "$@"' \
         sh "$work/journal" "$balloond" -c "$work/balloond.conf" --connect "$uri" --dry-run \
         --status-file "$work/status.json" 2>> "$work/stderr" &
@@ -74,6 +74,7 @@ pids+=($bpid)
 
 check "READY=1 sent" wait_for 10 grep -q '^READY=1' "$work/notify.log"
 check "cycling" wait_for 10 cycles_above 2
+check "WATCHDOG=1 sent (WatchdogSec)" wait_for 5 grep -q '^WATCHDOG=1' "$work/notify.log"
 check "STATUS sent with the VMs and the band" grep -qE '^STATUS=[0-9]+ of 8 VMs managed, host (critical|pressure)' "$work/notify.log"
 
 # The journal: one entry per decision, with the fields.
