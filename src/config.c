@@ -306,17 +306,6 @@ static void load_key(struct loader *l, const struct key *k, const config_setting
 
 /* ---- rules and classes ---------------------------------------------------- */
 
-static bool valid_class(const char *c) {
-        size_t len = strlen(c);
-
-        if (len == 0 || len >= BD_CLASS_MAX)
-                return false;
-        for (; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
-                        return false;
-        return true;
-}
-
 static bool valid_uuid(const char *u) {
         static const int dash[] = { 8, 13, 18, 23 };
 
@@ -348,7 +337,7 @@ static void load_classes(struct loader *l, const config_setting_t *s) {
                 const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
                 const char *c = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
 
-                if (!c || !valid_class(c)) {
+                if (!c || !bd_class_valid(c)) {
                         key_error(l, e, "exclude_classes", "element %d is not a class name "
                                   "(1 to %d characters of a-z, 0-9, _ and -)", i, BD_CLASS_MAX - 1);
                         continue;
@@ -427,7 +416,7 @@ static void load_rule(struct loader *l, const config_setting_t *g, int idx) {
                                 r.exclude = config_setting_get_bool(s);
                         }
                 } else if (strcmp(name, "class") == 0) {
-                        if (!str || !valid_class(str)) {
+                        if (!str || !bd_class_valid(str)) {
                                 key_error(l, s, path, "expected a class name "
                                           "(1 to %d characters of a-z, 0-9, _ and -)", BD_CLASS_MAX - 1);
                                 ok = false;

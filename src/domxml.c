@@ -169,17 +169,6 @@ static bool declares_our_ns(const struct tag *t) {
         return false;
 }
 
-static bool valid_class(const char *c) {
-        size_t len = strlen(c);
-
-        if (len == 0 || len >= BD_CLASS_MAX)
-                return false;
-        for (; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
-                        return false;
-        return true;
-}
-
 struct facts {
         unsigned flags;
         char class_tag[BD_CLASS_MAX];
@@ -212,8 +201,8 @@ static int scan(const char *xml, struct facts *f) {
 
                                 if (tag_attr(&t, "exclude", v, sizeof(v)) && is_yes(v))
                                         f->flags |= BD_VM_TAG_EXCLUDE;
-                                if (tag_attr(&t, "class", v, sizeof(v)) && valid_class(v))
-                                        memcpy(f->class_tag, v, strlen(v) + 1); /* valid_class: < BD_CLASS_MAX */
+                                if (tag_attr(&t, "class", v, sizeof(v)) && bd_class_valid(v))
+                                        memcpy(f->class_tag, v, strlen(v) + 1); /* valid: shorter than BD_CLASS_MAX */
                         }
                         continue;
                 }

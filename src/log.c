@@ -53,6 +53,24 @@ static const char *level_name(int level) {
         }
 }
 
+/* One entry: MESSAGE, and, in the journal, MESSAGE_ID and the VM's fields
+ * where given. */
+static void emit(int level, const char *message_id, const struct bd_vm_sample *vm, enum bd_reason reason,
+                 const char *msg) {
+        if (!journal)
+                fprintf(stderr, "balloond: %s: %s\n", level_name(level), msg);
+        else if (vm)
+                sd_journal_send("MESSAGE=%s", msg, "MESSAGE_ID=%s", message_id, "PRIORITY=%d", level,
+                                "SYSLOG_IDENTIFIER=balloond", "BALLOOND_DOMAIN=%s", vm->name,
+                                "BALLOOND_UUID=%s", vm->uuid, "BALLOOND_REASON=%s",
+                                bd_reason_to_string(reason), NULL);
+        else if (message_id)
+                sd_journal_send("MESSAGE=%s", msg, "MESSAGE_ID=%s", message_id, "PRIORITY=%d", level,
+                                "SYSLOG_IDENTIFIER=balloond", NULL);
+        else
+                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level, "SYSLOG_IDENTIFIER=balloond", NULL);
+}
+
 void bd_log(int level, const char *fmt, ...) {
         char msg[1024];
         va_list ap;
@@ -62,11 +80,7 @@ void bd_log(int level, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        if (journal)
-                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level, "SYSLOG_IDENTIFIER=balloond",
-                                NULL);
-        else
-                fprintf(stderr, "balloond: %s: %s\n", level_name(level), msg);
+        emit(level, NULL, NULL, BD_REASON_STEADY, msg);
 }
 
 void bd_log_event(int level, const char *message_id, const struct bd_vm_sample *vm,
@@ -79,18 +93,7 @@ void bd_log_event(int level, const char *message_id, const struct bd_vm_sample *
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        if (!journal) {
-                fprintf(stderr, "balloond: %s: %s\n", level_name(level), msg);
-                return;
-        }
-        if (vm)
-                sd_journal_send("MESSAGE=%s", msg, "MESSAGE_ID=%s", message_id, "PRIORITY=%d", level,
-                                "SYSLOG_IDENTIFIER=balloond", "BALLOOND_DOMAIN=%s", vm->name,
-                                "BALLOOND_UUID=%s", vm->uuid, "BALLOOND_REASON=%s",
-                                bd_reason_to_string(reason), NULL);
-        else
-                sd_journal_send("MESSAGE=%s", msg, "MESSAGE_ID=%s", message_id, "PRIORITY=%d", level,
-                                "SYSLOG_IDENTIFIER=balloond", NULL);
+        emit(level, message_id, vm, reason, msg);
 }
 
 static unsigned long long mib(uint64_t kib) {

@@ -33,3 +33,14 @@ const char *bd_run_state_to_string(enum bd_run_state s) {
                 return "other";
         }
 }
+
+bool bd_class_valid(const char *c) {
+        size_t len = strlen(c);
+
+        if (len == 0 || len >= BD_CLASS_MAX)
+                return false;
+        for (; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+                        return false;
+        return true;
+}

@@ -71,3 +71,6 @@ struct bd_host_sample {
 void bd_vm_sample_init(struct bd_vm_sample *s);
 
 const char *bd_run_state_to_string(enum bd_run_state s);
+
+/* Is C a class name: 1 to BD_CLASS_MAX - 1 characters of a-z, 0-9, _ and -? */
+bool bd_class_valid(const char *c);
