@@ -174,6 +174,15 @@ static enum bd_reason blindness(const struct bd_config *cfg, const struct bd_vm_
         return BD_REASON_STEADY;
 }
 
+bool bd_policy_untouchable(const struct bd_config *cfg, const struct bd_vm_sample *vm, int64_t now_wall_sec) {
+        struct bd_vm_history none = { 0 };
+        struct bd_vm_settings set;
+
+        bd_config_vm_settings(cfg, vm, &set);
+        return exclusion(vm, &none, &set) != BD_REASON_STEADY ||
+               blindness(cfg, vm, &none, now_wall_sec) != BD_REASON_STEADY;
+}
+
 /* Track the balloon's progress toward the target last applied. Returns true
  * when it is stuck (and should be left alone). */
 static bool track_stuck(const struct bd_config *cfg, const struct bd_vm_sample *s,

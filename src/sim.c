@@ -119,7 +119,7 @@ uint64_t bd_sim_demand_at(const struct bd_sim_demand *d, uint64_t t_sec) {
                         return d->base_kib;
                 return d->base_kib +
                        (uint64_t)((double)d->amp_kib *
-                                  (1.0 - cos(2.0 * M_PI * (double)(t_sec % d->period_sec) /
+                                  (1.0 - cos(2.0 * M_PI * (double)((t_sec + d->at_sec) % d->period_sec) /
                                              (double)d->period_sec)) /
                                   2.0);
         case BD_SIM_SPIKE:
@@ -131,6 +131,19 @@ uint64_t bd_sim_demand_at(const struct bd_sim_demand *d, uint64_t t_sec) {
                 return pos;
         }
         return v;
+}
+
+void bd_sim_demand_series(const struct bd_sim_demand *d, size_t n, uint64_t *out) {
+        uint64_t pos = d->base_kib, state = d->seed;
+
+        for (size_t t = 0; t < n; t++) {
+                if (d->kind != BD_SIM_WALK) {
+                        out[t] = bd_sim_demand_at(d, t);
+                        continue;
+                }
+                out[t] = pos;
+                pos = walk_step(d, pos, &state);
+        }
 }
 
 static uint64_t demand_now(struct sim_vm *v, uint64_t t_sec) {

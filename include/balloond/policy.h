@@ -163,6 +163,10 @@ enum bd_band bd_policy_band(const struct bd_config *cfg, double free_pct, enum b
  * else a short description of the first problem. HISTORY may be NULL. */
 const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd_vm_history *h);
 
+/* Would the policy leave VM alone (excluded, or blind by its stats) at
+ * NOW_WALL_SEC? Used to judge other policies' decisions in the simulator. */
+bool bd_policy_untouchable(const struct bd_config *cfg, const struct bd_vm_sample *vm, int64_t now_wall_sec);
+
 const char *bd_band_to_string(enum bd_band b);
 const char *bd_action_to_string(enum bd_action a);
 const char *bd_status_to_string(enum bd_vm_status s);

@@ -17,7 +17,7 @@
 enum bd_sim_demand_kind {
         BD_SIM_CONST = 0, /* base */
         BD_SIM_STEPS,     /* base, then steps[i].kib from steps[i].at_sec on */
-        BD_SIM_PERIODIC,  /* base + amp x (1 - cos(2 pi t / period)) / 2 */
+        BD_SIM_PERIODIC,  /* base + amp x (1 - cos(2 pi (t + at) / period)) / 2 */
         BD_SIM_SPIKE,     /* base, base + amp during [at, at + duration) */
         BD_SIM_WALK,      /* seeded random walk from base, steps of walk_step, within [base, base + amp] */
 };
@@ -103,3 +103,5 @@ struct bd_sim *bd_backend_sim(struct bd_backend *b);
 
 /* Demand of SPEC at second T of a run (pure). */
 uint64_t bd_sim_demand_at(const struct bd_sim_demand *spec, uint64_t t_sec);
+/* The same for seconds 0 .. N-1 into OUT, in O(N). */
+void bd_sim_demand_series(const struct bd_sim_demand *spec, size_t n, uint64_t *out);
