@@ -15,7 +15,8 @@
  *     balloon pressing below what the guest needs stalls there and counts an
  *     OOM event, as a real guest without swap OOM-kills and panics.
  * The host's resident memory is its own use plus each VM's anonymous memory
- * and cache (free page reporting assumed); above RAM, the host swaps.
+ * and cache (free page reporting assumed); above RAM, the host swaps, and a
+ * PSI-like "full avg10" rises with how far past RAM it is.
  *
  * The built-in host (sim://): 16 GiB of RAM, 1 GiB for the host, seven VMs
  * whose maxima add up to 21 GiB, starting in the pressure band:
@@ -72,6 +73,7 @@ struct bd_sim {
         uint64_t t_sec; /* seconds simulated */
         uint64_t overcommit_usec;
         uint64_t resident_kib;
+        double psi_full_avg10_pct; /* PSI-like: stall while the host swaps, averaged over ~10 s */
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b) {
@@ -252,6 +254,18 @@ static void step(struct bd_sim *sim) {
         sim->resident_kib = host_kib;
         if (host_kib > sim->host.ram_kib)
                 sim->overcommit_usec += USEC_PER_SEC;
+        /* PSI-like memory pressure: tasks stall in proportion to how far the
+         * host is past its RAM (10 % past: fully stalled), averaged like
+         * the kernel's avg10. */
+        {
+                double over = host_kib > sim->host.ram_kib
+                                      ? 1000.0 * (double)(host_kib - sim->host.ram_kib) / (double)sim->host.ram_kib
+                                      : 0.0;
+
+                if (over > 100.0)
+                        over = 100.0;
+                sim->psi_full_avg10_pct += (over - sim->psi_full_avg10_pct) / 10.0;
+        }
 }
 
 int bd_sim_new(const struct bd_sim_host_spec *host, const struct bd_sim_vm_spec *vms, size_t n,
@@ -352,7 +366,9 @@ void bd_sim_host_sample(const struct bd_sim *sim, struct bd_host_sample *out) {
         memset(out, 0, sizeof(*out));
         out->mem_total_kib = sim->host.ram_kib;
         out->mem_available_kib = sub_sat(sim->host.ram_kib, sim->resident_kib);
-        out->psi_valid = false;
+        out->psi_valid = true;
+        out->psi_full_avg10_pct = sim->psi_full_avg10_pct;
+        out->psi_some_avg10_pct = sim->psi_full_avg10_pct;
 }
 
 void bd_sim_vm_truth(const struct bd_sim *sim, size_t i, struct bd_sim_vm_truth *out) {
