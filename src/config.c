@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <libconfig.h>
 
 #include "balloond/config.h"
@@ -59,6 +60,10 @@ void bd_config_defaults(struct bd_config *c) {
         c->major_faults_per_sec = 200;
         c->swap_in_grow_kib = 256 * KIB_PER_MIB;
         c->blind_action = BD_BLIND_HOLD;
+
+        c->metrics_textfile_dir[0] = '\0';
+        snprintf(c->metrics_http_address, sizeof(c->metrics_http_address), "127.0.0.1");
+        c->metrics_http_port = 0;
 
         snprintf(c->excluded_classes[0], BD_CLASS_MAX, "database");
         c->n_excluded_classes = 1;
@@ -163,6 +168,10 @@ static const struct key keys[] = {
         K_U64("guest.major_faults_per_sec", 1, 10000000, 1, major_faults_per_sec),
         K_U64("guest.swap_in_grow_mib", 0, MAX_MIB, KIB_PER_MIB, swap_in_grow_kib),
         { "guest.blind_action", KEY_BLIND, 0, 0, STORE_U64, 1, offsetof(struct bd_config, blind_action), 0 },
+
+        K_STR("metrics.textfile_dir", metrics_textfile_dir),
+        K_STR("metrics.http_address", metrics_http_address),
+        K_INT("metrics.http_port", 0, 65535, metrics_http_port),
 };
 
 static const struct key *find_key(const char *path) {
@@ -272,11 +281,15 @@ static void load_key(struct loader *l, const struct key *k, const config_setting
                                 key_error(l, s, k->path, "\"%s\" is not a valid value (%s)", str, range);
                         return;
                 }
+                if (!*str && strstr(k->path, "_dir")) { /* a directory: "" turns it off */
+                        field[0] = '\0';
+                        return;
+                }
                 if (!*str || strlen(str) >= k->size) {
                         key_error(l, s, k->path, "%s (%s)", *str ? "too long" : "empty", range);
                         return;
                 }
-                if (strstr(k->path, "_path") && str[0] != '/') {
+                if ((strstr(k->path, "_path") || strstr(k->path, "_dir")) && str[0] != '/') {
                         key_error(l, s, k->path, "\"%s\" is not an absolute path (a path starting with /)", str);
                         return;
                 }
@@ -473,7 +486,8 @@ static void load_group(struct loader *l, const config_setting_t *g, const char *
                         snprintf(path, sizeof(path), "%s.%s", group, name);
                 else
                         snprintf(path, sizeof(path), "%s", name);
-                if (!group && (strcmp(name, "host") == 0 || strcmp(name, "guest") == 0)) {
+                if (!group && (strcmp(name, "host") == 0 || strcmp(name, "guest") == 0 ||
+                               strcmp(name, "metrics") == 0)) {
                         if (config_setting_type(s) != CONFIG_TYPE_GROUP)
                                 key_error(l, s, path, "expected a group (%s = { ... };)", name);
                         else
@@ -525,6 +539,15 @@ static void cross_check(struct loader *l) {
                           "relaxed_free_pct %g (critical < pressure < relaxed)",
                           l->file, line, key, c->critical_free_pct, c->pressure_free_pct, c->relaxed_free_pct);
                 return;
+        }
+        {
+                unsigned char addr[16];
+
+                if (inet_pton(AF_INET, c->metrics_http_address, addr) != 1 &&
+                    inet_pton(AF_INET6, c->metrics_http_address, addr) != 1)
+                        add_error(l->errs, "%s:%d: metrics.http_address: \"%s\" is not an IP address "
+                                  "(e.g. 127.0.0.1 or ::1)", l->file, key_line(l, "metrics.http_address"),
+                                  c->metrics_http_address);
         }
         gap = c->pressure_free_pct - c->critical_free_pct;
         if (c->relaxed_free_pct - c->pressure_free_pct < gap)

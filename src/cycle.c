@@ -183,6 +183,10 @@ static void apply_one(struct bd_daemon *d, size_t i, uint64_t now_usec) {
         }
         r = d->backend->ops->set_target(d->backend, s, dec->target_kib, err, sizeof(err));
         d->apply_result[i] = r;
+        if (r < 0 && bd_backend_error_is_permanent(r))
+                d->counters.errors_permanent++;
+        else if (r < 0)
+                d->counters.errors_transient++;
         if (r >= 0) {
                 d->applied[i] = true;
                 bd_policy_note_applied(h, dec, now_usec);
@@ -225,8 +229,10 @@ static void explain(struct bd_daemon *d, size_t i) {
                   BD_LOG_NOTICE, BD_MID_NO_FREE_PAGE_REPORTING, s, dec->reason,
                   "balloon has no freePageReporting='on': memory the guest frees stays with "
                   "QEMU until the balloon takes it");
-        if (dec->action != BD_ACTION_NONE && (d->applied[i] || d->cfg.dry_run))
+        if (dec->action != BD_ACTION_NONE && (d->applied[i] || d->cfg.dry_run)) {
                 bd_log_decision(s, dec, &d->last.view, d->cfg.dry_run);
+                d->counters.decisions[dec->action][dec->reason]++;
+        }
         else if (dec->reason != e->last_reason)
                 bd_log(BD_LOG_DEBUG, "%s: %s (%s)", s->name, bd_reason_to_string(dec->reason),
                        bd_reason_describe(dec->reason));
@@ -315,4 +321,21 @@ size_t bd_daemon_restore(struct bd_daemon *d) {
                        (unsigned long long)(s->max_kib / 1024));
         }
         return restored;
+}
+
+const double bd_duration_bounds_sec[BD_DURATION_BUCKETS] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
+
+void bd_daemon_count_cycle(struct bd_daemon *d, int r, uint64_t duration_usec) {
+        double sec = (double)duration_usec / 1e6;
+
+        if (r < 0) {
+                d->counters.errors_collect++;
+                return;
+        }
+        d->counters.cycles++;
+        d->counters.duration_sum_sec += sec;
+        for (int i = 0; i < BD_DURATION_BUCKETS; i++)
+                if (sec <= bd_duration_bounds_sec[i])
+                        d->counters.duration_bucket[i]++;
+        d->counters.duration_bucket[BD_DURATION_BUCKETS]++;
 }

@@ -19,6 +19,7 @@
 #include "balloond/config.h"
 #include "balloond/cycle.h"
 #include "balloond/log.h"
+#include "balloond/metrics.h"
 #include "balloond/report.h"
 #include "balloond/status.h"
 
@@ -33,7 +34,7 @@ struct options {
         const char *config_path; /* NULL: the default, if it exists */
         const char *connect_uri;
         const char *status_file; /* "" = do not publish */
-        bool dry_run, once, json, check_config;
+        bool dry_run, once, json, metrics, check_config;
         int verbose;
 };
 
@@ -48,6 +49,7 @@ static void usage(FILE *f) {
                 "      --dry-run       decide and explain, change nothing\n"
                 "      --once          run one cycle, print a per-VM table, exit\n"
                 "      --json          with --once: print a JSON document instead of the table\n"
+                "      --metrics       with --once: print Prometheus metrics instead of the table\n"
                 "      --check-config  check the configuration, print every error, exit\n"
                 "      --status-file FILE  where the service publishes its per-VM view for\n"
                 "                      balloonctl (default " BD_DEFAULT_STATUS_FILE "; \"\" = none)\n"
@@ -60,13 +62,14 @@ static void usage(FILE *f) {
 }
 
 static int parse_args(int argc, char **argv, struct options *o) {
-        enum { OPT_CONNECT = 256, OPT_DRY_RUN, OPT_ONCE, OPT_JSON, OPT_CHECK, OPT_VERSION, OPT_STATUS };
+        enum { OPT_CONNECT = 256, OPT_DRY_RUN, OPT_ONCE, OPT_JSON, OPT_CHECK, OPT_VERSION, OPT_STATUS, OPT_METRICS };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "connect", required_argument, NULL, OPT_CONNECT },
                 { "dry-run", no_argument, NULL, OPT_DRY_RUN },
                 { "once", no_argument, NULL, OPT_ONCE },
                 { "json", no_argument, NULL, OPT_JSON },
+                { "metrics", no_argument, NULL, OPT_METRICS },
                 { "check-config", no_argument, NULL, OPT_CHECK },
                 { "status-file", required_argument, NULL, OPT_STATUS },
                 { "verbose", no_argument, NULL, 'v' },
@@ -101,6 +104,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 case OPT_JSON:
                         o->json = true;
                         break;
+                case OPT_METRICS:
+                        o->metrics = true;
+                        break;
                 case OPT_CHECK:
                         o->check_config = true;
                         break;
@@ -125,8 +131,12 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 fprintf(stderr, "balloond: unexpected argument '%s' (see --help)\n", argv[optind]);
                 return -EINVAL;
         }
-        if (o->json && !o->once) {
-                fprintf(stderr, "balloond: --json only goes with --once\n");
+        if ((o->json || o->metrics) && !o->once) {
+                fprintf(stderr, "balloond: --%s only goes with --once\n", o->json ? "json" : "metrics");
+                return -EINVAL;
+        }
+        if (o->json && o->metrics) {
+                fprintf(stderr, "balloond: --json and --metrics: choose one\n");
                 return -EINVAL;
         }
         return 0;
@@ -177,6 +187,7 @@ static int run_cycle(struct bd_daemon *d) {
         r = bd_cycle_run(d, start, wall);
         now_both(&end, &wall);
         d->last.duration_usec = end - start;
+        bd_daemon_count_cycle(d, r, end - start);
         return r;
 }
 
@@ -185,10 +196,19 @@ static int run_once(struct bd_daemon *d, const struct options *o) {
 
         if (r < 0)
                 return EXIT_RUNTIME;
-        if (o->json)
+        if (o->json) {
                 r = bd_report_json(stdout, &d->last, d->cfg.dry_run);
-        else
+        } else if (o->metrics) {
+                size_t len;
+                char *text = bd_metrics_render(d, &len);
+
+                if (!text)
+                        return EXIT_RUNTIME;
+                fwrite(text, 1, len, stdout);
+                free(text);
+        } else {
                 bd_report_table(stdout, &d->last, d->cfg.dry_run);
+        }
         if (fflush(stdout) != 0 || r < 0)
                 return EXIT_RUNTIME;
         return EXIT_OK;
@@ -205,7 +225,54 @@ struct service {
         bool lost;      /* the connection is gone (said once) */
         uint64_t backoff_usec;
         int status_error; /* of the last status write, to log a failure once */
+        int metrics_error; /* of the last textfile write */
+        struct bd_http *http;
 };
+
+/* The metrics: node_exporter's textfile and the HTTP endpoint. */
+static void export_metrics(struct service *s) {
+        const struct bd_config *c = &s->daemon.cfg;
+        char *text;
+        size_t len;
+        int r = 0;
+
+        if (!c->metrics_textfile_dir[0] && !s->http)
+                return;
+        text = bd_metrics_render(&s->daemon, &len);
+        if (!text)
+                abort(); /* out of memory is fatal */
+        if (c->metrics_textfile_dir[0])
+                r = bd_metrics_write_textfile(c->metrics_textfile_dir, text, len);
+        if (r < 0 && r != s->metrics_error)
+                bd_log(BD_LOG_WARNING, "cannot write metrics to %s: %s", c->metrics_textfile_dir, strerror(-r));
+        s->metrics_error = r;
+        if (s->http)
+                bd_http_publish(s->http, text, len);
+        free(text);
+}
+
+/* Start, restart or stop the HTTP endpoint to match the configuration. */
+static int setup_http(struct service *s, const struct bd_config *old) {
+        const struct bd_config *c = &s->daemon.cfg;
+        char err[256];
+        int r;
+
+        if (old && s->http && old->metrics_http_port == c->metrics_http_port &&
+            strcmp(old->metrics_http_address, c->metrics_http_address) == 0)
+                return 0;
+        bd_http_stop(s->http);
+        s->http = NULL;
+        if (!c->metrics_http_port)
+                return 0;
+        r = bd_http_start(c->metrics_http_address, c->metrics_http_port, &s->http, err, sizeof(err));
+        if (r < 0)
+                bd_log(BD_LOG_ERR, "metrics endpoint: %s", err);
+        else
+                bd_log(BD_LOG_INFO, "metrics at http://%s%s%s:%d/metrics",
+                       strchr(c->metrics_http_address, ':') ? "[" : "", c->metrics_http_address,
+                       strchr(c->metrics_http_address, ':') ? "]" : "", c->metrics_http_port);
+        return r;
+}
 
 static void publish(struct service *s) {
         const char *path = s->opts->status_file ? s->opts->status_file : BD_DEFAULT_STATUS_FILE;
@@ -274,6 +341,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
                 notify_status(s);
                 publish(s);
         }
+        export_metrics(s);
         s->last_error = r < 0 ? r : 0;
         sd_event_source_set_time(src, usec + next);
         return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
@@ -333,6 +401,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         if (r < 0) {
                 bd_log_event(BD_LOG_ERR, BD_MID_CONFIG_REJECTED, NULL, BD_REASON_STEADY,
                              "new configuration rejected, keeping the running one");
+                s->daemon.counters.reloads_failed++;
                 sd_notify(0, "READY=1");
                 return 0;
         }
@@ -354,7 +423,13 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
                 if (watch_backend(s, sd_event_source_get_event(src)) < 0)
                         bd_log(BD_LOG_WARNING, "cannot watch %s for events", cfg.connect_uri);
         }
-        s->daemon.cfg = cfg;
+        {
+                struct bd_config old = s->daemon.cfg;
+
+                s->daemon.cfg = cfg;
+                (void)setup_http(s, &old);
+        }
+        s->daemon.counters.reloads_ok++;
         bd_log_event(BD_LOG_INFO, BD_MID_CONFIG_RELOADED, NULL, BD_REASON_STEADY, "configuration reloaded");
         sd_notify(0, "READY=1");
         return 0;
@@ -384,6 +459,9 @@ static int serve(struct service *s) {
         r = watch_backend(s, e);
         if (r < 0)
                 goto out;
+        r = setup_http(s, NULL);
+        if (r < 0)
+                goto out;
         bd_log(BD_LOG_INFO, "started: %s, cycle every %llu s%s", s->daemon.cfg.connect_uri,
                (unsigned long long)(s->daemon.cfg.interval_usec / 1000000),
                s->daemon.cfg.dry_run ? ", dry run (nothing is changed)" : "");
@@ -392,6 +470,7 @@ static int serve(struct service *s) {
 out:
         if (r < 0)
                 bd_log(BD_LOG_ERR, "event loop: %s", strerror(-r));
+        bd_http_stop(s->http);
         sd_event_source_unref(s->backend_source);
         sd_event_source_unref(s->timer);
         sd_event_unref(e);

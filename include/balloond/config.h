@@ -81,6 +81,11 @@ struct bd_config {
         uint64_t swap_in_grow_kib;       /* grow at least this much on swap-in [256 MiB] */
         enum bd_blind_action blind_action; /* [hold] */
 
+        /* metrics (Prometheus) */
+        char metrics_textfile_dir[BD_PATH_MAX]; /* node_exporter textfile collector directory, "" off [""] */
+        char metrics_http_address[64];          /* HTTP endpoint address [127.0.0.1] */
+        int metrics_http_port;                  /* HTTP endpoint port, 0 off [0] */
+
         /* exclusions */
         char excluded_classes[BD_MAX_CLASSES][BD_CLASS_MAX]; /* ["database"] */
         size_t n_excluded_classes;

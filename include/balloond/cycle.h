@@ -37,6 +37,23 @@ struct bd_cycle_result {
         uint64_t duration_usec;
 };
 
+#define BD_DURATION_BUCKETS 8
+
+/* Counters since start, for the metrics. */
+struct bd_counters {
+        uint64_t cycles;
+        uint64_t decisions[3][BD_REASON__COUNT]; /* [action][reason], made (or described in dry run) */
+        uint64_t errors_transient;               /* setting memory failed, retried next cycle */
+        uint64_t errors_permanent;               /* setting memory unsupported: VM left alone */
+        uint64_t errors_collect;                 /* a cycle could not sample (libvirt down, ...) */
+        uint64_t reloads_ok, reloads_failed;
+        uint64_t duration_bucket[BD_DURATION_BUCKETS + 1]; /* cumulative counts, last = +Inf */
+        double duration_sum_sec;
+};
+
+/* Upper bounds of the cycle duration histogram, seconds. */
+extern const double bd_duration_bounds_sec[BD_DURATION_BUCKETS];
+
 struct bd_daemon {
         struct bd_config cfg;
         struct bd_backend *backend;
@@ -55,7 +72,11 @@ struct bd_daemon {
         size_t cap_scratch;
         struct bd_cycle_result last;
         uint64_t cycles;
+        struct bd_counters counters;
 };
+
+/* Count a cycle that took DURATION_USEC (R: its result). */
+void bd_daemon_count_cycle(struct bd_daemon *d, int r, uint64_t duration_usec);
 
 /* Initialise D with CFG (copied) and an open BACKEND (owned from now on). */
 void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend);

@@ -15,7 +15,7 @@ run() { "$balloond" "$@" > "$out" 2> "$err"; echo $?; }
 check "--version exits 0" eq "$(run --version)" 0
 check "--version prints the version" grep -qE '^balloond [0-9]+\.[0-9]+\.[0-9]+$' "$out"
 check "--help exits 0" eq "$(run --help)" 0
-for opt in --config --connect --dry-run --once --json --check-config --status-file --verbose --version --help; do
+for opt in --config --connect --dry-run --once --json --metrics --check-config --status-file --verbose --version --help; do
         check "--help lists $opt" grep -q -- "$opt" "$out"
 done
 check "unknown option: exit 2" eq "$(run --frobnicate)" 2
@@ -25,6 +25,9 @@ check "missing argument is named" grep -q -- "option '--connect' needs an argume
 check "stray argument: exit 2" eq "$(run --once extra)" 2
 check "stray argument is named" grep -q -- "unexpected argument 'extra'" "$err"
 check "--json without --once: exit 2" eq "$(run --json)" 2
+check "--metrics without --once: exit 2" eq "$(run --metrics)" 2
+check "--once --metrics on sim://: exit 0" eq "$(run --connect sim:// --once --dry-run --metrics)" 0
+check "--metrics prints Prometheus text" grep -q "^# TYPE balloond_vm_actual_bytes gauge$" "$out"
 
 check "shipped config: exit 0" eq "$(run -c "$src/conf/balloond.conf" --check-config)" 0
 check "shipped config: configuration OK" eq "$(cat "$out")" "configuration OK"
