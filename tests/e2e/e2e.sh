@@ -1,0 +1,155 @@
+#!/bin/bash
+# balloond on real QEMU guests under a real libvirtd (TCG; KVM with
+# E2E_VIRT=kvm where the host can run it). Three 1 GiB guests: bd-g1 and
+# bd-g2 ordinary, bd-db matched as a database by a rule. The daemon runs
+# for real (not --once), a cycle a second, under a VM budget of 60 % of the
+# guests' maxima. Every scenario asserts on libvirt's balloon size and on the
+# guest's own MemTotal / MemAvailable, and no guest may OOM or panic:
+#   f) --dry-run changes nothing;  a) the idle guests shrink to fit, never
+#   below their floors;  c) the database is never shrunk;  b) a guest that
+#   starts using memory gets it within two cycles;  e) a guest whose balloon
+#   cannot follow is found stuck, another gives instead;  d) a guest whose
+#   stats stop is blind, not shrunk further;  g) pressure ends: balloons deflate back to the maxima.
+# Prints the reaction times docs/E2E.md reports.
+#   bash tests/e2e/e2e.sh BALLOOND
+set -u
+balloond=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/../integration/lib.sh"
+rm -rf "$E2E_WORK" && mkdir -p "$E2E_WORK"
+bpid=
+stop_daemon() { [ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null; bpid=; }
+finish_up() { stop_daemon; e2e_cleanup; }
+trap finish_up EXIT
+trap 'exit 130' INT TERM
+
+fatal() { echo "FAIL: $*" >&2; exit 1; }
+e2e_host_setup || fatal "host setup"
+e2e_build_guest || fatal "guest build"
+e2e_start_libvirtd || fatal "libvirtd"
+for g in bd-g1 bd-g2 bd-db; do e2e_define "$g" 1024 || fatal "define $g"; done
+e2e_start bd-g1 bd-g2 bd-db || fatal "boot"
+
+MiB=1024
+max_kib=$((1024 * MiB))
+budget_mib=1843 # 60 % of 3 x 1024 MiB
+status=$E2E_WORK/status.json
+conf() { # BUDGET_MIB: the daemon's configuration
+        cat > "$E2E_WORK/balloond.conf" <<CONF
+connect = "$E2E_URI";
+interval_sec = 1;
+host = { vm_budget_mib = $1; };
+guest = {
+  cooldown_sec = 2;
+  grow_hold_sec = 10;
+  stuck_after_sec = 3;
+  blind_action = "deflate";
+};
+vms = ( { name = "bd-db"; class = "database"; } );
+CONF
+}
+start_daemon() { # extra args
+        rm -f "$status"
+        "$balloond" -c "$E2E_WORK/balloond.conf" --status-file "$status" "$@" 2>> "$E2E_WORK/balloond.log" &
+        bpid=$!
+}
+field() { jq -r --arg n "$1" ".vms[] | select(.name == \$n) | .$2" "$status" 2>/dev/null; } # VM FIELD
+cycles() { jq -r .cycles "$status" 2>/dev/null || echo 0; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+total_actual() { echo $(( $(e2e_actual bd-g1) + $(e2e_actual bd-g2) + $(e2e_actual bd-db) )); }
+wait_until() { # SECONDS COMMAND...
+        local deadline=$(($(date +%s) + $1))
+        shift
+        while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.2; done
+        return 1
+}
+db_untouched() { [ "$(e2e_actual bd-db)" = "$max_kib" ]; }
+no_oom() { [ -z "$(e2e_oom)" ]; }
+
+# f) dry run: decisions described, nothing changed.
+conf "$budget_mib"
+start_daemon --dry-run
+cycled() { [ "$(cycles)" -ge "$1" ]; }
+check "f) dry run cycles" wait_until 20 cycled 4
+check "f) dry run decided to shrink" grep -q 'dry run: bd-g1: shrink' "$E2E_WORK/balloond.log"
+for g in bd-g1 bd-g2 bd-db; do check "f) $g unchanged in libvirt" eq "$(e2e_actual $g)" "$max_kib"; done
+stop_daemon
+
+# a) + c) the idle guests shrink to fit the budget; the database never.
+t0=$(now)
+start_daemon
+fit() { [ "$(total_actual)" -le $((budget_mib * MiB)) ]; }
+check "a) the guests fit the budget" wait_until 120 fit
+t_fit=$(since "$t0") c_fit=$(cycles)
+say "a) budget met after ${t_fit} s, ${c_fit} cycles"
+sleep 3
+for g in bd-g1 bd-g2; do
+        actual=$(e2e_actual $g) floor=$(field $g floor_kib) total=$(e2e_guest $g total)
+        check "a) $g shrank ($actual KiB)" test "$actual" -lt "$max_kib"
+        check "a) $g not below its floor ($actual >= $floor)" test "$actual" -ge "$floor"
+        check "a) $g's own MemTotal shrank with it ($total KiB)" test "$total" -lt $((actual + 1)) -a "$total" -lt $((900 * MiB))
+done
+check "c) bd-db never shrunk" db_untouched
+check "c) bd-db excluded as a database" eq "$(field bd-db reason)" excluded_class
+check "a) no guest OOM" no_oom
+
+# b) a guest starts using memory: its balloon deflates within two cycles.
+g1_before=$(e2e_actual bd-g1) g2_before=$(e2e_actual bd-g2)
+t0=$(now)
+e2e_cmd bd-g1 "hog 300"
+grown() { [ "$(e2e_actual bd-g1)" -ge $((g1_before + 200 * MiB)) ]; }
+check "b) bd-g1 deflated" wait_until 30 grown
+t_hog=$(since "$t0")
+say "b) hog 300 MiB -> bd-g1 deflated after ${t_hog} s"
+check "b) within two cycles (+1 s stats period): ${t_hog} s" awk -v t="$t_hog" 'BEGIN { exit !(t <= 4.0) }'
+wait_until 10 e2e_done bd-g1 "hog 300"
+sleep 2
+check "b) bd-g1's own MemAvailable is back above 200 MiB" test "$(e2e_guest bd-g1 avail)" -ge $((200 * MiB))
+check "b) bd-g2 did not grow meanwhile" test "$(e2e_actual bd-g2)" -le "$g2_before"
+check "b) bd-db still untouched" db_untouched
+check "b) no guest OOM" no_oom
+
+# e) bd-g2's balloon driver goes away: the balloon cannot follow -> stuck,
+# and bd-g1 gives in its place.
+e2e_cmd bd-g1 unhog
+wait_until 10 e2e_done bd-g1 unhog
+sleep 2
+g1_before=$(e2e_actual bd-g1)
+e2e_cmd bd-g2 nodriver
+stuck() { grep -q 'bd-g2: balloon is not moving toward its target' "$E2E_WORK/balloond.log"; }
+check "e) bd-g2 reported stuck" wait_until 30 stuck
+carried() { [ "$(e2e_actual bd-g1)" -lt "$g1_before" ]; }
+check "e) bd-g1 carries its share" wait_until 30 carried
+check "e) bd-db still untouched" db_untouched
+check "e) no guest OOM" no_oom
+
+# d) bd-g1's stats stop behind balloond's back: blind, never shrunk further.
+t0=$(now)
+V dommemstat bd-g1 --period 0 --live >/dev/null
+blind() { [ "$(field bd-g1 status)" = blind ]; }
+check "d) bd-g1 became blind" wait_until 30 blind
+t_blind=$(since "$t0")
+say "d) stats stopped -> bd-g1 blind after ${t_blind} s"
+g1_blind=$(e2e_actual bd-g1)
+sleep 4
+check "d) bd-g1 not shrunk while blind" test "$(e2e_actual bd-g1)" -ge "$g1_blind"
+check "d) reported" grep -q 'bd-g1: blind: the guest' "$E2E_WORK/balloond.log"
+check "d) no guest OOM" no_oom
+
+# g) pressure ends: no budget, a host with RAM to spare -> back to the maxima.
+t0=$(now)
+conf 0
+kill -HUP "$bpid"
+at_max() { [ "$(e2e_actual bd-g1)" = "$max_kib" ] && [ "$(e2e_actual bd-g2)" = "$max_kib" ]; }
+check "g) balloons deflated back to the maxima" wait_until 30 at_max
+t_back=$(since "$t0")
+say "g) budget lifted -> all guests at their maxima after ${t_back} s"
+sleep 2
+check "g) bd-g1's own MemTotal is back" test "$(e2e_guest bd-g1 total)" -ge $((900 * MiB))
+check "g) bd-db untouched to the end" db_untouched
+check "no guest OOM or panic in any console" no_oom
+check "balloond still running" kill -0 "$bpid"
+echo "E2E timings: budget met ${t_fit} s (${c_fit} cycles); hog->deflate ${t_hog} s; stats stop->blind ${t_blind} s; pressure end->maxima ${t_back} s"
+finish
