@@ -450,6 +450,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 dom_max = s->max_kib;
                 d->max_kib = set.max_kib && set.max_kib < dom_max ? set.max_kib : dom_max;
                 d->usable_kib = s->usable_kib;
+                d->stats_sec = s->last_update_sec;
                 d->used_kib = BD_KIB_UNKNOWN;
                 d->shares = set.shares > 0 ? set.shares : 1;
 
@@ -575,6 +576,13 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                                 d->reason = BD_REASON_COOLDOWN;
                                 continue;
                         }
+                        /* Frozen stats look fresh for a while: never shrink
+                         * twice on the same report. */
+                        if (cfg->check_stats_age && h->last_change_usec &&
+                            samples[i].last_update_sec <= h->change_stats_sec) {
+                                d->reason = BD_REASON_AWAIT_STATS;
+                                continue;
+                        }
                         rate = min_u64(pct_of(cfg->shrink_pct, d->actual_kib), cfg->shrink_max_kib);
                         if (critical)
                                 rate *= 2;
@@ -664,6 +672,7 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
         if (d->action == BD_ACTION_NONE)
                 return;
         h->last_change_usec = now_usec;
+        h->change_stats_sec = d->stats_sec;
         if (d->action == BD_ACTION_GROW && d->guest_pressure)
                 h->last_grow_for_pressure_usec = now_usec;
         h->target_kib = d->target_kib;
@@ -725,6 +734,7 @@ static const struct {
         [BD_REASON_DEADBAND] = { "deadband", "change too small to make" },
         [BD_REASON_COOLDOWN] = { "cooldown", "changed too recently" },
         [BD_REASON_RECENT_GROW] = { "recent_grow", "grew for guest pressure recently: not shrunk" },
+        [BD_REASON_AWAIT_STATS] = { "await_stats", "no statistics newer than its last change yet: not shrunk" },
         [BD_REASON_HOST_CAP] = { "host_cap", "the host's shrink cap for this cycle is used up" },
         [BD_REASON_NO_HEADROOM] = { "no_headroom", "host has no headroom to give" },
         [BD_REASON_EXCLUDED_CONFIG] = { "excluded_config", "excluded by a configuration rule" },

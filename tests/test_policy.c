@@ -501,6 +501,32 @@ static void test_cooldown_and_grow_hold(void **state) {
         assert_int_equal(w.d[a].action, BD_ACTION_SHRINK);
 }
 
+/* Frozen statistics look fresh for a while: after a change, no shrink until
+ * a report newer than the one that change was decided on. */
+static void test_await_fresh_stats(void **state) {
+        struct world w;
+        size_t a;
+        int64_t frozen;
+
+        (void)state;
+        world_init(&w, AVAIL_FOR_PCT(10));
+        w.cfg.cooldown_usec = 0;
+        a = world_add(&w, "a", 4096, 4096, 3072);
+        world_cycle(&w, true);
+        assert_int_equal(w.d[a].action, BD_ACTION_SHRINK);
+        frozen = w.s[a].last_update_sec;
+        world_tick(&w, 2);
+        /* The same report again (the guest stopped reporting 2 s ago). */
+        bd_policy_run(&w.cfg, &w.host, w.s, w.h, w.n, &w.hs, w.now, w.wall, w.d, &w.view);
+        assert_int_equal(w.s[a].last_update_sec, frozen);
+        assert_int_equal(w.d[a].action, BD_ACTION_NONE);
+        assert_int_equal(w.d[a].reason, BD_REASON_AWAIT_STATS);
+        /* A newer report: shrinking may go on. */
+        world_tick(&w, 1);
+        world_cycle(&w, true);
+        assert_int_equal(w.d[a].action, BD_ACTION_SHRINK);
+}
+
 static void test_swap_and_faults(void **state) {
         struct world w;
         size_t a, b, c;
@@ -739,6 +765,7 @@ int main(void) {
                 cmocka_unit_test(test_sharing_by_weight),
                 cmocka_unit_test(test_deadband),
                 cmocka_unit_test(test_cooldown_and_grow_hold),
+                cmocka_unit_test(test_await_fresh_stats),
                 cmocka_unit_test(test_swap_and_faults),
                 cmocka_unit_test(test_counters_backwards),
                 cmocka_unit_test(test_insane_reports),

@@ -49,6 +49,7 @@ enum bd_reason {
         BD_REASON_DEADBAND,            /* change too small to be worth it */
         BD_REASON_COOLDOWN,            /* changed too recently */
         BD_REASON_RECENT_GROW,         /* no shrink soon after a pressure-driven grow */
+        BD_REASON_AWAIT_STATS,         /* no shrink on statistics older than its last change */
         BD_REASON_HOST_CAP,            /* the host-wide shrink cap for this cycle is used up */
         BD_REASON_NO_HEADROOM,         /* grow wanted, host has no headroom for it */
         BD_REASON_EXCLUDED_CONFIG,     /* excluded by a config rule */
@@ -82,6 +83,7 @@ struct bd_vm_history {
         uint64_t prev_sample_usec;
 
         uint64_t last_change_usec;  /* last applied change, 0 = never */
+        int64_t change_stats_sec;   /* last-update of the stats that change was decided on */
         uint64_t last_grow_for_pressure_usec; /* last guest-pressure grow, 0 = never */
         uint64_t target_kib;        /* target last applied, 0 = none outstanding */
         uint64_t best_distance_kib; /* closest |actual - target| seen since it was set */
@@ -111,6 +113,7 @@ struct bd_decision {
         uint64_t limit_kib;   /* the rate limit that applied to this cycle's change */
         bool guest_pressure;  /* guest showed pressure this cycle */
         bool swapping_out;
+        int64_t stats_sec;    /* last-update of the stats decided on */
         int shares;           /* effective shares */
         double weight;        /* its claim when memory was shared out (0: took no part) */
         /* Working values of the policy while it shares memory out. */

@@ -43,7 +43,8 @@ host = { vm_budget_mib = $1; };
 guest = {
   cooldown_sec = 2;
   grow_hold_sec = 10;
-  stuck_after_sec = 3;
+  stuck_after_sec = 2;
+  stats_slack_sec = 10;
   blind_action = "deflate";
 };
 vms = ( { name = "bd-db"; class = "database"; } );
@@ -103,7 +104,8 @@ grown() { [ "$(e2e_actual bd-g1)" -ge $((g1_before + 200 * MiB)) ]; }
 check "b) bd-g1 deflated" wait_until 30 grown
 t_hog=$(since "$t0")
 say "b) hog 300 MiB -> bd-g1 deflated after ${t_hog} s"
-check "b) within two cycles (+1 s stats period): ${t_hog} s" awk -v t="$t_hog" 'BEGIN { exit !(t <= 4.0) }'
+# Two cycles (2 s) + the stats period (1 s) + the guest writing 300 MiB under TCG (~1-2 s).
+check "b) within two cycles of the guest reporting it: ${t_hog} s" awk -v t="$t_hog" 'BEGIN { exit !(t <= 5.0) }'
 wait_until 10 e2e_done bd-g1 "hog 300"
 sleep 2
 check "b) bd-g1's own MemAvailable is back above 200 MiB" test "$(e2e_guest bd-g1 avail)" -ge $((200 * MiB))
@@ -111,34 +113,9 @@ check "b) bd-g2 did not grow meanwhile" test "$(e2e_actual bd-g2)" -le "$g2_befo
 check "b) bd-db still untouched" db_untouched
 check "b) no guest OOM" no_oom
 
-# e) bd-g2's balloon driver goes away: the balloon cannot follow -> stuck,
-# and bd-g1 gives in its place.
+# g) pressure ends: no budget, a host with RAM to spare -> back to the maxima.
 e2e_cmd bd-g1 unhog
 wait_until 10 e2e_done bd-g1 unhog
-sleep 2
-g1_before=$(e2e_actual bd-g1)
-e2e_cmd bd-g2 nodriver
-stuck() { grep -q 'bd-g2: balloon is not moving toward its target' "$E2E_WORK/balloond.log"; }
-check "e) bd-g2 reported stuck" wait_until 30 stuck
-carried() { [ "$(e2e_actual bd-g1)" -lt "$g1_before" ]; }
-check "e) bd-g1 carries its share" wait_until 30 carried
-check "e) bd-db still untouched" db_untouched
-check "e) no guest OOM" no_oom
-
-# d) bd-g1's stats stop behind balloond's back: blind, never shrunk further.
-t0=$(now)
-V dommemstat bd-g1 --period 0 --live >/dev/null
-blind() { [ "$(field bd-g1 status)" = blind ]; }
-check "d) bd-g1 became blind" wait_until 30 blind
-t_blind=$(since "$t0")
-say "d) stats stopped -> bd-g1 blind after ${t_blind} s"
-g1_blind=$(e2e_actual bd-g1)
-sleep 4
-check "d) bd-g1 not shrunk while blind" test "$(e2e_actual bd-g1)" -ge "$g1_blind"
-check "d) reported" grep -q 'bd-g1: blind: the guest' "$E2E_WORK/balloond.log"
-check "d) no guest OOM" no_oom
-
-# g) pressure ends: no budget, a host with RAM to spare -> back to the maxima.
 t0=$(now)
 conf 0
 kill -HUP "$bpid"
@@ -147,8 +124,45 @@ check "g) balloons deflated back to the maxima" wait_until 30 at_max
 t_back=$(since "$t0")
 say "g) budget lifted -> all guests at their maxima after ${t_back} s"
 sleep 2
-check "g) bd-g1's own MemTotal is back" test "$(e2e_guest bd-g1 total)" -ge $((900 * MiB))
-check "g) bd-db untouched to the end" db_untouched
+for g in bd-g1 bd-g2; do
+        check "g) $g's own MemTotal is back" test "$(e2e_guest $g total)" -ge $((900 * MiB))
+done
+check "g) no guest OOM" no_oom
+
+# e) bd-g2's balloon driver goes away, then pressure returns: its balloon
+# cannot follow -> stuck, and bd-g1 gives in its place.
+e2e_cmd bd-g2 nodriver
+wait_until 10 e2e_done bd-g2 nodriver
+conf "$budget_mib"
+kill -HUP "$bpid"
+stuck() { [ "$(field bd-g2 status)" = stuck ]; }
+check "e) bd-g2 found stuck" wait_until 30 stuck
+check "e) reported" grep -q 'bd-g2: balloon is not moving toward its target' "$E2E_WORK/balloond.log"
+check "e) bd-g2 did not move" eq "$(e2e_actual bd-g2)" "$max_kib"
+g1_now=$(e2e_actual bd-g1)
+carried() { [ "$(e2e_actual bd-g1)" -lt "$g1_now" ]; }
+check "e) bd-g1 carries its share" wait_until 30 carried
+check "e) bd-db still untouched" db_untouched
+check "e) no guest OOM" no_oom
+
+# d) bd-g1's stats stop behind balloond's back: blind, never shrunk further.
+t0=$(now)
+V dommemstat bd-g1 --period 0 --live >/dev/null
+blind() { [ "$(field bd-g1 status)" = blind ]; }
+check "d) bd-g1 became blind" wait_until 40 blind
+t_blind=$(since "$t0")
+say "d) stats stopped -> bd-g1 blind after ${t_blind} s"
+g1_blind=$(e2e_actual bd-g1)
+sleep 4
+check "d) bd-g1 not shrunk while blind" test "$(e2e_actual bd-g1)" -ge "$g1_blind"
+check "d) reported" grep -q 'bd-g1: blind: the guest' "$E2E_WORK/balloond.log"
+
+# The end of pressure again: a blind guest gets its memory back
+# (blind_action = "deflate"), the stuck one never left its maximum.
+conf 0
+kill -HUP "$bpid"
+check "blind bd-g1 given its memory back" wait_until 30 at_max
+check "bd-db untouched to the end" db_untouched
 check "no guest OOM or panic in any console" no_oom
 check "balloond still running" kill -0 "$bpid"
 echo "E2E timings: budget met ${t_fit} s (${c_fit} cycles); hog->deflate ${t_hog} s; stats stop->blind ${t_blind} s; pressure end->maxima ${t_back} s"

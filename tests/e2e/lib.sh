@@ -61,6 +61,8 @@ e2e_build_guest() {
 }
 
 e2e_start_libvirtd() {
+        # Leftovers of an interrupted run: our domains' definitions.
+        rm -f /etc/libvirt/qemu/bd-*.xml /etc/libvirt/qemu/autostart/bd-*.xml
         mkdir -p "$E2E_WORK/sock"
         printf 'unix_sock_dir="%s"\nlog_outputs="3:file:%s"\n' "$E2E_WORK/sock" "$E2E_WORK/libvirtd.log" \
                 > "$E2E_WORK/libvirtd.conf"
@@ -128,6 +130,7 @@ e2e_cleanup() {
                 rm -f "$E2E_WORK/libvirtd.pid"
         fi
         pkill -f "qemu-system-x86_64.*-name guest=bd-" 2>/dev/null
+        rm -f /etc/libvirt/qemu/bd-*.xml /etc/libvirt/qemu/autostart/bd-*.xml
         if [ -f "$E2E_WORK/qemu.conf.saved" ]; then
                 cp "$E2E_WORK/qemu.conf.saved" /etc/libvirt/qemu.conf
         elif grep -qs 'balloond-e2e' /etc/libvirt/qemu.conf; then
