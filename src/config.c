@@ -9,11 +9,13 @@
  * Unknown keys are errors. Nothing is written to the caller's config unless
  * the whole file is valid.
  *
- * Two things libconfig 1.5 does not do for us: it silently truncates an
- * integer literal that does not fit in 32 bits (4294967296 reads as 0), and
- * it would follow @include directives relative to the daemon's working
- * directory. A small scan of the text before parsing finds both: the first
- * are reported with the number as written, the second are refused. */
+ * Three things libconfig 1.5 gets wrong for us: it silently truncates an
+ * integer literal that does not fit in 32 bits (4294967296 reads as 0); it
+ * would follow @include directives relative to the daemon's working
+ * directory; and it calls a comment on a last line without a newline a
+ * syntax error. A small scan of the text before parsing finds the first two
+ * (the numbers are reported as written, @include is refused), and the text
+ * is given to libconfig with a newline at its end. */
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -85,9 +87,7 @@ void bd_config_defaults(struct bd_config *c) {
 
 /* ---- errors --------------------------------------------------------------- */
 
-static void add_error(struct bd_config_errors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add_error(struct bd_config_errors *errs, const char *fmt, ...) {
+void bd_config_errors_add(struct bd_config_errors *errs, const char *fmt, ...) {
         va_list ap;
 
         if (errs->n == errs->cap) {
@@ -263,7 +263,7 @@ static void located_error(struct loader *l, int line, const char *key, const cha
         va_start(ap, fmt);
         vsnprintf(problem, sizeof(problem), fmt, ap);
         va_end(ap);
-        add_error(l->errs, "%s:%d: %s: %s", l->file, line, key, problem);
+        bd_config_errors_add(l->errs, "%s:%d: %s: %s", l->file, line, key, problem);
 }
 
 static void record_literal(struct loader *l, const char *start, const char *end, int line, bool hex) {
@@ -558,27 +558,27 @@ static const char *last_part(const char *path) {
         return dot ? dot + 1 : path;
 }
 
-/* The known key PATH most likely meant: a near spelling, or the same name in
- * another group. NULL if none. */
+static void consider(const char *path, const char *candidate, const char **best, size_t *best_d) {
+        size_t d = edit_distance(path, candidate);
+
+        if (d < *best_d && d < strlen(path)) {
+                *best_d = d;
+                *best = candidate;
+        }
+}
+
+/* The known key PATH most likely meant: a near spelling (at most two edits),
+ * else the same name in another group. NULL if none. */
 static const char *suggest(const char *path) {
         const char *best = NULL;
-        size_t best_d = 3; /* at most two edits */
+        size_t best_d = 3;
 
-#define CONSIDER(cand)                                           \
-        do {                                                     \
-                size_t d_ = edit_distance(path, (cand));         \
-                if (d_ < best_d && d_ < strlen(path)) {          \
-                        best_d = d_;                             \
-                        best = (cand);                           \
-                }                                                \
-        } while (0)
         for (size_t i = 0; i < N_KEYS; i++)
-                CONSIDER(keys[i].path);
+                consider(path, keys[i].path, &best, &best_d);
         for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-                CONSIDER(groups[i]);
+                consider(path, groups[i], &best, &best_d);
         for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-                CONSIDER(lists[i]);
-#undef CONSIDER
+                consider(path, lists[i], &best, &best_d);
         if (best)
                 return best;
         for (size_t i = 0; i < N_KEYS; i++)
@@ -981,7 +981,7 @@ static int load_text(const char *source, size_t len, const char *name, struct bd
         prescan(&l, text);
         config_init(&lc);
         if (!config_read_string(&lc, text)) {
-                add_error(errs, "%s:%d: syntax error: %s", name, config_error_line(&lc),
+                bd_config_errors_add(errs, "%s:%d: syntax error: %s", name, config_error_line(&lc),
                           config_error_text(&lc) ? config_error_text(&lc) : "unreadable");
         } else {
                 load_group(&l, config_root_setting(&lc), NULL);
@@ -1058,7 +1058,7 @@ int bd_config_load(const char *path, struct bd_config *out, struct bd_config_err
                 errs = &none;
         r = read_text(path, &text, &len);
         if (r < 0) {
-                add_error(errs, "%s: cannot read: %s%s", path, strerror(-r),
+                bd_config_errors_add(errs, "%s: cannot read: %s%s", path, strerror(-r),
                           r == -EFBIG ? " (at most 1 MiB)" : "");
                 goto out;
         }
@@ -1066,7 +1066,7 @@ int bd_config_load(const char *path, struct bd_config *out, struct bd_config_err
         if (nul) {
                 for (const char *p = text; p < nul; p++)
                         line += *p == '\n';
-                add_error(errs, "%s:%d: syntax error: a NUL byte (a configuration file is text)", path, line);
+                bd_config_errors_add(errs, "%s:%d: syntax error: a NUL byte (a configuration file is text)", path, line);
                 r = -EINVAL;
                 goto out;
         }

@@ -71,29 +71,31 @@ static void emit(int level, const char *message_id, const struct bd_vm_sample *v
                 sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level, "SYSLOG_IDENTIFIER=balloond", NULL);
 }
 
-void bd_log(int level, const char *fmt, ...) {
+static void vlog(int level, const char *message_id, const struct bd_vm_sample *vm, enum bd_reason reason,
+                 const char *fmt, va_list ap) {
         char msg[1024];
-        va_list ap;
 
         if (level > max_level)
                 return;
-        va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
+        emit(level, message_id, vm, reason, msg);
+}
+
+void bd_log(int level, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vlog(level, NULL, NULL, BD_REASON_STEADY, fmt, ap);
         va_end(ap);
-        emit(level, NULL, NULL, BD_REASON_STEADY, msg);
 }
 
 void bd_log_event(int level, const char *message_id, const struct bd_vm_sample *vm,
                   enum bd_reason reason, const char *fmt, ...) {
-        char msg[1024];
         va_list ap;
 
-        if (level > max_level)
-                return;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        vlog(level, message_id, vm, reason, fmt, ap);
         va_end(ap);
-        emit(level, message_id, vm, reason, msg);
 }
 
 static unsigned long long mib(uint64_t kib) {

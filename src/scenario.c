@@ -24,25 +24,6 @@ struct parser {
         size_t n_before;
 };
 
-static void add(struct bd_config_errors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct bd_config_errors *errs, const char *fmt, ...) {
-        va_list ap;
-
-        if (errs->n == errs->cap) {
-                size_t cap = errs->cap ? 2 * errs->cap : 8;
-                struct bd_config_error *items = reallocarray(errs->items, cap, sizeof(*items));
-
-                if (!items)
-                        abort(); /* out of memory is fatal */
-                errs->items = items;
-                errs->cap = cap;
-        }
-        va_start(ap, fmt);
-        vsnprintf(errs->items[errs->n++].text, sizeof(errs->items[0].text), fmt, ap);
-        va_end(ap);
-}
-
 static void problem(struct parser *p, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void problem(struct parser *p, const char *path, const char *fmt, ...) {
@@ -52,7 +33,7 @@ static void problem(struct parser *p, const char *path, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
-        add(p->errs, "%s: %s: %s", p->file, path, what);
+        bd_config_errors_add(p->errs, "%s: %s: %s", p->file, path, what);
 }
 
 /* Every key of O must be one of ALLOWED (NULL-terminated). */
@@ -503,7 +484,7 @@ int bd_scenario_load_string(const char *text, const char *name, struct bd_scenar
                         col = text[i] == '\n' ? 1 : col + 1;
                         line += text[i] == '\n';
                 }
-                add(errs, "%s:%zu:%zu: %s", name, line, col,
+                bd_config_errors_add(errs, "%s:%zu:%zu: %s", name, line, col,
                     root                            ? "unexpected text after the document"
                     : e == json_tokener_continue    ? "unexpected end of the document"
                                                     : json_tokener_error_desc(e));
@@ -538,7 +519,7 @@ int bd_scenario_load(const char *path, struct bd_scenario *out, struct bd_config
                 r = f ? -EFBIG : -errno;
                 if (f)
                         fclose(f);
-                add(errs, "%s: cannot read: %s", path,
+                bd_config_errors_add(errs, "%s: cannot read: %s", path,
                     r == -EFBIG ? "not a regular file of at most 4 MiB" : strerror(-r));
                 return r;
         }

@@ -120,6 +120,9 @@ int bd_config_load_string(const char *text, const char *name, struct bd_config *
 
 void bd_config_errors_free(struct bd_config_errors *errs);
 
+/* Append one formatted problem to ERRS (out of memory is fatal). */
+void bd_config_errors_add(struct bd_config_errors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The settings that apply to one VM after the rules. */
 struct bd_vm_settings {
         bool excluded;          /* by a rule or by class */
