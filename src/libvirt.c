@@ -190,6 +190,25 @@ static int last_errno(void) {
         }
 }
 
+/* virDomainGetUUIDString formats through glib's printf, which costs more
+ * than the rest of a domain's collection: format the raw bytes here. */
+static int uuid_string(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN]) {
+        static const char hex[] = "0123456789abcdef";
+        unsigned char raw[VIR_UUID_BUFLEN];
+        size_t k = 0;
+
+        if (virDomainGetUUID(dom, raw) < 0)
+                return -1;
+        for (size_t i = 0; i < VIR_UUID_BUFLEN; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        out[k++] = '-';
+                out[k++] = hex[raw[i] >> 4];
+                out[k++] = hex[raw[i] & 15];
+        }
+        out[k] = '\0';
+        return 0;
+}
+
 static void *grow(void *p, size_t *cap, size_t need, size_t size) {
         void *q;
 
@@ -202,9 +221,14 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size) {
         return q;
 }
 
-static struct dom_facts *facts_for(struct lv_backend *lv, const char *uuid) {
+/* The facts of UUID. libvirt lists domains in the same order cycle after
+ * cycle, so HINT (the record's position) is tried first: O(1) in the steady
+ * state, a search only when domains come and go. */
+static struct dom_facts *facts_for(struct lv_backend *lv, const char *uuid, size_t hint) {
         struct dom_facts *f;
 
+        if (hint < lv->n_facts && strcmp(lv->facts[hint].uuid, uuid) == 0)
+                return &lv->facts[hint];
         for (size_t i = 0; i < lv->n_facts; i++)
                 if (strcmp(lv->facts[i].uuid, uuid) == 0)
                         return &lv->facts[i];
@@ -386,14 +410,14 @@ static int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_
                 struct dom_facts *f;
                 const char *name = virDomainGetName(dom);
 
-                if (!name || virDomainGetUUIDString(dom, uuid) < 0)
+                if (!name || uuid_string(dom, uuid) < 0)
                         continue;
                 bd_vm_sample_init(s);
                 snprintf(s->name, sizeof(s->name), "%s", name);
                 snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
                 convert_params(lv, recs[i]);
                 bd_stats_from_params(lv->params, (size_t)recs[i]->nparams, s);
-                f = facts_for(lv, uuid);
+                f = facts_for(lv, uuid, (size_t)i);
                 f->seen = true;
                 if (s->state == BD_RUN_RUNNING || s->state == BD_RUN_PAUSED || s->state == BD_RUN_MIGRATING) {
                         refresh_facts(dom, f);
@@ -410,11 +434,13 @@ static int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_
         }
         virDomainStatsRecordListFree(recs);
         /* Forget the facts of domains that are gone. */
-        for (size_t i = 0; i < lv->n_facts;) {
-                if (!lv->facts[i].seen)
-                        lv->facts[i] = lv->facts[--lv->n_facts];
-                else
-                        i++;
+        {
+                size_t kept_facts = 0;
+
+                for (size_t i = 0; i < lv->n_facts; i++)
+                        if (lv->facts[i].seen)
+                                lv->facts[kept_facts++] = lv->facts[i];
+                lv->n_facts = kept_facts;
         }
         *out = lv->samples;
         *n_out = kept;
@@ -494,7 +520,7 @@ static unsigned lv_handle_events(struct bd_backend *b) {
 
                 if (!dom)
                         continue;
-                f = facts_for(lv, started[i]);
+                f = facts_for(lv, started[i], SIZE_MAX);
                 f->seen = true;
                 refresh_facts(dom, f);
                 if (!(f->flags & BD_VM_NO_BALLOON))

@@ -48,7 +48,7 @@ static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const char *name,
                         continue;
                 fputs(name, f);
                 vm_labels(f, &r->samples[i]);
-                fprintf(f, "} %.0f\n", (double)v * KIB);
+                fprintf(f, "} %llu\n", (unsigned long long)v * 1024ULL);
         }
 }
 

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cycle URI REPS [SOAK]: balloond's whole cycle -- collect, decide, apply
+ * in dry run, report (status file and metrics) -- on one connection, as the
+ * daemon runs it. Prints the median and best wall time and the CPU time per
+ * cycle after one warm-up cycle (which reads every domain's XML once), the
+ * peak RSS, and, with SOAK, the RSS after 1,000 and after SOAK cycles. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "balloond/backend.h"
+#include "balloond/cycle.h"
+#include "balloond/log.h"
+#include "balloond/metrics.h"
+#include "balloond/status.h"
+
+static uint64_t mono_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static double cpu_sec(void) {
+        struct rusage ru;
+
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+               (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static long status_kib(const char *key) {
+        char line[256];
+        long v = -1;
+        FILE *f = fopen("/proc/self/status", "r");
+
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, key, strlen(key)) == 0)
+                        v = atol(line + strlen(key) + 1);
+        if (f)
+                fclose(f);
+        return v;
+}
+
+static int cmp(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+static int one_cycle(struct bd_daemon *d, const char *status_path) {
+        struct timespec ts;
+        uint64_t start = mono_usec();
+        size_t len;
+        char *text;
+        int r;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = bd_cycle_run(d, start, ts.tv_sec);
+        bd_daemon_count_cycle(d, r, mono_usec() - start);
+        if (r < 0)
+                return r;
+        bd_status_write(status_path, d);
+        text = bd_metrics_render(d, &len);
+        free(text);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        struct bd_config cfg;
+        struct bd_backend *b = NULL;
+        struct bd_daemon d;
+        char err[256], status_path[] = "/tmp/balloond-bench-status.XXXXXX";
+        int reps = argc > 2 ? atoi(argv[2]) : 10, soak = argc > 3 ? atoi(argv[3]) : 0, fd;
+        uint64_t *t;
+        double c0;
+
+        if (argc < 2 || reps < 1)
+                return 2;
+        bd_log_setup(BD_LOG_ERR); /* the decisions' log lines are not part of the measure */
+        bd_config_defaults(&cfg);
+        cfg.dry_run = true;
+        cfg.check_stats_age = false; /* the test driver's last-update never moves */
+        if (bd_backend_open(argv[1], &cfg, &b, err, sizeof(err)) < 0) {
+                fprintf(stderr, "cycle: %s\n", err);
+                return 1;
+        }
+        fd = mkstemp(status_path);
+        if (fd >= 0)
+                close(fd);
+        bd_daemon_init(&d, &cfg, b);
+        if (one_cycle(&d, status_path) < 0)
+                return 1;
+        t = calloc((size_t)reps, sizeof(*t));
+        c0 = cpu_sec();
+        for (int r = 0; r < reps; r++) {
+                uint64_t t0 = mono_usec();
+
+                if (one_cycle(&d, status_path) < 0)
+                        return 1;
+                t[r] = mono_usec() - t0;
+        }
+        qsort(t, (size_t)reps, sizeof(*t), cmp);
+        printf("cycle domains=%zu median_ms=%.3f best_ms=%.3f cpu_ms=%.3f peak_rss_kib=%ld", d.last.n,
+               (double)t[reps / 2] / 1e3, (double)t[0] / 1e3, (cpu_sec() - c0) / reps * 1e3, status_kib("VmHWM"));
+        if (soak > 0) {
+                long rss_1k = -1;
+
+                for (int r = 0; r < soak; r++) {
+                        if (one_cycle(&d, status_path) < 0)
+                                return 1;
+                        if (r + 1 == 1000)
+                                rss_1k = status_kib("VmRSS");
+                }
+                printf(" rss_after_1000_kib=%ld rss_after_%d_kib=%ld", rss_1k, soak, status_kib("VmRSS"));
+        }
+        printf("\n");
+        unlink(status_path);
+        free(t);
+        bd_daemon_done(&d);
+        return 0;
+}

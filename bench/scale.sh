@@ -1,0 +1,62 @@
+#!/bin/bash
+# The scale benchmark: balloond's cost per cycle at 100, 1,000 and 5,000
+# libvirt test-driver domains, against the floor (the same libvirt calls and
+# nothing else), in process (test:///) and through a libvirtd started here
+# (test+unix:///); the policy alone at 1,000 and 10,000 VMs; peak RSS; RSS
+# over 10,000 cycles. Prints one table.
+#   bash bench/scale.sh [BUILD_DIR] [SIZES] [REPS] [SOAK]
+#   bash bench/scale.sh build "20" 3 0     # the smoke run CTest does
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+sizes=${2:-"100 1000 5000"}
+reps=${3:-20}
+soak=${4:-10000}
+b=$build/bench
+work=$(mktemp -d /tmp/balloond-bench.XXXXXX)
+cleanup() {
+        [ -s "$work/libvirtd.pid" ] && kill "$(cat "$work/libvirtd.pid")" 2>/dev/null
+        rm -rf "$work"
+}
+trap cleanup EXIT
+getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+getent passwd libvirt-qemu >/dev/null || useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+mkdir -p "$work/sock"
+printf 'unix_sock_dir="%s"\nlog_outputs="3:file:%s"\nmax_clients=64\n' "$work/sock" "$work/libvirtd.log" > "$work/libvirtd.conf"
+taskset -c 0 libvirtd -d -f "$work/libvirtd.conf" -p "$work/libvirtd.pid"
+for _ in $(seq 100); do [ -S "$work/sock/libvirt-sock" ] && break; sleep 0.1; done
+
+val() { # KEY LINE: a figure of a line; a missing one ends the run
+        local v
+        v=$(sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2")
+        [ -n "$v" ] || { echo "bench: no $1 in: $2" >&2; exit 1; }
+        echo "$v"
+}
+printf '%-7s %-9s %10s %10s %7s %10s %10s %12s\n' DOMAINS PATH FLOOR_MS CYCLE_MS RATIO FLOOR_CPU CYCLE_CPU PEAK_RSS_KIB
+for n in $sizes; do
+        bash "$top/bench/gen-testdriver.sh" "$n" > "$work/node$n.xml"
+        for path in in-process libvirtd; do
+                if [ "$path" = in-process ]; then uri="test://$work/node$n.xml"; else
+                        uri="test+unix://$work/node$n.xml?socket=$work/sock/libvirt-sock"; fi
+                f=$("$b/bench-floor" "$uri" "$reps")
+                c=$("$b/bench-cycle" "$uri" "$reps")
+                printf '%-7s %-9s %10s %10s %7s %10s %10s %12s\n' "$n" "$path" "$(val median_ms "$f")" \
+                        "$(val median_ms "$c")" \
+                        "$(awk -v a="$(val median_ms "$c")" -v b="$(val median_ms "$f")" 'BEGIN { printf "%.2f", a / b }')" \
+                        "$(val cpu_ms "$f")" "$(val cpu_ms "$c")" "$(val peak_rss_kib "$c")"
+        done
+done
+for n in 1000 10000; do
+        p=$("$b/bench-policy" "$n" 50)
+        val median_ms "$p" >/dev/null
+        echo "$p"
+done
+if [ "$soak" -gt 0 ]; then
+        # RSS over many cycles: 100 domains through libvirtd (1,000 in process
+        # would mostly measure the test driver's own objects in our process).
+        bash "$top/bench/gen-testdriver.sh" 100 > "$work/soak.xml"
+        c=$("$b/bench-cycle" "test+unix://$work/soak.xml?socket=$work/sock/libvirt-sock" 10 "$soak")
+        val "rss_after_${soak}_kib" "$c" >/dev/null
+        echo "$c"
+fi
+echo "bench: table complete"
