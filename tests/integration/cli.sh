@@ -13,23 +13,12 @@ if [ $# -ne 2 ]; then
         exit 2
 fi
 balloond=$1 src=$2
-PASS=0 FAIL=0 SKIP=0
-
-check() { # DESCRIPTION COMMAND...: a passing or failing check
-        local what=$1
-        shift
-        if "$@"; then
-                PASS=$((PASS + 1))
-        else
-                FAIL=$((FAIL + 1))
-                echo "FAIL: $what" >&2
-        fi
-}
+. "$(dirname "$0")/lib.sh" # check, eq, finish
+SKIP=0
 skip() { # DESCRIPTION: a check this machine cannot make
         SKIP=$((SKIP + 1))
         echo "SKIP: $1" >&2
 }
-eq() { [ "$1" = "$2" ] || { echo "  expected '$2', got '$1'" >&2; return 1; }; }
 has() { # FILE PATTERN: FILE has a line matching the extended regex PATTERN
         grep -qE -- "$2" "$1" || { echo "  no line matching '$2' in:" >&2; sed 's/^/  | /' "$1" >&2; return 1; }
 }
@@ -200,5 +189,4 @@ else
 fi
 
 [ "$SKIP" -eq 0 ] || echo "$SKIP checks skipped (see SKIP: above)"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish
