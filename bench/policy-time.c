@@ -60,5 +60,9 @@ int main(int argc, char **argv) {
         qsort(t, (size_t)reps, sizeof(*t), cmp);
         printf("policy vms=%zu median_ms=%.3f best_ms=%.3f band=%s\n", n, t[reps / 2] * 1e3, t[0] * 1e3,
                bd_band_to_string(view.band));
+        free(s);
+        free(h);
+        free(d);
+        free(t);
         return 0;
 }
