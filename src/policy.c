@@ -15,7 +15,7 @@
  *     under pressure grows at once to used + 2 x margin (more on swap-in or
  *     faults), whatever the host band: its memory is then taken from others.
  *  4. Under pressure (or to fund those grows) memory is reclaimed from VMs
- *     above their floor, shared by weight = size x (active + k x idle) / shares
+ *     above their floor, shared by weight = (active + k x idle) / shares
  *     (ESXi's idle memory tax, k = 1 / (1 - tax)), each VM limited by its rate
  *     limit, the whole host by the per-cycle cap. Never from a VM that swaps
  *     out, was changed within the cooldown, or grew for pressure recently.
@@ -291,8 +291,8 @@ static uint64_t deadband_kib(const struct bd_config *cfg, uint64_t actual_kib) {
  * short of its goal would otherwise stay in its band forever). Bounded by
  * AMOUNT / smallest deadband picks, each O(n). */
 static void apply_deadband(const struct bd_config *cfg, struct bd_decision *d, size_t n, int role,
-                           uint64_t amount) {
-        uint64_t kept = 0, leftover;
+                           uint64_t amount, uint64_t ceiling) {
+        uint64_t kept = 0, leftover, piece;
 
         for (size_t i = 0; i < n; i++) {
                 if (d[i].share_role != role)
@@ -324,9 +324,12 @@ static void apply_deadband(const struct bd_config *cfg, struct bd_decision *d, s
                 }
                 if (fresh == n)
                         return;
-                d[fresh].share_kib = min_u64(d[fresh].limit_kib,
-                                             max_u64(deadband_kib(cfg, d[fresh].actual_kib), leftover));
-                leftover = sub_sat(leftover, d[fresh].share_kib);
+                piece = min_u64(d[fresh].limit_kib, max_u64(deadband_kib(cfg, d[fresh].actual_kib), leftover));
+                if (kept + piece > ceiling)
+                        return; /* the host cap (or room) is not to be passed for a deadband */
+                d[fresh].share_kib = piece;
+                kept += piece;
+                leftover = sub_sat(leftover, piece);
         }
 }
 
@@ -376,7 +379,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                    struct bd_host_view *view) {
         struct constraint ram, budget;
         uint64_t vm_total_kib = 0, urgent_kib = 0, in_flight_kib = 0, need_kib = 0, room_kib;
-        uint64_t reclaim_kib = 0;
+        uint64_t reclaim_kib = 0, cap_left_kib = cfg->host_shrink_cap_kib;
         int64_t goal = 0, room = INT64_MAX;
         /* ESXi idle memory tax: an idle page costs k = 1 / (1 - tax) active ones. */
         double idle_cost = cfg->idle_tax_pct < 100.0 ? 100.0 / (100.0 - cfg->idle_tax_pct) : 1e6;
@@ -458,6 +461,8 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 if (why != BD_REASON_STEADY) {
                         decide_none(d, why, BD_STATUS_EXCLUDED);
                         remember_counters(h, s, now_usec);
+                        h->target_kib = 0; /* paused or migrating time is not "not moving" */
+                        h->stuck = false;
                         continue;
                 }
                 why = blindness(cfg, s, h, now_wall_sec);
@@ -468,14 +473,6 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         h->stuck = false;
                         continue;
                 }
-                if (track_stuck(cfg, s, h, now_usec)) {
-                        decide_none(d, BD_REASON_STUCK, BD_STATUS_STUCK);
-                        remember_counters(h, s, now_usec);
-                        continue;
-                }
-                if (h->target_kib && h->target_kib < s->actual_kib)
-                        in_flight_kib += s->actual_kib - h->target_kib;
-
                 used = sub_sat(s->actual_kib, s->usable_kib);
                 d->used_kib = used;
                 d->margin_kib = bd_policy_margin_kib(cfg, used);
@@ -493,6 +490,17 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 d->swapping_out = counter_delta(s->swap_out_kib, h->prev_swap_out_kib, h->seen) > 0;
                 d->guest_pressure = low_free || swap_in || fault_burst;
                 remember_counters(h, s, now_usec);
+                /* A stuck balloon is left alone, unless its guest now needs
+                 * memory: then the grow replaces the target it cannot reach
+                 * (a balloon that cannot inflate often means a guest short
+                 * of memory). */
+                if (track_stuck(cfg, s, h, now_usec) && !d->guest_pressure && s->actual_kib >= d->floor_kib) {
+                        decide_none(d, BD_REASON_STUCK, BD_STATUS_STUCK);
+                        d->floor_kib = 0;
+                        continue;
+                }
+                if (h->target_kib && h->target_kib < s->actual_kib && !d->guest_pressure)
+                        in_flight_kib += s->actual_kib - h->target_kib;
 
                 if (d->guest_pressure || s->actual_kib < d->floor_kib) {
                         uint64_t want = d->floor_kib;
@@ -547,11 +555,26 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         continue;
                 cooling = h->last_change_usec && now_usec - h->last_change_usec < cfg->cooldown_usec;
                 if (d->actual_kib > d->max_kib) { /* above a rule's maximum */
-                        rate = min_u64(pct_of(cfg->shrink_pct, d->actual_kib), cfg->shrink_max_kib);
+                        rate = min_u64(min_u64(pct_of(cfg->shrink_pct, d->actual_kib), cfg->shrink_max_kib),
+                                       cap_left_kib);
+                        if (d->swapping_out) {
+                                d->reason = BD_REASON_GUEST_SWAP_OUT;
+                                continue;
+                        }
                         if (cooling) {
                                 d->reason = BD_REASON_COOLDOWN;
                                 continue;
                         }
+                        if (cfg->check_stats_age && h->last_change_usec &&
+                            samples[i].last_update_sec <= h->change_stats_sec) {
+                                d->reason = BD_REASON_AWAIT_STATS;
+                                continue;
+                        }
+                        if (rate == 0) {
+                                d->reason = BD_REASON_HOST_CAP;
+                                continue;
+                        }
+                        cap_left_kib -= min_u64(rate, d->actual_kib - max_u64(d->max_kib, d->actual_kib - rate));
                         d->action = BD_ACTION_SHRINK;
                         d->reason = BD_REASON_ABOVE_MAX;
                         d->target_kib = max_u64(d->max_kib, d->actual_kib - rate);
@@ -612,9 +635,9 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 
         /* 4. Reclaim: at most the host cap; shared by weight. */
         if (need_kib > 0) {
-                reclaim_kib = min_u64(need_kib, cfg->host_shrink_cap_kib);
+                reclaim_kib = min_u64(need_kib, cap_left_kib);
                 fill(decisions, n, ROLE_DONOR, reclaim_kib);
-                apply_deadband(cfg, decisions, n, ROLE_DONOR, reclaim_kib);
+                apply_deadband(cfg, decisions, n, ROLE_DONOR, reclaim_kib, cap_left_kib);
         }
         /* 5. Deflate when relaxed (and blind VMs, if so configured, outside
          * pressure), within the room above the pressure edge. */
@@ -625,7 +648,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         if (decisions[i].share_role == ROLE_TAKER)
                                 takers_want += decisions[i].limit_kib;
                 fill(decisions, n, ROLE_TAKER, room_kib);
-                apply_deadband(cfg, decisions, n, ROLE_TAKER, min_u64(room_kib, takers_want));
+                apply_deadband(cfg, decisions, n, ROLE_TAKER, min_u64(room_kib, takers_want), room_kib);
         }
 
         /* 6. Decisions of the donors and takers; totals. */
@@ -675,9 +698,14 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
         h->change_stats_sec = d->stats_sec;
         if (d->action == BD_ACTION_GROW && d->guest_pressure)
                 h->last_grow_for_pressure_usec = now_usec;
+        /* A new target in the same direction as one the balloon has not
+         * reached keeps the progress clock: re-aiming every cycle must not
+         * hide a balloon that does not move. */
+        if (!h->target_kib || !h->progress_usec ||
+            (h->target_kib < d->actual_kib) != (d->target_kib < d->actual_kib))
+                h->progress_usec = now_usec;
         h->target_kib = d->target_kib;
         h->best_distance_kib = dist_u64(d->actual_kib, d->target_kib);
-        h->progress_usec = now_usec;
         h->stuck = false;
 }
 
