@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Facts from a domain's XML description, without an XML library: a small
  * tag scanner over the canonical XML libvirt writes. Comments, CDATA,
- * processing instructions and text are skipped; so is everything inside
- * <metadata> but balloond's own element, and inside <description>/<title>
- * there are no tags (libvirt escapes their text). Every read is bounded by
- * the terminating NUL: truncated or garbage input ends the scan. */
+ * processing instructions and text are skipped, and an element counts only at
+ * its place in the document (a <memballoon> in another application's
+ * <metadata> is not the domain's); inside <description>/<title> there are no
+ * tags (libvirt escapes their text). Every read is bounded by the
+ * terminating NUL; truncated or garbage input is -EINVAL. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -143,30 +144,92 @@ static bool is_yes(const char *v) {
         return strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
 }
 
-/* Does this tag declare balloond's namespace (xmlns:ANY="BD_METADATA_NS")? */
-static bool declares_our_ns(const struct tag *t) {
-        const char *p = t->attrs, *end = t->attrs + t->attrs_len;
-        size_t ns_len = strlen(BD_METADATA_NS);
+/* A walk over the elements of a document, with the names of the elements
+ * open around the current tag (enough levels for the paths we look at). */
+#define WALK_DEPTH 8
 
-        while ((p = memchr(p, 'x', (size_t)(end - p))) != NULL) {
-                const char *q;
+struct walker {
+        const char *p;
+        struct {
+                const char *name;
+                size_t len;
+        } open[WALK_DEPTH];
+        int depth;        /* elements open */
+        bool root_closed; /* the root's end tag was seen */
+};
 
-                if ((size_t)(end - p) < 6 || strncmp(p, "xmlns:", 6) != 0) {
-                        p++;
-                        continue;
-                }
-                q = p + 6;
-                while (q < end && *q != '=')
-                        q++;
-                if (q + 2 >= end) /* '=', a quote, at least the value */
-                        return false;
-                q++;
-                if ((*q == '"' || *q == '\'') && (size_t)(end - q - 1) >= ns_len + 1 &&
-                    strncmp(q + 1, BD_METADATA_NS, ns_len) == 0 && q[1 + ns_len] == *q)
-                        return true;
-                p = q;
+/* The next start or end tag into T; T's level (root 1) into *LEVEL. Returns
+ * 1, 0 once the root is closed, -EINVAL on malformed or truncated input
+ * (including a document that ends before its root is closed). */
+static int walk(struct walker *w, struct tag *t, int *level) {
+        if (w->root_closed)
+                return 0;
+        w->p = next_tag(w->p, t);
+        if (!w->p)
+                return -EINVAL;
+        if (t->end) {
+                if (w->depth == 0)
+                        return -EINVAL;
+                if (w->depth <= WALK_DEPTH &&
+                    (w->open[w->depth - 1].len != t->name_len ||
+                     strncmp(w->open[w->depth - 1].name, t->name, t->name_len) != 0))
+                        return -EINVAL; /* </b> closing <a> */
+                *level = w->depth--;
+                if (w->depth == 0)
+                        w->root_closed = true;
+                return 1;
         }
-        return false;
+        *level = w->depth + 1;
+        if (t->self_closing) {
+                if (w->depth == 0)
+                        w->root_closed = true;
+                return 1;
+        }
+        if (w->depth < WALK_DEPTH) {
+                w->open[w->depth].name = t->name;
+                w->open[w->depth].len = t->name_len;
+        }
+        w->depth++;
+        return 1;
+}
+
+/* Is the start tag at LEVEL a child of the elements PARENTS (from the
+ * root, N of them, N < WALK_DEPTH)? */
+static bool child_of(const struct walker *w, int level, const char *const *parents, int n) {
+        if (level != n + 1)
+                return false;
+        for (int i = 0; i < n; i++)
+                if (w->open[i].len != strlen(parents[i]) || strncmp(w->open[i].name, parents[i], w->open[i].len) != 0)
+                        return false;
+        return true;
+}
+
+static const char *const AT_DOMAIN[] = { "domain" };
+static const char *const AT_METADATA[] = { "domain", "metadata" };
+static const char *const AT_BACKING[] = { "domain", "memoryBacking" };
+static const char *const AT_DEVICES[] = { "domain", "devices" };
+static const char *const AT_BALLOON[] = { "domain", "devices", "memballoon" };
+#define CHILD_OF(w, level, path) child_of(w, level, path, (int)(sizeof(path) / sizeof(path[0])))
+
+/* Is this element in balloond's namespace, declared on the element itself
+ * (as libvirt writes metadata): <P:x xmlns:P="NS"> with any prefix P, or
+ * <x xmlns="NS">? */
+static bool in_our_ns(const struct tag *t) {
+        const char *colon = memchr(t->name, ':', t->name_len);
+        char attr[64], value[64];
+
+        if (colon) {
+                size_t plen = (size_t)(colon - t->name);
+
+                if (plen == 0 || plen > sizeof(attr) - sizeof("xmlns:"))
+                        return false;
+                memcpy(attr, "xmlns:", 6);
+                memcpy(attr + 6, t->name, plen);
+                attr[6 + plen] = '\0';
+        } else {
+                strcpy(attr, "xmlns");
+        }
+        return tag_attr(t, attr, value, sizeof(value)) && strcmp(value, BD_METADATA_NS) == 0;
 }
 
 struct facts {
@@ -175,91 +238,69 @@ struct facts {
         int stats_period; /* -1 no usable balloon */
 };
 
+/* Only what libvirt's domain XML has at these places counts: children of
+ * <metadata> in balloond's namespace (anything else in <metadata> belongs to
+ * other applications), <memoryBacking>'s children, and the devices. */
 static int scan(const char *xml, struct facts *f) {
+        struct walker w = { .p = xml };
         struct tag t;
-        const char *p = xml;
-        int metadata_depth = 0, backing_depth = 0, balloon_depth = 0;
-        bool root_seen = false, balloon_seen = false;
+        int level, r;
+        bool balloon_seen = false;
 
         memset(f, 0, sizeof(*f));
         f->stats_period = -1;
-        while ((p = next_tag(p, &t)) != NULL) {
-                if (!root_seen) {
-                        if (t.end || !tag_is(&t, "domain"))
-                                return -EINVAL;
-                        root_seen = true;
-                        continue;
-                }
-                if (metadata_depth > 0) {
-                        if (t.end) {
-                                if (tag_is(&t, "metadata"))
-                                        metadata_depth = 0;
-                                continue;
-                        }
-                        if (declares_our_ns(&t)) {
-                                char v[64];
+        while ((r = walk(&w, &t, &level)) > 0) {
+                char v[64];
 
-                                if (tag_attr(&t, "exclude", v, sizeof(v)) && is_yes(v))
-                                        f->flags |= BD_VM_TAG_EXCLUDE;
-                                if (tag_attr(&t, "class", v, sizeof(v)) && bd_class_valid(v))
-                                        memcpy(f->class_tag, v, strlen(v) + 1); /* valid: shorter than BD_CLASS_MAX */
-                        }
+                if (level == 1 && !tag_is(&t, "domain"))
+                        return -EINVAL;
+                if (t.end)
                         continue;
-                }
-                if (tag_is(&t, "metadata")) {
-                        if (!t.end && !t.self_closing)
-                                metadata_depth = 1;
-                        continue;
-                }
-                if (tag_is(&t, "memoryBacking")) {
-                        backing_depth = !t.end && !t.self_closing;
-                        continue;
-                }
-                if (backing_depth && !t.end) {
+                if (CHILD_OF(&w, level, AT_METADATA)) {
+                        if (!in_our_ns(&t))
+                                continue;
+                        if (tag_attr(&t, "exclude", v, sizeof(v)) && is_yes(v))
+                                f->flags |= BD_VM_TAG_EXCLUDE;
+                        if (tag_attr(&t, "class", v, sizeof(v)) && bd_class_valid(v))
+                                memcpy(f->class_tag, v, strlen(v) + 1); /* valid: shorter than BD_CLASS_MAX */
+                } else if (CHILD_OF(&w, level, AT_BACKING)) {
                         if (tag_is(&t, "locked"))
                                 f->flags |= BD_VM_LOCKED;
                         else if (tag_is(&t, "hugepages"))
                                 f->flags |= BD_VM_HUGEPAGES;
-                        continue;
-                }
-                if (tag_is(&t, "memballoon")) {
-                        if (t.end) {
-                                balloon_depth = 0;
-                                continue;
+                } else if (CHILD_OF(&w, level, AT_DEVICES)) {
+                        if (tag_is(&t, "memballoon")) {
+                                balloon_seen = true;
+                                if (attr_equals(&t, "model", "none")) {
+                                        f->flags |= BD_VM_NO_BALLOON;
+                                        continue;
+                                }
+                                f->stats_period = 0;
+                                if (attr_equals(&t, "autodeflate", "on"))
+                                        f->flags |= BD_VM_AUTODEFLATE;
+                                if (!attr_equals(&t, "freePageReporting", "on"))
+                                        f->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
+                        } else if (tag_is(&t, "hostdev")) {
+                                if (attr_equals(&t, "type", "pci") || attr_equals(&t, "type", "mdev"))
+                                        f->flags |= BD_VM_VFIO;
+                        } else if (tag_is(&t, "interface")) {
+                                if (attr_equals(&t, "type", "hostdev")) /* an SR-IOV VF through VFIO */
+                                        f->flags |= BD_VM_VFIO;
                         }
-                        balloon_seen = true;
-                        if (attr_equals(&t, "model", "none")) {
-                                f->flags |= BD_VM_NO_BALLOON;
-                                continue;
-                        }
-                        f->stats_period = 0;
-                        if (attr_equals(&t, "autodeflate", "on"))
-                                f->flags |= BD_VM_AUTODEFLATE;
-                        if (!attr_equals(&t, "freePageReporting", "on"))
-                                f->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
-                        balloon_depth = !t.self_closing;
-                        continue;
-                }
-                if (balloon_depth && !t.end && tag_is(&t, "stats")) {
-                        char v[16];
+                } else if (CHILD_OF(&w, level, AT_BALLOON) && tag_is(&t, "stats") && f->stats_period == 0) {
                         char *end;
                         long period;
 
                         if (tag_attr(&t, "period", v, sizeof(v))) {
+                                errno = 0;
                                 period = strtol(v, &end, 10);
-                                if (*end == '\0' && end != v && period >= 0 && period <= 86400)
+                                if (errno == 0 && *end == '\0' && end != v && period >= 0 && period <= 86400)
                                         f->stats_period = (int)period;
                         }
-                        continue;
                 }
-                if (!t.end && tag_is(&t, "hostdev") &&
-                    (attr_equals(&t, "type", "pci") || attr_equals(&t, "type", "mdev")))
-                        f->flags |= BD_VM_VFIO;
-                if (!t.end && tag_is(&t, "interface") && attr_equals(&t, "type", "hostdev"))
-                        f->flags |= BD_VM_VFIO;
         }
-        if (!root_seen)
-                return -EINVAL;
+        if (r < 0)
+                return r;
         if (!balloon_seen)
                 f->flags |= BD_VM_NO_BALLOON;
         return 0;
@@ -309,35 +350,31 @@ static int unit_kib(const char *unit, uint64_t *per_kib_num, uint64_t *per_kib_d
 }
 
 int bd_domxml_memory_kib(const char *xml, uint64_t *out) {
+        struct walker w = { .p = xml };
         struct tag t;
-        const char *p = xml;
-        int depth = 0;
+        int level, r;
 
         if (!xml)
                 return -EINVAL;
-        while ((p = next_tag(p, &t)) != NULL) {
-                if (t.end) {
-                        depth--;
-                        continue;
-                }
-                if (depth == 1 && tag_is(&t, "memory") && !t.self_closing) {
+        while ((r = walk(&w, &t, &level)) > 0) {
+                if (level == 1 && !tag_is(&t, "domain"))
+                        return -EINVAL;
+                if (!t.end && !t.self_closing && tag_is(&t, "memory") && CHILD_OF(&w, level, AT_DOMAIN)) {
                         char unit[64];
                         uint64_t num, den, v;
                         char *end;
 
                         if (!tag_attr(&t, "unit", unit, sizeof(unit)))
                                 strcpy(unit, "KiB"); /* libvirt's default unit */
-                        if (unit_kib(unit, &num, &den) < 0 || *p < '0' || *p > '9')
+                        if (unit_kib(unit, &num, &den) < 0 || *w.p < '0' || *w.p > '9')
                                 return -EINVAL;
                         errno = 0;
-                        v = strtoull(p, &end, 10);
+                        v = strtoull(w.p, &end, 10);
                         if (errno == ERANGE || *end != '<' || v > UINT64_MAX / num)
                                 return -EINVAL;
                         *out = v * num / den;
                         return 0;
                 }
-                if (!t.self_closing)
-                        depth++;
         }
         return -EINVAL;
 }

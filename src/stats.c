@@ -2,12 +2,16 @@
 /* Hypervisor statistics -> struct bd_vm_sample. The libvirt module copies
  * libvirt's typed parameters and memory-stat tags into the plain forms of
  * stats.h; the numbering is libvirt's (checked at compile time there). */
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "balloond/stats.h"
 
-/* libvirt domain states and the reasons that mean "migrating". */
+/* libvirt's domain states and the reasons that mean "migrating"
+ * (virDomainState, virDomainRunningReason, virDomainPausedReason in
+ * libvirt-domain.h; src/libvirt.c checks these numbers at compile time). */
 enum {
         VIRT_NOSTATE = 0,
         VIRT_RUNNING = 1,
@@ -18,23 +22,38 @@ enum {
         VIRT_CRASHED = 6,
         VIRT_PMSUSPENDED = 7,
         VIRT_RUNNING_POSTCOPY = 10,
+        VIRT_RUNNING_POSTCOPY_FAILED = 11,
         VIRT_PAUSED_MIGRATION = 2,
         VIRT_PAUSED_POSTCOPY = 12,
+        VIRT_PAUSED_POSTCOPY_FAILED = 13,
 };
 
+/* Running and blocked (waiting on a resource) are a running guest. Any
+ * phase of a migration, including a failed post-copy that waits to be
+ * recovered (part of the guest's memory is still on the other host), is
+ * MIGRATING. A guest that is shutting down is OTHER: it still holds its
+ * memory but is about to release it, so it is not worth ballooning. Crashed,
+ * pmsuspended and unknown states are OTHER too. */
 enum bd_run_state bd_stats_run_state(int state, int reason) {
         switch (state) {
         case VIRT_RUNNING:
-                return reason == VIRT_RUNNING_POSTCOPY ? BD_RUN_MIGRATING : BD_RUN_RUNNING;
+                return reason == VIRT_RUNNING_POSTCOPY || reason == VIRT_RUNNING_POSTCOPY_FAILED
+                               ? BD_RUN_MIGRATING
+                               : BD_RUN_RUNNING;
         case VIRT_BLOCKED:
-                return BD_RUN_RUNNING; /* blocked on a resource, still a running guest */
+                return BD_RUN_RUNNING;
         case VIRT_PAUSED:
-                return reason == VIRT_PAUSED_MIGRATION || reason == VIRT_PAUSED_POSTCOPY
+                return reason == VIRT_PAUSED_MIGRATION || reason == VIRT_PAUSED_POSTCOPY ||
+                                       reason == VIRT_PAUSED_POSTCOPY_FAILED
                                ? BD_RUN_MIGRATING
                                : BD_RUN_PAUSED;
         case VIRT_SHUTOFF:
                 return BD_RUN_SHUTOFF;
-        default: /* nostate, shutting down, crashed, pmsuspended */
+        case VIRT_NOSTATE:
+        case VIRT_SHUTDOWN:
+        case VIRT_CRASHED:
+        case VIRT_PMSUSPENDED:
+        default:
                 return BD_RUN_OTHER;
         }
 }
