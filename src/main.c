@@ -4,6 +4,7 @@
  * watchdog). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "balloond/backend.h"
 #include "balloond/config.h"
+#include "balloond/trust.h"
 #include "balloond/cycle.h"
 #include "balloond/log.h"
 #include "balloond/metrics.h"
@@ -36,6 +38,8 @@ struct options {
         const char *status_file; /* "" = do not publish */
         bool dry_run, once, json, metrics, check_config;
         int verbose;
+        uint64_t interval_usec; /* --interval: overrides interval_sec (0: not given) */
+        uint64_t max_cycles;    /* --cycles: stop after this many (0: never) */
 };
 
 static void usage(FILE *f) {
@@ -53,6 +57,9 @@ static void usage(FILE *f) {
                 "      --check-config  check the configuration, print every error, exit\n"
                 "      --status-file FILE  where the service publishes its per-VM view for\n"
                 "                      balloonctl (default " BD_DEFAULT_STATUS_FILE "; \"\" = none)\n"
+                "      --interval SEC  cycle every SEC seconds (0.01..3600, decimals allowed),\n"
+                "                      overriding interval_sec; for tests and soak runs\n"
+                "      --cycles N      stop (as on SIGTERM) after N cycles\n"
                 "  -v, --verbose       log more (twice: debug)\n"
                 "      --version       print the version and exit\n"
                 "  -h, --help          print this help and exit\n"
@@ -62,7 +69,8 @@ static void usage(FILE *f) {
 }
 
 static int parse_args(int argc, char **argv, struct options *o) {
-        enum { OPT_CONNECT = 256, OPT_DRY_RUN, OPT_ONCE, OPT_JSON, OPT_CHECK, OPT_VERSION, OPT_STATUS, OPT_METRICS };
+        enum { OPT_CONNECT = 256, OPT_DRY_RUN, OPT_ONCE, OPT_JSON, OPT_CHECK, OPT_VERSION, OPT_STATUS, OPT_METRICS,
+               OPT_INTERVAL, OPT_CYCLES };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "connect", required_argument, NULL, OPT_CONNECT },
@@ -72,6 +80,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 { "metrics", no_argument, NULL, OPT_METRICS },
                 { "check-config", no_argument, NULL, OPT_CHECK },
                 { "status-file", required_argument, NULL, OPT_STATUS },
+                { "interval", required_argument, NULL, OPT_INTERVAL },
+                { "cycles", required_argument, NULL, OPT_CYCLES },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "help", no_argument, NULL, 'h' },
@@ -95,6 +105,33 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 case OPT_STATUS:
                         o->status_file = optarg;
                         break;
+                case OPT_INTERVAL: {
+                        char *end;
+                        double sec;
+
+                        errno = 0;
+                        sec = strtod(optarg, &end);
+                        if (errno || end == optarg || *end || !(sec >= 0.01 && sec <= 3600)) {
+                                fprintf(stderr, "balloond: --interval: '%s' is not a number of seconds "
+                                                "from 0.01 to 3600\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->interval_usec = (uint64_t)(sec * 1e6 + 0.5);
+                        break;
+                }
+                case OPT_CYCLES: {
+                        char *end;
+                        unsigned long long n;
+
+                        errno = 0;
+                        n = strtoull(optarg, &end, 10);
+                        if (errno || end == optarg || *end || optarg[0] == '-' || n == 0) {
+                                fprintf(stderr, "balloond: --cycles: '%s' is not a positive whole number\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->max_cycles = n;
+                        break;
+                }
                 case OPT_DRY_RUN:
                         o->dry_run = true;
                         break;
@@ -148,6 +185,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
 static int load_config(const struct options *o, struct bd_config *out, bool log) {
         struct bd_config_errors errs = { 0 };
         const char *path = o->config_path;
+        char why[PATH_MAX + 256];
         int r;
 
         if (!path) {
@@ -157,7 +195,10 @@ static int load_config(const struct options *o, struct bd_config *out, bool log)
                 }
                 path = BD_DEFAULT_CONFIG_FILE;
         }
-        r = bd_config_load(path, out, &errs);
+        /* balloond acts as root on what the file says: only root may write it. */
+        if (access(path, F_OK) == 0 && bd_trust_check_file(path, geteuid(), why, sizeof(why)) < 0)
+                bd_config_errors_add(&errs, "%s: refusing to use this configuration: %s", path, why);
+        r = errs.n ? -EPERM : bd_config_load(path, out, &errs);
         for (size_t i = 0; i < errs.n; i++) {
                 if (log)
                         bd_log_event(BD_LOG_ERR, BD_MID_CONFIG_REJECTED, NULL, BD_REASON_STEADY, "%s",
@@ -227,6 +268,7 @@ struct service {
         int status_error; /* of the last status write, to log a failure once */
         int metrics_error; /* of the last textfile write */
         struct bd_http *http;
+        uint64_t cycles_run; /* timer firings, for --cycles */
 };
 
 /* The metrics: node_exporter's textfile and the HTTP endpoint. */
@@ -317,6 +359,8 @@ static void connection_lost(struct service *s) {
         sd_notifyf(0, "STATUS=disconnected from %s, reconnecting", s->daemon.cfg.connect_uri);
 }
 
+static int stop(struct service *s, sd_event *e, const char *why);
+
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         struct service *s = userdata;
         uint64_t next = s->daemon.cfg.interval_usec;
@@ -343,6 +387,8 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         }
         export_metrics(s);
         s->last_error = r < 0 ? r : 0;
+        if (s->opts->max_cycles && ++s->cycles_run >= s->opts->max_cycles)
+                return stop(s, sd_event_source_get_event(src), "ran the cycles asked for (--cycles)");
         sd_event_source_set_time(src, usec + next);
         return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 }
@@ -377,15 +423,20 @@ static int watch_backend(struct service *s, sd_event *e) {
         return sd_event_add_io(e, &s->backend_source, fd, EPOLLIN, on_backend_event, s);
 }
 
-static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
-        struct service *s = userdata;
-
-        bd_log(BD_LOG_INFO, "received %s, stopping", strsignal((int)si->ssi_signo));
+static int stop(struct service *s, sd_event *e, const char *why) {
+        bd_log(BD_LOG_INFO, "%s, stopping", why);
         sd_notify(0, "STOPPING=1");
         if (s->daemon.cfg.restore_on_exit && s->daemon.cycles > 0)
                 bd_log(BD_LOG_INFO, "restore_on_exit: %zu VMs given their memory back",
                        bd_daemon_restore(&s->daemon));
-        return sd_event_exit(sd_event_source_get_event(src), 0);
+        return sd_event_exit(e, 0);
+}
+
+static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        char why[64];
+
+        snprintf(why, sizeof(why), "received %s", strsignal((int)si->ssi_signo));
+        return stop(userdata, sd_event_source_get_event(src), why);
 }
 
 static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
@@ -408,6 +459,8 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         if (s->opts->connect_uri)
                 snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "%s", s->opts->connect_uri);
         cfg.dry_run = cfg.dry_run || s->opts->dry_run;
+        if (s->opts->interval_usec)
+                cfg.interval_usec = s->opts->interval_usec;
         if (strcmp(cfg.connect_uri, s->daemon.cfg.connect_uri) != 0) {
                 r = bd_backend_open(cfg.connect_uri, &cfg, &backend, err, sizeof(err));
                 if (r < 0) {
@@ -453,7 +506,10 @@ static int serve(struct service *s) {
         r = sd_event_now(e, CLOCK_MONOTONIC, &now);
         if (r < 0)
                 goto out;
-        r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now, 100000, on_timer, s);
+        /* Wake-ups may be batched by up to a tenth of the interval (at most 0.1 s). */
+        r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now,
+                              s->daemon.cfg.interval_usec < 1000000 ? s->daemon.cfg.interval_usec / 10 : 100000,
+                              on_timer, s);
         if (r < 0)
                 goto out;
         r = watch_backend(s, e);
@@ -462,8 +518,8 @@ static int serve(struct service *s) {
         r = setup_http(s, NULL);
         if (r < 0)
                 goto out;
-        bd_log(BD_LOG_INFO, "started: %s, cycle every %llu s%s", s->daemon.cfg.connect_uri,
-               (unsigned long long)(s->daemon.cfg.interval_usec / 1000000),
+        bd_log(BD_LOG_INFO, "started: %s, cycle every %g s%s", s->daemon.cfg.connect_uri,
+               (double)s->daemon.cfg.interval_usec / 1e6,
                s->daemon.cfg.dry_run ? ", dry run (nothing is changed)" : "");
         sd_notify(0, "READY=1");
         r = sd_event_loop(e);
@@ -499,6 +555,8 @@ int main(int argc, char **argv) {
         if (o.connect_uri)
                 snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "%s", o.connect_uri);
         cfg.dry_run = cfg.dry_run || o.dry_run;
+        if (o.interval_usec)
+                cfg.interval_usec = o.interval_usec;
 
         if (!o.once) {
                 /* The service takes its signals through sd-event: block them

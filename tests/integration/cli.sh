@@ -43,7 +43,7 @@ check "--version: nothing on stderr" empty "$err"
 
 check "--help: exit 0" eq "$(run --help)" 0
 for opt in -c --config --connect --dry-run --once --json --check-config -v --verbose --version --help \
-           --metrics --status-file; do
+           --metrics --status-file --interval --cycles; do
         check "--help lists $opt" has "$out" "(^|[ ,])$opt([ ,=]|$)"
 done
 check "--help: nothing on stderr" empty "$err"
@@ -90,6 +90,41 @@ check "syntax error: located" has "$err" "^$work/syntax.conf:2: syntax error: "
 # --connect overrides the configuration's connect.
 printf 'connect = "qemu+unix:///system?socket=%s/none";\n' "$work" > "$work/connect.conf"
 check "--connect overrides connect: exit 0" eq "$(run -c "$work/connect.conf" --connect sim:// --once --dry-run)" 0
+
+# ---- who may write the configuration: root alone --------------------------------
+chmod 0755 "$work"
+cp "$shipped" "$work/perm.conf"
+chmod 0664 "$work/perm.conf"
+chgrp users "$work/perm.conf"
+check "group-writable config: --check-config exit 3" eq "$(run -c "$work/perm.conf" --check-config)" 3
+check "group-writable config: says which file, why and the fix" \
+        has "$err" "perm.conf: refusing to use this configuration: .*perm.conf is writable by group users \(mode 0664\).*fix with: chmod g-w"
+check "group-writable config: the service does not start (exit 3)" eq "$(run -c "$work/perm.conf" --connect sim://)" 3
+chmod 0646 "$work/perm.conf"
+check "world-writable config: exit 3" eq "$(run -c "$work/perm.conf" --connect sim:// --once)" 3
+check "world-writable config: says so" has "$err" "writable by everyone \(mode 0646\).*chmod o-w"
+chmod 0644 "$work/perm.conf"
+chmod 0777 "$work"
+check "config in a world-writable directory: exit 3" eq "$(run -c "$work/perm.conf" --check-config)" 3
+check "config in a world-writable directory: names the directory" has "$err" "$work is writable by everyone"
+chmod 0755 "$work"
+chown nobody "$work/perm.conf"
+check "config owned by another user: exit 3" eq "$(run -c "$work/perm.conf" --check-config)" 3
+check "config owned by another user: says so" has "$err" "owned by nobody, not root.*chown root:root"
+chown root:root "$work/perm.conf"
+check "config fixed as told: exit 0" eq "$(run -c "$work/perm.conf" --check-config)" 0
+chmod 0700 "$work"
+
+# ---- --interval and --cycles ------------------------------------------------------
+check "--interval 0: exit 2" eq "$(run --interval 0 --connect sim://)" 2
+check "--interval 0: the range is named" has "$err" "--interval: '0' is not a number of seconds from 0.01 to 3600"
+check "--interval abc: exit 2" eq "$(run --interval abc --connect sim://)" 2
+check "--cycles -1: exit 2" eq "$(run --cycles -1 --connect sim://)" 2
+check "--cycles -1: says so" has "$err" "--cycles: '-1' is not a positive whole number"
+check "--cycles 5 --interval 0.02 on the simulated host: exit 0" \
+        eq "$(run --connect sim:// --dry-run --status-file "$work/st.json" --interval 0.02 --cycles 5)" 0
+check "--cycles 5: five cycles ran" eq "$(jq -r .cycles "$work/st.json")" 5
+check "--cycles: says why it stopped" has "$err" "ran the cycles asked for \(--cycles\), stopping"
 
 # ---- the default configuration file ----------------------------------------------
 # Run "$@" with /etc/balloond replaced by directory $1 ("" = no /etc/balloond),
