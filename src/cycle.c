@@ -238,6 +238,17 @@ static void explain(struct bd_daemon *d, size_t i) {
                        bd_reason_describe(dec->reason));
 }
 
+/* Say once when the kernel's pressure stall information cannot be read (a
+ * kernel without PSI, psi=0, or the file hidden) and when it comes back. */
+static void note_psi(struct bd_daemon *d, bool valid) {
+        if (!valid && d->psi_seen != -1)
+                bd_log(BD_LOG_NOTICE, "no memory pressure stall information (%s): judging host pressure "
+                       "from available memory alone", d->cfg.psi_path[0] ? d->cfg.psi_path : "no psi_path");
+        else if (valid && d->psi_seen == -1)
+                bd_log(BD_LOG_INFO, "memory pressure stall information readable again (%s)", d->cfg.psi_path);
+        d->psi_seen = valid ? 1 : -1;
+}
+
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         const struct bd_vm_sample *samples = NULL;
         struct bd_cycle_result *res = &d->last;
@@ -252,6 +263,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                 bd_log(BD_LOG_ERR, "cannot read host memory (%s): %s", d->cfg.meminfo_path, strerror(-r));
                 return r;
         }
+        note_psi(d, res->host.psi_valid);
 
         ensure_scratch(d, n);
         rebuild_index(d, n);

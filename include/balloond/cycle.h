@@ -73,6 +73,7 @@ struct bd_daemon {
         struct bd_cycle_result last;
         uint64_t cycles;
         struct bd_counters counters;
+        int psi_seen;            /* 0 not yet read, 1 PSI read, -1 PSI unavailable (said once) */
 };
 
 /* Count a cycle that took DURATION_USEC (R: its result). */

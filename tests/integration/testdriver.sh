@@ -21,6 +21,7 @@ mode=${1:-} balloond=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 data=$(cd "$here/../data" && pwd)
 . "$here/lib.sh"
+. "$here/libvirtd.sh"
 need jq virsh libvirtd awk
 [ -x "$balloond" ] || { echo "usage: $0 dryrun|apply BALLOOND (not executable: '$balloond')" >&2; exit 2; }
 work=$(mktemp -d /tmp/balloond-td.XXXXXX)
@@ -147,59 +148,7 @@ wait_status() { # JQ-FILTER: until the service's status file says true, 8 s at m
         return 1
 }
 
-start_libvirtd() {
-        mkdir -p "$work/sock" "$work/dom"
-        # Debian's libvirtd will not start without the qemu driver's user.
-        getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
-        getent passwd libvirt-qemu >/dev/null ||
-                useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
-        printf 'unix_sock_dir="%s"\nlog_outputs="3:file:%s"\n' "$work/sock" "$work/libvirtd.log" > "$work/libvirtd.conf"
-        if ! libvirtd -d -f "$work/libvirtd.conf" -p "$work/libvirtd.pid"; then
-                echo "FAIL: libvirtd did not start (libvirtd -d -f $work/libvirtd.conf)" >&2
-                tail -20 "$work/libvirtd.log" >&2 2>/dev/null
-                exit 1
-        fi
-        uri="test+unix:///default?socket=$work/sock/libvirt-sock"
-        for _ in $(seq 100); do
-                virsh -c "$uri" uri >/dev/null 2>&1 && break
-                grep -q 'initialization failed' "$work/libvirtd.log" 2>/dev/null && break
-                sleep 0.1
-        done
-        if ! virsh -c "$uri" uri >/dev/null 2>&1; then
-                echo "FAIL: libvirtd does not answer on $uri:" >&2
-                virsh -c "$uri" uri >&2
-                tail -20 "$work/libvirtd.log" >&2
-                grep -q 'Failed to acquire pid file' "$work/libvirtd.log" 2>/dev/null &&
-                        echo "(another libvirtd runs on this host: only one can; stop it first)" >&2
-                exit 1
-        fi
-        # test:///default lives while a connection is open: hold one (and
-        # keep its log of the events balloond gets too).
-        virsh -c "$uri" event --all --loop > "$work/events" 2>&1 &
-        holder=$!
-        # Held once a change made on one connection is seen on the next.
-        for _ in $(seq 50); do
-                virsh -q -c "$uri" desc test --live --title held >/dev/null 2>&1
-                [ "$(virsh -c "$uri" desc test --title 2>/dev/null)" = held ] && break
-                sleep 0.1
-        done
-        [ "$(virsh -c "$uri" desc test --title 2>/dev/null)" = held ] ||
-                { echo "FAIL: cannot hold a connection to $uri" >&2; exit 1; }
-        # The fixture's domains, one file each, and tagged1, instead of the
-        # driver's own.
-        awk -v dir="$work/dom" '/<domain /{ f = 1; out = sprintf("%s/%02d.xml", dir, ++n) }
-                f { print > out } /<\/domain>/ { f = 0; close(out) }' "$data/testdriver.xml"
-        cp "$data/testdriver-tagged1.xml" "$work/dom/99.xml"
-        virsh -q -c "$uri" destroy test >/dev/null && virsh -q -c "$uri" undefine test >/dev/null ||
-                { echo "FAIL: cannot remove test:///default's own domain" >&2; exit 1; }
-        for f in "$work"/dom/*.xml; do
-                virsh -q -c "$uri" define "$f" >/dev/null || { echo "FAIL: cannot define $f" >&2; exit 1; }
-        done
-        for v in $ORDINARY $EXCLUDED; do
-                virsh -q -c "$uri" start "$v" >/dev/null || { echo "FAIL: cannot start $v" >&2; exit 1; }
-        done
-        virsh -q -c "$uri" suspend paused1 >/dev/null || { echo "FAIL: cannot pause paused1" >&2; exit 1; }
-}
+start_libvirtd() { libvirtd_start && libvirtd_define_fixture; }
 
 apply() {
         local r1="$work/run1.json" r2="$work/run2.json" svc="$work/service.conf" v a

@@ -1,0 +1,200 @@
+#!/bin/bash
+# Faults, each with the real daemon: balloond runs as a service, applying its
+# decisions every 0.5 s, against a libvirtd started here (test driver,
+# test+unix:///default, the fixture's domains, the host critical so that the
+# ordinary VMs keep shrinking), and meets, one after the other:
+#   A. setting a VM's memory failing (libvirt refuses the call);
+#   B. a domain destroyed between collect and apply;
+#   C. /proc/pressure/memory absent, then back (hidden by a bind mount in
+#      balloond's own mount namespace);
+#   D. the configuration replaced by garbage, then made world-writable, each
+#      followed by SIGHUP;
+#   E. the wall clock jumping a day forwards, then a day backwards:
+#      decisions keep the monotonic clock's pace;
+#   F. libvirtd killed with SIGKILL and restarted.
+# A and B are injected through libvirt itself by tests/tools/fault-shim.c
+# (preloaded), which also steps the process's wall clock for E. After each: balloond is still the same process and still
+# cycling, no VM is below its floor, excluded VMs never moved, and the
+# per-VM state it had (the time of each VM's last change) is still there.
+# Usage: bash faults.sh BALLOOND FAULT-SHIM.so (KEEP=1 keeps $work).
+set -u
+balloond=${1:-} shim=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+data=$(cd "$here/../data" && pwd)
+. "$here/lib.sh"
+. "$here/libvirtd.sh"
+need jq virsh libvirtd awk unshare nsenter mount
+[ -x "$balloond" ] && [ -f "$shim" ] || { echo "usage: $0 BALLOOND FAULT-SHIM.so" >&2; exit 2; }
+work=$(mktemp -d /tmp/balloond-faults.XXXXXX)
+chmod 0755 "$work"
+bpid=
+cleanup() {
+        [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
+        libvirtd_stop
+        wait 2>/dev/null
+        if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+MiB=1024
+ORDINARY="web1 web2 app1"
+EXCLUDED="nob1 paused1 pg1 db-orders tagged1"
+log=$work/balloond.log status=$work/status.json
+
+libvirtd_start
+libvirtd_define_fixture
+# Critical (a 20 GiB budget for 28 GiB of VMs): the ordinary VMs shrink at
+# every cooldown (1 s). The real PSI file, not the fixture's.
+sed -e "s|@DATA@|$data|" -e '/psi_path/d' "$data/testdriver.conf" > "$work/good.conf"
+mkdir -p "$work/metrics" "$work/faults" "$work/empty"
+awk -v m="$work/metrics" '
+        /^guest = \{/ { print; print "  cooldown_sec = 1;"; next } { print }
+        END { printf "metrics = { textfile_dir = \"%s\"; };\n", m }' "$work/good.conf" > "$work/balloond.conf"
+cp "$work/balloond.conf" "$work/good.conf"
+
+size() { virsh -c "$uri" dominfo "$1" 2>/dev/null | awk '/^Used memory:/ { print $3 }'; }
+cycles() { jq -r .cycles "$status" 2>/dev/null || echo 0; }
+vmf() { jq -r --arg n "$1" ".vms[] | select(.name == \$n) | .$2" "$status" 2>/dev/null; }
+metric() { awk -v m="$1" '$1 == m { print $2 }' "$work/metrics/balloond.prom" 2>/dev/null; }
+wait_for() { # SECONDS COMMAND...: poll every 0.1 s
+        local deadline=$(($(date +%s) + $1))
+        shift
+        while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.1; done
+        return 1
+}
+logged() { grep -qE -- "$1" "$log"; }
+cycles_past() { [ "$(cycles)" -gt "$1" ]; }
+below() { [ "$(size "$1")" -lt "$2" ]; }
+declare -A before
+for v in $EXCLUDED; do before[$v]=$(size "$v"); done
+
+# The service, under the shim, in a mount namespace of its own (for C).
+env LD_PRELOAD="$shim" BALLOOND_FAULT_DIR="$work/faults" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+        unshare --mount --propagation private \
+        "$balloond" -c "$work/balloond.conf" --connect "$uri" --status-file "$status" --interval 0.5 \
+        > "$log" 2>&1 &
+bpid=$!
+check "balloond cycles" wait_for 15 cycles_past 2
+check "app1 shrinks (host critical)" wait_for 15 below app1 $((8192 * MiB))
+pid0=$(jq -r .pid "$status")
+cp "$status" "$work/baseline.json"
+with_history=$(jq -r '.vms[] | select(.last_change_age_sec != null) | .name' "$work/baseline.json" | sort | tr '\n' ' ')
+check "some VMs have a history to keep ($with_history)" test -n "$with_history"
+
+# After each fault: same process, still cycling, floors kept, excluded VMs
+# untouched, history kept.
+after() { # FAULT
+        local c v floor s
+        c=$(cycles)
+        check "$1: balloond still running" kill -0 "$bpid"
+        check "$1: the same process" eq "$(jq -r .pid "$status")" "$pid0"
+        check "$1: still cycling" wait_for 10 cycles_past "$((c + 2))"
+        for v in $ORDINARY; do
+                [ "$(vmf "$v" state)" = running ] || continue
+                floor=$(vmf "$v" floor_kib) s=$(size "$v")
+                check "$1: $v ($s KiB) not below its floor ($floor KiB)" test "$s" -ge "$floor"
+        done
+        for v in $EXCLUDED; do
+                check "$1: $v (excluded) never moved" eq "$(size "$v")" "${before[$v]}"
+        done
+        for v in $with_history; do
+                [ "$(vmf "$v" state)" = running ] || continue
+                check "$1: $v still has its history" test "$(vmf "$v" last_change_age_sec)" != null
+        done
+}
+
+# ---- A. setting memory fails ------------------------------------------------------
+a0=$(size app1)
+echo app1 > "$work/faults/fail-set"
+check "A: libvirt refused app1's new size" wait_for 10 logged "fault-shim: setting app1"
+check "A: balloond says it failed and will retry" wait_for 10 logged "app1: setting memory to [0-9]+ MiB failed, will retry"
+check "A: the error is counted" test "$(metric 'balloond_libvirt_errors_total{kind="transient"}')" -ge 1
+check "A: app1 unchanged while it fails" eq "$(size app1)" "$a0"
+check "A: said once, not every cycle" eq "$(grep -c "app1: setting memory to .* failed" "$log")" 1
+tries() { grep -c "fault-shim: setting app1" "$log"; }
+tried_more() { [ "$(tries)" -gt "$1" ]; }
+check "A: retried at the next cycles" wait_for 10 tried_more "$(tries)"
+rm -f "$work/faults/fail-set"
+check "A: app1 shrinks again once libvirt accepts" wait_for 10 below app1 "$a0"
+after A
+
+# ---- B. a domain destroyed between collect and apply -------------------------------
+echo web2 > "$work/faults/destroy-before-set"
+check "B: web2 destroyed just before balloond set its memory" wait_for 20 logged "fault-shim: destroying web2 before setting its memory: done"
+check "B: balloond says the set failed (not running any more)" wait_for 5 logged "web2: setting memory to [0-9]+ MiB failed, will retry"
+check "B: web2 seen shut off at the next cycle" wait_for 5 eval '[ "$(vmf web2 state)" = shut_off ]'
+check "B: web2 excluded while off" eq "$(vmf web2 reason)" shut_off
+virsh -q -c "$uri" start web2 >/dev/null
+check "B: web2 managed again once started" wait_for 10 eval '[ "$(vmf web2 status)" = ok ]'
+after B
+
+# ---- C. /proc/pressure/memory absent ----------------------------------------------
+if [ -r /proc/pressure/memory ]; then
+        check "C: PSI read before" eq "$(jq -r '.host.psi_full_avg10_pct != null' "$status")" true
+        nsenter -t "$bpid" -m mount --bind "$work/empty" /proc/pressure
+        check "C: balloond says PSI is gone, once" wait_for 5 logged "no memory pressure stall information \(/proc/pressure/memory\)"
+        check "C: the status shows no PSI" wait_for 5 eval '[ "$(jq -r .host.psi_full_avg10_pct "$status")" = null ]'
+        c=$(cycles)
+        check "C: cycling without PSI" wait_for 5 cycles_past $((c + 2))
+        check "C: said once" eq "$(grep -c "no memory pressure stall information" "$log")" 1
+        after "C (PSI hidden)"
+        nsenter -t "$bpid" -m umount /proc/pressure
+        check "C: balloond says PSI is back" wait_for 5 logged "memory pressure stall information readable again"
+        check "C: the status shows PSI again" wait_for 5 eval '[ "$(jq -r ".host.psi_full_avg10_pct != null" "$status")" = true ]'
+        after "C (PSI back)"
+else
+        echo "SKIP: C: this kernel has no /proc/pressure/memory (PSI): balloond runs without it from the start" >&2
+fi
+
+# ---- D. a garbage configuration, then an unsafe one, and SIGHUP -------------------
+head -c 4096 /dev/urandom > "$work/balloond.conf"
+kill -HUP "$bpid"
+check "D: garbage rejected" wait_for 5 logged "new configuration rejected, keeping the running one"
+check "D: the error names the file" logged "$work/balloond.conf"
+after "D (garbage)"
+check "D: the running configuration kept (1 s cooldown: app1 still shrinks)" wait_for 10 below app1 "$(size app1)"
+cp "$work/good.conf" "$work/balloond.conf"
+chmod 0666 "$work/balloond.conf"
+kill -HUP "$bpid"
+check "D: a world-writable configuration is refused" wait_for 5 logged "refusing to use this configuration: .*writable by everyone"
+after "D (unsafe)"
+chmod 0644 "$work/balloond.conf"
+kill -HUP "$bpid"
+check "D: the fixed configuration is taken" wait_for 5 logged "configuration reloaded"
+after "D (fixed)"
+
+# ---- E. the wall clock jumps -------------------------------------------------------
+changes() { grep -c "app1: shrink" "$log"; }
+window() { # SECONDS: app1's changes over that many seconds
+        local c0
+        c0=$(changes)
+        sleep "$1"
+        echo $(($(changes) - c0))
+}
+normal=$(window 6)
+echo 86400 > "$work/faults/clock-offset"
+check "E: the status's wall-clock timestamps moved a day ahead" \
+        wait_for 5 eval '[ "$(jq -r .time "$status" 2>/dev/null || echo 0)" -gt $(($(date +%s) + 80000)) ]' 
+fwd=$(window 6)
+echo -86400 > "$work/faults/clock-offset"
+back=$(window 6)
+echo "E: app1 changes in 6 s: $normal before, $fwd a day ahead, $back a day behind"
+check "E: a day forward does not speed decisions up ($fwd vs $normal)" test "$fwd" -le $((normal + 1))
+check "E: a day backward does not stop them ($back vs $normal)" test "$back" -ge 1
+check "E: no VM found stuck" eval '! grep -q "stuck" "$log"'
+after E
+
+# ---- F. libvirtd killed with SIGKILL, restarted --------------------------------------
+kill -9 "$(cat "$work/libvirtd.pid")"
+check "F: balloond says the connection is lost" wait_for 10 logged "lost the connection to"
+sleep 2
+check "F: balloond still running without libvirtd" kill -0 "$bpid"
+check "F: said once" eq "$(grep -c "lost the connection to" "$log")" 1
+kill "$holder" 2>/dev/null
+rm -rf "$work/sock" "$work/dom"
+libvirtd_start
+libvirtd_define_fixture
+check "F: balloond reconnects" wait_for 40 logged "connected to .* again"
+after F
+finish
