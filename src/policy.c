@@ -39,6 +39,12 @@ static uint64_t sub_sat(uint64_t a, uint64_t b) {
         return a > b ? a - b : 0;
 }
 
+/* a + b, or UINT64_MAX where that does not fit: guest-reported sizes reach
+ * 2^64 - 1. */
+static uint64_t add_sat(uint64_t a, uint64_t b) {
+        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b) {
         return a < b ? a : b;
 }
@@ -85,21 +91,21 @@ const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd
                 return "balloon size unknown";
         if (s->max_kib == BD_KIB_UNKNOWN || s->max_kib == 0)
                 return "balloon maximum unknown";
-        if (s->actual_kib > s->max_kib + SANITY_SLACK_KIB)
+        if (s->actual_kib > add_sat(s->max_kib, SANITY_SLACK_KIB))
                 return "balloon size above maximum";
         if (s->usable_kib != BD_KIB_UNKNOWN) {
                 if (s->available_kib != BD_KIB_UNKNOWN && s->usable_kib > s->available_kib)
                         return "free memory above total";
-                if (s->usable_kib > s->actual_kib + SANITY_SLACK_KIB)
+                if (s->usable_kib > add_sat(s->actual_kib, SANITY_SLACK_KIB))
                         return "free memory above balloon size";
         }
         if (s->unused_kib != BD_KIB_UNKNOWN && s->available_kib != BD_KIB_UNKNOWN &&
             s->unused_kib > s->available_kib)
                 return "unused memory above total";
-        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > s->max_kib + SANITY_SLACK_KIB)
+        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > add_sat(s->max_kib, SANITY_SLACK_KIB))
                 return "total memory above maximum";
         if (s->disk_caches_kib != BD_KIB_UNKNOWN &&
-            s->disk_caches_kib > s->actual_kib + SANITY_SLACK_KIB)
+            s->disk_caches_kib > add_sat(s->actual_kib, SANITY_SLACK_KIB))
                 return "page cache above balloon size";
         if (h && h->seen) {
                 if (s->swap_in_kib != BD_COUNT_UNKNOWN && h->prev_swap_in_kib != BD_COUNT_UNKNOWN &&

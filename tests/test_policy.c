@@ -2005,6 +2005,41 @@ static void test_strings(void **state) {
         assert_string_equal(bd_status_to_string((enum bd_vm_status)42), "unknown");
 }
 
+/* ---- hostile numbers (found by tests/test_policy_props.c) ---------------------------- */
+
+/* A plausible guest of ACTUAL_KIB with USABLE_KIB free, reporting now. */
+static void plain_vm(struct bd_vm_sample *s, const char *name, uint64_t max_kib, uint64_t actual_kib,
+                     uint64_t usable_kib) {
+        bd_vm_sample_init(s);
+        snprintf(s->name, sizeof(s->name), "%s", name);
+        snprintf(s->uuid, sizeof(s->uuid), "5a0c3f9e-1b2d-4e6f-8a7b-%012d", (int)strlen(name));
+        s->state = BD_RUN_RUNNING;
+        s->max_kib = max_kib;
+        s->actual_kib = actual_kib;
+        s->usable_kib = usable_kib;
+        s->available_kib = actual_kib;
+        s->unused_kib = usable_kib / 2;
+        s->disk_caches_kib = usable_kib / 2;
+        s->swap_in_kib = s->swap_out_kib = s->major_faults = 0;
+        s->last_update_sec = WALL;
+        s->stats_period_sec = 2;
+}
+
+/* A domain maximum within 64 MiB of 2^64 must not wrap the sanity checks'
+ * leeway into "balloon size above maximum". */
+static void test_huge_maximum_is_not_insane(void **state) {
+        struct bd_vm_sample s;
+        struct bd_vm_history h = { 0 };
+
+        (void)state;
+        plain_vm(&s, "a", UINT64_MAX - M(32), M(8192), M(4096));
+        assert_null(bd_policy_stats_insane(&s, &h));
+        s.actual_kib = UINT64_MAX - M(40);
+        s.available_kib = s.actual_kib;
+        s.disk_caches_kib = s.actual_kib - 1;
+        assert_null(bd_policy_stats_insane(&s, &h));
+}
+
 /* ---- size ------------------------------------------------------------------------------ */
 
 static void test_no_vms(void **state) {
@@ -2130,6 +2165,7 @@ int main(void) {
                 cmocka_unit_test(test_stats_insane_helper),
                 cmocka_unit_test(test_untouchable),
                 cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_huge_maximum_is_not_insane),
                 cmocka_unit_test(test_no_vms),
                 cmocka_unit_test(test_ten_thousand_vms),
         };
