@@ -548,9 +548,12 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 bool cooling;
                 uint64_t rate, active, idle;
 
+                /* Given back only from a known size toward a known maximum: a
+                 * "grow" from a size reported as 0, or past a domain maximum
+                 * nobody knows, may be a shrink or a refusal in truth. */
                 if (d->status == BD_STATUS_BLIND && cfg->blind_action == BD_BLIND_DEFLATE &&
                     view->band < BD_BAND_PRESSURE && d->actual_kib != BD_KIB_UNKNOWN &&
-                    d->max_kib != BD_KIB_UNKNOWN && d->actual_kib < d->max_kib) {
+                    d->actual_kib != 0 && samples[i].max_kib != BD_KIB_UNKNOWN && d->actual_kib < d->max_kib) {
                         d->limit_kib = d->max_kib - d->actual_kib;
                         d->weight = (double)d->shares;
                         d->share_role = ROLE_TAKER;

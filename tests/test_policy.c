@@ -2025,6 +2025,18 @@ static void plain_vm(struct bd_vm_sample *s, const char *name, uint64_t max_kib,
         s->stats_period_sec = 2;
 }
 
+/* One cycle on a fresh history; every promise checked. */
+static void run_once(const struct bd_config *c, const struct bd_host_sample *host, struct bd_vm_sample *s,
+                     size_t n, struct bd_decision *d, struct bd_host_view *v) {
+        struct bd_vm_history h[4];
+        struct bd_host_state hs = { 0 };
+
+        assert_true(n <= N_ELEMS(h));
+        memset(h, 0, sizeof(h));
+        bd_policy_run(c, host, s, h, n, &hs, NOW, WALL, d, v);
+        assert_int_equal(check_decisions("hostile numbers", c, s, d, n, v), 0);
+}
+
 /* A domain maximum within 64 MiB of 2^64 must not wrap the sanity checks'
  * leeway into "balloon size above maximum". */
 static void test_huge_maximum_is_not_insane(void **state) {
@@ -2038,6 +2050,36 @@ static void test_huge_maximum_is_not_insane(void **state) {
         s.available_kib = s.actual_kib;
         s.disk_caches_kib = s.actual_kib - 1;
         assert_null(bd_policy_stats_insane(&s, &h));
+}
+
+/* blind_deflate gives memory back only from a known size toward a known
+ * domain maximum: a balloon size reported as 0 is unknown (a "grow" from it
+ * could be a shrink in truth), and a rule's max_mib is no substitute for a
+ * domain maximum nobody knows. */
+static void test_blind_deflate_needs_known_sizes(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = host_sample(RELAXED_HOST);
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        c.blind_action = BD_BLIND_DEFLATE;
+        add_rule(&c, BD_MATCH_NAME, "capped", 0, M(4096), -1, -1, NULL);
+        plain_vm(&s[0], "zero", M(8192), 0, M(4096));
+        plain_vm(&s[1], "capped", BD_KIB_UNKNOWN, M(2048), BD_KIB_UNKNOWN);
+        run_once(&c, &host, s, 2, d, &v);
+        for (int i = 0; i < 2; i++) {
+                assert_int_equal(d[i].status, BD_STATUS_BLIND);
+                assert_int_equal(d[i].action, BD_ACTION_NONE);
+        }
+        /* Known sizes: given back. */
+        plain_vm(&s[1], "capped", M(8192), M(2048), BD_KIB_UNKNOWN);
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(d[1].action, BD_ACTION_GROW);
+        assert_int_equal(d[1].reason, BD_REASON_BLIND_DEFLATE);
+        assert_true(d[1].target_kib <= M(4096));
 }
 
 /* ---- size ------------------------------------------------------------------------------ */
@@ -2166,6 +2208,7 @@ int main(void) {
                 cmocka_unit_test(test_untouchable),
                 cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_huge_maximum_is_not_insane),
+                cmocka_unit_test(test_blind_deflate_needs_known_sizes),
                 cmocka_unit_test(test_no_vms),
                 cmocka_unit_test(test_ten_thousand_vms),
         };
