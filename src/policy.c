@@ -57,8 +57,15 @@ static uint64_t dist_u64(uint64_t a, uint64_t b) {
         return a > b ? a - b : b - a;
 }
 
+/* V truncated to an integer, UINT64_MAX where it does not fit: converting
+ * 2^64 or more is undefined, and a size near 2^64 - 1 rounds up to 2^64 as a
+ * double. */
+static uint64_t u64_of(double v) {
+        return v >= 18446744073709551615.0 ? UINT64_MAX : v > 0.0 ? (uint64_t)v : 0;
+}
+
 static uint64_t pct_of(double pct, uint64_t kib) {
-        return (uint64_t)(pct / 100.0 * (double)kib);
+        return u64_of(pct / 100.0 * (double)kib);
 }
 
 uint64_t bd_policy_margin_kib(const struct bd_config *cfg, uint64_t used_kib) {
@@ -204,7 +211,7 @@ static bool track_stuck(const struct bd_config *cfg, const struct bd_vm_sample *
                 h->stuck = false;
                 return false;
         }
-        if (dist + KIB_PER_MIB <= h->best_distance_kib) { /* moving */
+        if (add_sat(dist, KIB_PER_MIB) <= h->best_distance_kib) { /* moving */
                 h->best_distance_kib = dist;
                 h->progress_usec = now_usec;
                 h->stuck = false;
@@ -482,7 +489,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 used = sub_sat(s->actual_kib, s->usable_kib);
                 d->used_kib = used;
                 d->margin_kib = bd_policy_margin_kib(cfg, used);
-                d->floor_kib = min_u64(max_u64(set.min_kib, used + d->margin_kib), dom_max);
+                d->floor_kib = min_u64(max_u64(set.min_kib, add_sat(used, d->margin_kib)), dom_max);
                 if (d->floor_kib > d->max_kib)
                         d->max_kib = d->floor_kib; /* a rule's max below the floor: safety wins */
 
@@ -512,9 +519,9 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         uint64_t want = d->floor_kib;
 
                         if (d->guest_pressure)
-                                want = max_u64(want, used + 2 * d->margin_kib);
+                                want = max_u64(want, add_sat(add_sat(used, d->margin_kib), d->margin_kib));
                         if (swap_in || fault_burst)
-                                want = max_u64(want, s->actual_kib + cfg->swap_in_grow_kib);
+                                want = max_u64(want, add_sat(s->actual_kib, cfg->swap_in_grow_kib));
                         want = min_u64(want, d->max_kib);
                         d->reason = low_free      ? BD_REASON_GUEST_LOW_FREE
                                     : swap_in     ? BD_REASON_GUEST_SWAP_IN
@@ -628,7 +635,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         continue;
                 }
                 if (view->band == BD_BAND_RELAXED) {
-                        if (d->actual_kib + deadband_kib(cfg, d->actual_kib) > d->max_kib) {
+                        if (add_sat(d->actual_kib, deadband_kib(cfg, d->actual_kib)) > d->max_kib) {
                                 d->reason = BD_REASON_AT_MAX;
                                 continue;
                         }

@@ -2082,6 +2082,30 @@ static void test_blind_deflate_needs_known_sizes(void **state) {
         assert_true(d[1].target_kib <= M(4096));
 }
 
+/* A guest near 2^64 KiB that reports no free memory: its floor is its
+ * maximum (used + margin saturates rather than wraps to a few MiB), it
+ * grows to it, and never a shrink below what it uses. Also with a 100 %
+ * margin, whose percentage of 2^64 does not fit an integer. */
+static void test_floor_saturates_near_2_64(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = host_sample(PRESSURE_HOST);
+        struct bd_vm_sample s;
+        struct bd_decision d;
+        struct bd_host_view v;
+
+        (void)state;
+        for (int margin_pct = 20; margin_pct <= 100; margin_pct += 80) {
+                bd_config_defaults(&c);
+                c.margin_pct = margin_pct;
+                plain_vm(&s, "huge", UINT64_MAX - 1, UINT64_MAX - M(1024), 0);
+                run_once(&c, &host, &s, 1, &d, &v);
+                assert_int_equal(d.status, BD_STATUS_OK);
+                assert_int_equal(d.floor_kib, UINT64_MAX - 1);
+                assert_int_equal(d.action, BD_ACTION_GROW);
+                assert_int_equal(d.target_kib, UINT64_MAX - 1);
+        }
+}
+
 /* ---- size ------------------------------------------------------------------------------ */
 
 static void test_no_vms(void **state) {
@@ -2209,6 +2233,7 @@ int main(void) {
                 cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_huge_maximum_is_not_insane),
                 cmocka_unit_test(test_blind_deflate_needs_known_sizes),
+                cmocka_unit_test(test_floor_saturates_near_2_64),
                 cmocka_unit_test(test_no_vms),
                 cmocka_unit_test(test_ten_thousand_vms),
         };
