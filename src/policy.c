@@ -371,7 +371,17 @@ static void host_constraints(const struct bd_config *cfg, const struct bd_host_s
  * hysteresis, where the band is left (rounded up, so that reaching the goal
  * does leave it). */
 static uint64_t goal_kib(const struct bd_config *cfg, const struct constraint *c) {
-        return pct_of(cfg->pressure_free_pct + cfg->hysteresis_pct, c->base_kib) + 1;
+        return add_sat(pct_of(cfg->pressure_free_pct + cfg->hysteresis_pct, c->base_kib), 1);
+}
+
+/* How far a constraint's free memory is short of its goal (> 0) or past it
+ * (< 0), within +-INT64_MAX: the host's own numbers may reach 2^64 - 1. */
+static int64_t shortfall_kib(const struct bd_config *cfg, const struct constraint *c) {
+        uint64_t goal = goal_kib(cfg, c);
+
+        if (goal >= c->free_kib)
+                return (int64_t)min_u64(goal - c->free_kib, INT64_MAX);
+        return -(int64_t)min_u64(c->free_kib - goal, INT64_MAX);
 }
 
 static bool holds_memory(enum bd_run_state s) {
@@ -403,7 +413,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         /* 1. Host. */
         for (size_t i = 0; i < n; i++)
                 if (holds_memory(samples[i].state) && samples[i].actual_kib != BD_KIB_UNKNOWN)
-                        vm_total_kib += samples[i].actual_kib;
+                        vm_total_kib = add_sat(vm_total_kib, samples[i].actual_kib);
         host_constraints(cfg, host, vm_total_kib, &ram, &budget);
         view->vm_total_kib = vm_total_kib;
         view->free_kib = ram.free_kib;
@@ -427,12 +437,12 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 
         /* Reclaim goal and grow room, over both constraints. */
         {
-                int64_t g = (int64_t)goal_kib(cfg, &ram) - (int64_t)ram.free_kib;
+                int64_t g = shortfall_kib(cfg, &ram);
 
                 goal = g;
                 room = -g;
                 if (budget.base_kib) {
-                        g = (int64_t)goal_kib(cfg, &budget) - (int64_t)budget.free_kib;
+                        g = shortfall_kib(cfg, &budget);
                         if (g > goal)
                                 goal = g;
                         if (-g < room)
@@ -513,7 +523,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         continue;
                 }
                 if (h->target_kib && h->target_kib < s->actual_kib && !d->guest_pressure)
-                        in_flight_kib += s->actual_kib - h->target_kib;
+                        in_flight_kib = add_sat(in_flight_kib, s->actual_kib - h->target_kib);
 
                 if (d->guest_pressure || s->actual_kib < d->floor_kib) {
                         uint64_t want = d->floor_kib;
@@ -531,7 +541,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                                 d->action = BD_ACTION_GROW;
                                 d->target_kib = want;
                                 d->limit_kib = want - s->actual_kib;
-                                urgent_kib += want - s->actual_kib;
+                                urgent_kib = add_sat(urgent_kib, want - s->actual_kib);
                                 continue;
                         }
                         /* Pressure but already at its maximum. */
@@ -547,7 +557,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         if (goal > 0)
                 need_kib = sub_sat((uint64_t)goal, in_flight_kib);
         if ((uint64_t)room < urgent_kib)
-                need_kib += urgent_kib - (uint64_t)room;
+                need_kib = add_sat(need_kib, urgent_kib - (uint64_t)room);
         room_kib = sub_sat((uint64_t)room, urgent_kib);
         for (size_t i = 0; i < n; i++) {
                 struct bd_vm_history *h = &history[i];
@@ -662,7 +672,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 
                 for (size_t i = 0; i < n; i++)
                         if (decisions[i].share_role == ROLE_TAKER)
-                                takers_want += decisions[i].limit_kib;
+                                takers_want = add_sat(takers_want, decisions[i].limit_kib);
                 fill(decisions, n, ROLE_TAKER, room_kib);
                 apply_deadband(cfg, decisions, n, ROLE_TAKER, min_u64(room_kib, takers_want), room_kib);
         }
@@ -699,9 +709,9 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         }
                 }
                 if (d->action == BD_ACTION_SHRINK)
-                        view->shrink_kib += d->actual_kib - d->target_kib;
+                        view->shrink_kib = add_sat(view->shrink_kib, d->actual_kib - d->target_kib);
                 else if (d->action == BD_ACTION_GROW)
-                        view->grow_kib += d->target_kib - d->actual_kib;
+                        view->grow_kib = add_sat(view->grow_kib, d->target_kib - d->actual_kib);
         }
         view->grow_room_kib = room_kib;
 }

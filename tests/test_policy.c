@@ -2106,6 +2106,35 @@ static void test_floor_saturates_near_2_64(void **state) {
         }
 }
 
+/* The host's own numbers near 2^64: MemAvailable beyond 2^63 once made
+ * the goal arithmetic overflow (int64) and took the relaxed band's room
+ * away; VM sizes adding up past 2^64 made a full VM budget look empty. */
+static void test_host_numbers_near_2_64(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = { .mem_total_kib = UINT64_MAX, .mem_available_kib = UINT64_MAX };
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        plain_vm(&s[0], "a", M(8192), M(4096), M(2048));
+        run_once(&c, &host, s, 1, d, &v);
+        assert_int_equal(v.band, BD_BAND_RELAXED);
+        assert_true(v.grow_room_kib >= (uint64_t)INT64_MAX);
+        assert_int_equal(d[0].action, BD_ACTION_GROW);
+        assert_int_equal(d[0].target_kib, M(8192));
+
+        c.vm_budget_kib = M(65536);
+        host = host_sample(RELAXED_HOST);
+        plain_vm(&s[0], "a", 1ULL << 63, 1ULL << 63, 1ULL << 62);
+        plain_vm(&s[1], "b", 1ULL << 63, 1ULL << 63, 1ULL << 62);
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(v.vm_total_kib, UINT64_MAX);
+        assert_true(v.budget_binds);
+        assert_int_equal(v.band, BD_BAND_CRITICAL);
+}
+
 /* ---- size ------------------------------------------------------------------------------ */
 
 static void test_no_vms(void **state) {
@@ -2234,6 +2263,7 @@ int main(void) {
                 cmocka_unit_test(test_huge_maximum_is_not_insane),
                 cmocka_unit_test(test_blind_deflate_needs_known_sizes),
                 cmocka_unit_test(test_floor_saturates_near_2_64),
+                cmocka_unit_test(test_host_numbers_near_2_64),
                 cmocka_unit_test(test_no_vms),
                 cmocka_unit_test(test_ten_thousand_vms),
         };
