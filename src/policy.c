@@ -262,6 +262,7 @@ enum role {
  * allocation) so that the shares add up to AMOUNT or every limit is reached. */
 static void fill(struct bd_decision *d, size_t n, int role, uint64_t amount) {
         double lo = 0.0, hi = 0.0, total = 0.0;
+        uint64_t given = 0;
 
         for (size_t i = 0; i < n; i++) {
                 if (d[i].share_role != role || d[i].weight <= 0.0)
@@ -289,7 +290,12 @@ static void fill(struct bd_decision *d, size_t n, int role, uint64_t amount) {
                         continue;
                 d[i].share_kib = (double)amount >= total
                                          ? d[i].limit_kib
-                                         : (uint64_t)fmin((double)d[i].limit_kib, lo * d[i].weight);
+                                         : min_u64(d[i].limit_kib,
+                                                   u64_of(fmin((double)d[i].limit_kib, lo * d[i].weight)));
+                /* Doubles round above 2^53: the shares never add up to more
+                 * than AMOUNT. */
+                d[i].share_kib = min_u64(d[i].share_kib, amount - given);
+                given += d[i].share_kib;
         }
 }
 

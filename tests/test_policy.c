@@ -2135,6 +2135,28 @@ static void test_host_numbers_near_2_64(void **state) {
         assert_int_equal(v.band, BD_BAND_CRITICAL);
 }
 
+/* Shares above 2^53 KiB: a double cannot hold every size, yet no share
+ * passes its VM's limit (its maximum) and the shares never add up to more
+ * than the room. */
+static void test_fill_above_2_53(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = { .mem_total_kib = 1ULL << 62, .mem_available_kib = 1ULL << 62 };
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        plain_vm(&s[0], "a", (1ULL << 54) + 3 + M(1024), M(1024), M(512));
+        plain_vm(&s[1], "b", 1ULL << 62, M(1024), M(512));
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(v.band, BD_BAND_RELAXED);
+        assert_int_equal(d[0].action, BD_ACTION_GROW);
+        assert_true(d[0].target_kib <= s[0].max_kib);
+        assert_true(d[1].target_kib <= s[1].max_kib);
+        assert_true((d[0].target_kib - d[0].actual_kib) + (d[1].target_kib - d[1].actual_kib) <= v.grow_room_kib);
+}
+
 /* ---- size ------------------------------------------------------------------------------ */
 
 static void test_no_vms(void **state) {
@@ -2264,6 +2286,7 @@ int main(void) {
                 cmocka_unit_test(test_blind_deflate_needs_known_sizes),
                 cmocka_unit_test(test_floor_saturates_near_2_64),
                 cmocka_unit_test(test_host_numbers_near_2_64),
+                cmocka_unit_test(test_fill_above_2_53),
                 cmocka_unit_test(test_no_vms),
                 cmocka_unit_test(test_ten_thousand_vms),
         };
