@@ -606,6 +606,13 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                                 d->reason = BD_REASON_HOST_CAP;
                                 continue;
                         }
+                        if (max_u64(d->max_kib, d->actual_kib - rate) > samples[i].max_kib) {
+                                /* Above the domain's own maximum (QEMU rounds
+                                 * sizes up), further than one step can go: no
+                                 * target above that maximum, it is at it. */
+                                d->reason = BD_REASON_AT_MAX;
+                                continue;
+                        }
                         cap_left_kib -= min_u64(rate, d->actual_kib - max_u64(d->max_kib, d->actual_kib - rate));
                         d->action = BD_ACTION_SHRINK;
                         d->reason = BD_REASON_ABOVE_MAX;

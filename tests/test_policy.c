@@ -2157,6 +2157,31 @@ static void test_fill_above_2_53(void **state) {
         assert_true((d[0].target_kib - d[0].actual_kib) + (d[1].target_kib - d[1].actual_kib) <= v.grow_room_kib);
 }
 
+/* QEMU rounds sizes up: a balloon a little above its domain's maximum
+ * (within the sanity checks' leeway) that one rate-limited step cannot
+ * bring within it is at its maximum; no target above the domain's maximum
+ * (the applier refuses those as bugs). One that a step can bring there
+ * goes to the maximum. */
+static void test_above_domain_maximum(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = host_sample(PRESSURE_HOST);
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        plain_vm(&s[0], "small", M(400), M(450), M(300));
+        plain_vm(&s[1], "large", M(8192), M(8192) + M(32), M(4096));
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(d[0].status, BD_STATUS_OK);
+        assert_int_equal(d[0].action, BD_ACTION_NONE);
+        assert_int_equal(d[0].reason, BD_REASON_AT_MAX);
+        assert_int_equal(d[1].action, BD_ACTION_SHRINK);
+        assert_int_equal(d[1].reason, BD_REASON_ABOVE_MAX);
+        assert_int_equal(d[1].target_kib, M(8192));
+}
+
 /* ---- size ------------------------------------------------------------------------------ */
 
 static void test_no_vms(void **state) {
@@ -2287,6 +2312,7 @@ int main(void) {
                 cmocka_unit_test(test_floor_saturates_near_2_64),
                 cmocka_unit_test(test_host_numbers_near_2_64),
                 cmocka_unit_test(test_fill_above_2_53),
+                cmocka_unit_test(test_above_domain_maximum),
                 cmocka_unit_test(test_no_vms),
                 cmocka_unit_test(test_ten_thousand_vms),
         };
