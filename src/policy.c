@@ -39,6 +39,12 @@ static uint64_t sub_sat(uint64_t a, uint64_t b) {
         return a > b ? a - b : 0;
 }
 
+/* a + b, or UINT64_MAX where that does not fit: guest-reported sizes reach
+ * 2^64 - 1. */
+static uint64_t add_sat(uint64_t a, uint64_t b) {
+        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b) {
         return a < b ? a : b;
 }
@@ -51,8 +57,15 @@ static uint64_t dist_u64(uint64_t a, uint64_t b) {
         return a > b ? a - b : b - a;
 }
 
+/* V truncated to an integer, UINT64_MAX where it does not fit: converting
+ * 2^64 or more is undefined, and a size near 2^64 - 1 rounds up to 2^64 as a
+ * double. */
+static uint64_t u64_of(double v) {
+        return v >= 18446744073709551615.0 ? UINT64_MAX : v > 0.0 ? (uint64_t)v : 0;
+}
+
 static uint64_t pct_of(double pct, uint64_t kib) {
-        return (uint64_t)(pct / 100.0 * (double)kib);
+        return u64_of(pct / 100.0 * (double)kib);
 }
 
 uint64_t bd_policy_margin_kib(const struct bd_config *cfg, uint64_t used_kib) {
@@ -85,21 +98,21 @@ const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd
                 return "balloon size unknown";
         if (s->max_kib == BD_KIB_UNKNOWN || s->max_kib == 0)
                 return "balloon maximum unknown";
-        if (s->actual_kib > s->max_kib + SANITY_SLACK_KIB)
+        if (s->actual_kib > add_sat(s->max_kib, SANITY_SLACK_KIB))
                 return "balloon size above maximum";
         if (s->usable_kib != BD_KIB_UNKNOWN) {
                 if (s->available_kib != BD_KIB_UNKNOWN && s->usable_kib > s->available_kib)
                         return "free memory above total";
-                if (s->usable_kib > s->actual_kib + SANITY_SLACK_KIB)
+                if (s->usable_kib > add_sat(s->actual_kib, SANITY_SLACK_KIB))
                         return "free memory above balloon size";
         }
         if (s->unused_kib != BD_KIB_UNKNOWN && s->available_kib != BD_KIB_UNKNOWN &&
             s->unused_kib > s->available_kib)
                 return "unused memory above total";
-        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > s->max_kib + SANITY_SLACK_KIB)
+        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > add_sat(s->max_kib, SANITY_SLACK_KIB))
                 return "total memory above maximum";
         if (s->disk_caches_kib != BD_KIB_UNKNOWN &&
-            s->disk_caches_kib > s->actual_kib + SANITY_SLACK_KIB)
+            s->disk_caches_kib > add_sat(s->actual_kib, SANITY_SLACK_KIB))
                 return "page cache above balloon size";
         if (h && h->seen) {
                 if (s->swap_in_kib != BD_COUNT_UNKNOWN && h->prev_swap_in_kib != BD_COUNT_UNKNOWN &&
@@ -198,7 +211,7 @@ static bool track_stuck(const struct bd_config *cfg, const struct bd_vm_sample *
                 h->stuck = false;
                 return false;
         }
-        if (dist + KIB_PER_MIB <= h->best_distance_kib) { /* moving */
+        if (add_sat(dist, KIB_PER_MIB) <= h->best_distance_kib) { /* moving */
                 h->best_distance_kib = dist;
                 h->progress_usec = now_usec;
                 h->stuck = false;
@@ -249,6 +262,7 @@ enum role {
  * allocation) so that the shares add up to AMOUNT or every limit is reached. */
 static void fill(struct bd_decision *d, size_t n, int role, uint64_t amount) {
         double lo = 0.0, hi = 0.0, total = 0.0;
+        uint64_t given = 0;
 
         for (size_t i = 0; i < n; i++) {
                 if (d[i].share_role != role || d[i].weight <= 0.0)
@@ -276,7 +290,12 @@ static void fill(struct bd_decision *d, size_t n, int role, uint64_t amount) {
                         continue;
                 d[i].share_kib = (double)amount >= total
                                          ? d[i].limit_kib
-                                         : (uint64_t)fmin((double)d[i].limit_kib, lo * d[i].weight);
+                                         : min_u64(d[i].limit_kib,
+                                                   u64_of(fmin((double)d[i].limit_kib, lo * d[i].weight)));
+                /* Doubles round above 2^53: the shares never add up to more
+                 * than AMOUNT. */
+                d[i].share_kib = min_u64(d[i].share_kib, amount - given);
+                given += d[i].share_kib;
         }
 }
 
@@ -358,7 +377,17 @@ static void host_constraints(const struct bd_config *cfg, const struct bd_host_s
  * hysteresis, where the band is left (rounded up, so that reaching the goal
  * does leave it). */
 static uint64_t goal_kib(const struct bd_config *cfg, const struct constraint *c) {
-        return pct_of(cfg->pressure_free_pct + cfg->hysteresis_pct, c->base_kib) + 1;
+        return add_sat(pct_of(cfg->pressure_free_pct + cfg->hysteresis_pct, c->base_kib), 1);
+}
+
+/* How far a constraint's free memory is short of its goal (> 0) or past it
+ * (< 0), within +-INT64_MAX: the host's own numbers may reach 2^64 - 1. */
+static int64_t shortfall_kib(const struct bd_config *cfg, const struct constraint *c) {
+        uint64_t goal = goal_kib(cfg, c);
+
+        if (goal >= c->free_kib)
+                return (int64_t)min_u64(goal - c->free_kib, INT64_MAX);
+        return -(int64_t)min_u64(c->free_kib - goal, INT64_MAX);
 }
 
 static bool holds_memory(enum bd_run_state s) {
@@ -390,7 +419,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         /* 1. Host. */
         for (size_t i = 0; i < n; i++)
                 if (holds_memory(samples[i].state) && samples[i].actual_kib != BD_KIB_UNKNOWN)
-                        vm_total_kib += samples[i].actual_kib;
+                        vm_total_kib = add_sat(vm_total_kib, samples[i].actual_kib);
         host_constraints(cfg, host, vm_total_kib, &ram, &budget);
         view->vm_total_kib = vm_total_kib;
         view->free_kib = ram.free_kib;
@@ -414,12 +443,12 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 
         /* Reclaim goal and grow room, over both constraints. */
         {
-                int64_t g = (int64_t)goal_kib(cfg, &ram) - (int64_t)ram.free_kib;
+                int64_t g = shortfall_kib(cfg, &ram);
 
                 goal = g;
                 room = -g;
                 if (budget.base_kib) {
-                        g = (int64_t)goal_kib(cfg, &budget) - (int64_t)budget.free_kib;
+                        g = shortfall_kib(cfg, &budget);
                         if (g > goal)
                                 goal = g;
                         if (-g < room)
@@ -476,7 +505,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 used = sub_sat(s->actual_kib, s->usable_kib);
                 d->used_kib = used;
                 d->margin_kib = bd_policy_margin_kib(cfg, used);
-                d->floor_kib = min_u64(max_u64(set.min_kib, used + d->margin_kib), dom_max);
+                d->floor_kib = min_u64(max_u64(set.min_kib, add_sat(used, d->margin_kib)), dom_max);
                 if (d->floor_kib > d->max_kib)
                         d->max_kib = d->floor_kib; /* a rule's max below the floor: safety wins */
 
@@ -500,15 +529,15 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         continue;
                 }
                 if (h->target_kib && h->target_kib < s->actual_kib && !d->guest_pressure)
-                        in_flight_kib += s->actual_kib - h->target_kib;
+                        in_flight_kib = add_sat(in_flight_kib, s->actual_kib - h->target_kib);
 
                 if (d->guest_pressure || s->actual_kib < d->floor_kib) {
                         uint64_t want = d->floor_kib;
 
                         if (d->guest_pressure)
-                                want = max_u64(want, used + 2 * d->margin_kib);
+                                want = max_u64(want, add_sat(add_sat(used, d->margin_kib), d->margin_kib));
                         if (swap_in || fault_burst)
-                                want = max_u64(want, s->actual_kib + cfg->swap_in_grow_kib);
+                                want = max_u64(want, add_sat(s->actual_kib, cfg->swap_in_grow_kib));
                         want = min_u64(want, d->max_kib);
                         d->reason = low_free      ? BD_REASON_GUEST_LOW_FREE
                                     : swap_in     ? BD_REASON_GUEST_SWAP_IN
@@ -518,7 +547,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                                 d->action = BD_ACTION_GROW;
                                 d->target_kib = want;
                                 d->limit_kib = want - s->actual_kib;
-                                urgent_kib += want - s->actual_kib;
+                                urgent_kib = add_sat(urgent_kib, want - s->actual_kib);
                                 continue;
                         }
                         /* Pressure but already at its maximum. */
@@ -534,7 +563,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         if (goal > 0)
                 need_kib = sub_sat((uint64_t)goal, in_flight_kib);
         if ((uint64_t)room < urgent_kib)
-                need_kib += urgent_kib - (uint64_t)room;
+                need_kib = add_sat(need_kib, urgent_kib - (uint64_t)room);
         room_kib = sub_sat((uint64_t)room, urgent_kib);
         for (size_t i = 0; i < n; i++) {
                 struct bd_vm_history *h = &history[i];
@@ -542,9 +571,12 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                 bool cooling;
                 uint64_t rate, active, idle;
 
+                /* Given back only from a known size toward a known maximum: a
+                 * "grow" from a size reported as 0, or past a domain maximum
+                 * nobody knows, may be a shrink or a refusal in truth. */
                 if (d->status == BD_STATUS_BLIND && cfg->blind_action == BD_BLIND_DEFLATE &&
                     view->band < BD_BAND_PRESSURE && d->actual_kib != BD_KIB_UNKNOWN &&
-                    d->max_kib != BD_KIB_UNKNOWN && d->actual_kib < d->max_kib) {
+                    d->actual_kib != 0 && samples[i].max_kib != BD_KIB_UNKNOWN && d->actual_kib < d->max_kib) {
                         d->limit_kib = d->max_kib - d->actual_kib;
                         d->weight = (double)d->shares;
                         d->share_role = ROLE_TAKER;
@@ -572,6 +604,13 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         }
                         if (rate == 0) {
                                 d->reason = BD_REASON_HOST_CAP;
+                                continue;
+                        }
+                        if (max_u64(d->max_kib, d->actual_kib - rate) > samples[i].max_kib) {
+                                /* Above the domain's own maximum (QEMU rounds
+                                 * sizes up), further than one step can go: no
+                                 * target above that maximum, it is at it. */
+                                d->reason = BD_REASON_AT_MAX;
                                 continue;
                         }
                         cap_left_kib -= min_u64(rate, d->actual_kib - max_u64(d->max_kib, d->actual_kib - rate));
@@ -619,7 +658,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         continue;
                 }
                 if (view->band == BD_BAND_RELAXED) {
-                        if (d->actual_kib + deadband_kib(cfg, d->actual_kib) > d->max_kib) {
+                        if (add_sat(d->actual_kib, deadband_kib(cfg, d->actual_kib)) > d->max_kib) {
                                 d->reason = BD_REASON_AT_MAX;
                                 continue;
                         }
@@ -646,7 +685,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 
                 for (size_t i = 0; i < n; i++)
                         if (decisions[i].share_role == ROLE_TAKER)
-                                takers_want += decisions[i].limit_kib;
+                                takers_want = add_sat(takers_want, decisions[i].limit_kib);
                 fill(decisions, n, ROLE_TAKER, room_kib);
                 apply_deadband(cfg, decisions, n, ROLE_TAKER, min_u64(room_kib, takers_want), room_kib);
         }
@@ -683,9 +722,9 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
                         }
                 }
                 if (d->action == BD_ACTION_SHRINK)
-                        view->shrink_kib += d->actual_kib - d->target_kib;
+                        view->shrink_kib = add_sat(view->shrink_kib, d->actual_kib - d->target_kib);
                 else if (d->action == BD_ACTION_GROW)
-                        view->grow_kib += d->target_kib - d->actual_kib;
+                        view->grow_kib = add_sat(view->grow_kib, d->target_kib - d->actual_kib);
         }
         view->grow_room_kib = room_kib;
 }

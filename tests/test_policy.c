@@ -2005,6 +2005,183 @@ static void test_strings(void **state) {
         assert_string_equal(bd_status_to_string((enum bd_vm_status)42), "unknown");
 }
 
+/* ---- hostile numbers (found by tests/test_policy_props.c) ---------------------------- */
+
+/* A plausible guest of ACTUAL_KIB with USABLE_KIB free, reporting now. */
+static void plain_vm(struct bd_vm_sample *s, const char *name, uint64_t max_kib, uint64_t actual_kib,
+                     uint64_t usable_kib) {
+        bd_vm_sample_init(s);
+        snprintf(s->name, sizeof(s->name), "%s", name);
+        snprintf(s->uuid, sizeof(s->uuid), "5a0c3f9e-1b2d-4e6f-8a7b-%012d", (int)strlen(name));
+        s->state = BD_RUN_RUNNING;
+        s->max_kib = max_kib;
+        s->actual_kib = actual_kib;
+        s->usable_kib = usable_kib;
+        s->available_kib = actual_kib;
+        s->unused_kib = usable_kib / 2;
+        s->disk_caches_kib = usable_kib / 2;
+        s->swap_in_kib = s->swap_out_kib = s->major_faults = 0;
+        s->last_update_sec = WALL;
+        s->stats_period_sec = 2;
+}
+
+/* One cycle on a fresh history; every promise checked. */
+static void run_once(const struct bd_config *c, const struct bd_host_sample *host, struct bd_vm_sample *s,
+                     size_t n, struct bd_decision *d, struct bd_host_view *v) {
+        struct bd_vm_history h[4];
+        struct bd_host_state hs = { 0 };
+
+        assert_true(n <= N_ELEMS(h));
+        memset(h, 0, sizeof(h));
+        bd_policy_run(c, host, s, h, n, &hs, NOW, WALL, d, v);
+        assert_int_equal(check_decisions("hostile numbers", c, s, d, n, v), 0);
+}
+
+/* A domain maximum within 64 MiB of 2^64 must not wrap the sanity checks'
+ * leeway into "balloon size above maximum". */
+static void test_huge_maximum_is_not_insane(void **state) {
+        struct bd_vm_sample s;
+        struct bd_vm_history h = { 0 };
+
+        (void)state;
+        plain_vm(&s, "a", UINT64_MAX - M(32), M(8192), M(4096));
+        assert_null(bd_policy_stats_insane(&s, &h));
+        s.actual_kib = UINT64_MAX - M(40);
+        s.available_kib = s.actual_kib;
+        s.disk_caches_kib = s.actual_kib - 1;
+        assert_null(bd_policy_stats_insane(&s, &h));
+}
+
+/* blind_deflate gives memory back only from a known size toward a known
+ * domain maximum: a balloon size reported as 0 is unknown (a "grow" from it
+ * could be a shrink in truth), and a rule's max_mib is no substitute for a
+ * domain maximum nobody knows. */
+static void test_blind_deflate_needs_known_sizes(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = host_sample(RELAXED_HOST);
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        c.blind_action = BD_BLIND_DEFLATE;
+        add_rule(&c, BD_MATCH_NAME, "capped", 0, M(4096), -1, -1, NULL);
+        plain_vm(&s[0], "zero", M(8192), 0, M(4096));
+        plain_vm(&s[1], "capped", BD_KIB_UNKNOWN, M(2048), BD_KIB_UNKNOWN);
+        run_once(&c, &host, s, 2, d, &v);
+        for (int i = 0; i < 2; i++) {
+                assert_int_equal(d[i].status, BD_STATUS_BLIND);
+                assert_int_equal(d[i].action, BD_ACTION_NONE);
+        }
+        /* Known sizes: given back. */
+        plain_vm(&s[1], "capped", M(8192), M(2048), BD_KIB_UNKNOWN);
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(d[1].action, BD_ACTION_GROW);
+        assert_int_equal(d[1].reason, BD_REASON_BLIND_DEFLATE);
+        assert_true(d[1].target_kib <= M(4096));
+}
+
+/* A guest near 2^64 KiB that reports no free memory: its floor is its
+ * maximum (used + margin saturates rather than wraps to a few MiB), it
+ * grows to it, and never a shrink below what it uses. Also with a 100 %
+ * margin, whose percentage of 2^64 does not fit an integer. */
+static void test_floor_saturates_near_2_64(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = host_sample(PRESSURE_HOST);
+        struct bd_vm_sample s;
+        struct bd_decision d;
+        struct bd_host_view v;
+
+        (void)state;
+        for (int margin_pct = 20; margin_pct <= 100; margin_pct += 80) {
+                bd_config_defaults(&c);
+                c.margin_pct = margin_pct;
+                plain_vm(&s, "huge", UINT64_MAX - 1, UINT64_MAX - M(1024), 0);
+                run_once(&c, &host, &s, 1, &d, &v);
+                assert_int_equal(d.status, BD_STATUS_OK);
+                assert_int_equal(d.floor_kib, UINT64_MAX - 1);
+                assert_int_equal(d.action, BD_ACTION_GROW);
+                assert_int_equal(d.target_kib, UINT64_MAX - 1);
+        }
+}
+
+/* The host's own numbers near 2^64: MemAvailable beyond 2^63 once made
+ * the goal arithmetic overflow (int64) and took the relaxed band's room
+ * away; VM sizes adding up past 2^64 made a full VM budget look empty. */
+static void test_host_numbers_near_2_64(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = { .mem_total_kib = UINT64_MAX, .mem_available_kib = UINT64_MAX };
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        plain_vm(&s[0], "a", M(8192), M(4096), M(2048));
+        run_once(&c, &host, s, 1, d, &v);
+        assert_int_equal(v.band, BD_BAND_RELAXED);
+        assert_true(v.grow_room_kib >= (uint64_t)INT64_MAX);
+        assert_int_equal(d[0].action, BD_ACTION_GROW);
+        assert_int_equal(d[0].target_kib, M(8192));
+
+        c.vm_budget_kib = M(65536);
+        host = host_sample(RELAXED_HOST);
+        plain_vm(&s[0], "a", 1ULL << 63, 1ULL << 63, 1ULL << 62);
+        plain_vm(&s[1], "b", 1ULL << 63, 1ULL << 63, 1ULL << 62);
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(v.vm_total_kib, UINT64_MAX);
+        assert_true(v.budget_binds);
+        assert_int_equal(v.band, BD_BAND_CRITICAL);
+}
+
+/* Shares above 2^53 KiB: a double cannot hold every size, yet no share
+ * passes its VM's limit (its maximum) and the shares never add up to more
+ * than the room. */
+static void test_fill_above_2_53(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = { .mem_total_kib = 1ULL << 62, .mem_available_kib = 1ULL << 62 };
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        plain_vm(&s[0], "a", (1ULL << 54) + 3 + M(1024), M(1024), M(512));
+        plain_vm(&s[1], "b", 1ULL << 62, M(1024), M(512));
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(v.band, BD_BAND_RELAXED);
+        assert_int_equal(d[0].action, BD_ACTION_GROW);
+        assert_true(d[0].target_kib <= s[0].max_kib);
+        assert_true(d[1].target_kib <= s[1].max_kib);
+        assert_true((d[0].target_kib - d[0].actual_kib) + (d[1].target_kib - d[1].actual_kib) <= v.grow_room_kib);
+}
+
+/* QEMU rounds sizes up: a balloon a little above its domain's maximum
+ * (within the sanity checks' leeway) that one rate-limited step cannot
+ * bring within it is at its maximum; no target above the domain's maximum
+ * (the applier refuses those as bugs). One that a step can bring there
+ * goes to the maximum. */
+static void test_above_domain_maximum(void **state) {
+        struct bd_config c;
+        struct bd_host_sample host = host_sample(PRESSURE_HOST);
+        struct bd_vm_sample s[2];
+        struct bd_decision d[2];
+        struct bd_host_view v;
+
+        (void)state;
+        bd_config_defaults(&c);
+        plain_vm(&s[0], "small", M(400), M(450), M(300));
+        plain_vm(&s[1], "large", M(8192), M(8192) + M(32), M(4096));
+        run_once(&c, &host, s, 2, d, &v);
+        assert_int_equal(d[0].status, BD_STATUS_OK);
+        assert_int_equal(d[0].action, BD_ACTION_NONE);
+        assert_int_equal(d[0].reason, BD_REASON_AT_MAX);
+        assert_int_equal(d[1].action, BD_ACTION_SHRINK);
+        assert_int_equal(d[1].reason, BD_REASON_ABOVE_MAX);
+        assert_int_equal(d[1].target_kib, M(8192));
+}
+
 /* ---- size ------------------------------------------------------------------------------ */
 
 static void test_no_vms(void **state) {
@@ -2130,6 +2307,12 @@ int main(void) {
                 cmocka_unit_test(test_stats_insane_helper),
                 cmocka_unit_test(test_untouchable),
                 cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_huge_maximum_is_not_insane),
+                cmocka_unit_test(test_blind_deflate_needs_known_sizes),
+                cmocka_unit_test(test_floor_saturates_near_2_64),
+                cmocka_unit_test(test_host_numbers_near_2_64),
+                cmocka_unit_test(test_fill_above_2_53),
+                cmocka_unit_test(test_above_domain_maximum),
                 cmocka_unit_test(test_no_vms),
                 cmocka_unit_test(test_ten_thousand_vms),
         };
