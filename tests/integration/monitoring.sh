@@ -56,7 +56,10 @@ check "endpoint: promtool check metrics" promtool check metrics < "$work/http.pr
 check "endpoint: content type" \
         grep -qi '^content-type: text/plain; version=0.0.4' <(curl -si "http://127.0.0.1:$p_balloond/metrics")
 check "endpoint: 404 elsewhere" eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p_balloond/")" 404
-check "endpoint: bound to 127.0.0.1 only" ss -ltnH "sport = :$p_balloond" | grep -q "127.0.0.1:$p_balloond"
+listening_on() { ss -ltnH "sport = :$1" | awk '{ print $4 }' | sort | tr '\n' ' '; }
+check "endpoint: bound to 127.0.0.1 only (by default)" eq "$(listening_on "$p_balloond")" "127.0.0.1:$p_balloond "
+check "status file: not writable by others (0640)" test "$(stat -c %a "$work/status.json")" = 640
+check "textfile: not writable by others" test "$(stat -c %a "$work/textfile/balloond.prom")" = 644
 for m in balloond_vm_target_bytes balloond_vm_actual_bytes balloond_vm_maximum_bytes balloond_vm_floor_bytes \
         balloond_vm_usable_bytes balloond_vm_state balloond_host_memory_available_bytes balloond_host_reserve_bytes \
         balloond_host_vm_budget_bytes balloond_host_band balloond_host_psi_memory_full_avg10_ratio \

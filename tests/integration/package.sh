@@ -48,7 +48,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
         exposure=$(systemd-analyze security --offline=true /usr/lib/systemd/system/balloond.service 2>/dev/null |
                 sed -n 's/.*Overall exposure level for balloond.service: \([0-9.]*\).*/\1/p')
         echo "systemd-analyze security: exposure $exposure"
-        check "unit exposure at most 2.0 ($exposure)" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 2.0) }'
+        check "unit exposure at most 1.5 ($exposure)" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.5) }'
 fi
 
 echo "# edited here" >> /etc/balloond/balloond.conf
