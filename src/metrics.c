@@ -3,7 +3,9 @@
  * seconds), HELP and TYPE for every family. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,27 +21,77 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 
 /* A label value, escaped: backslash, double quote and newline. */
 static void label(FILE *f, const char *v) {
+        const char *run = v;
+
         for (; *v; v++) {
-                if (*v == '\\' || *v == '"')
-                        fprintf(f, "\\%c", *v);
-                else if (*v == '\n')
-                        fputs("\\n", f);
-                else
-                        fputc(*v, f);
+                if (*v != '\\' && *v != '"' && *v != '\n')
+                        continue;
+                fwrite(run, 1, (size_t)(v - run), f);
+                run = v + 1;
+                fputs(*v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\", f);
         }
+        fwrite(run, 1, (size_t)(v - run), f);
 }
 
-static void vm_labels(FILE *f, const struct bd_vm_sample *s) {
-        fputs("{domain=\"", f);
-        label(f, s->name);
-        fputs("\",uuid=\"", f);
-        label(f, s->uuid);
-        fputc('"', f);
+/* Each VM's labels, {domain="...",uuid="..." (without the closing brace),
+ * escaped once per rendering: they are written ten times per VM. */
+struct vm_labels {
+        char *text; /* all VMs' labels, one after the other */
+        size_t *end; /* VM i's are text[end[i - 1]] .. text[end[i]] */
+};
+
+static int vm_labels_build(struct vm_labels *l, const struct bd_cycle_result *r) {
+        size_t len = 0;
+        FILE *f;
+
+        l->text = NULL;
+        l->end = calloc(r->n ? r->n : 1, sizeof(*l->end));
+        f = open_memstream(&l->text, &len);
+        if (!l->end || !f) {
+                if (f)
+                        fclose(f);
+                free(l->end);
+                free(l->text);
+                return -ENOMEM;
+        }
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
+        for (size_t i = 0; i < r->n; i++) {
+                fputs("{domain=\"", f);
+                label(f, r->samples[i].name);
+                fputs("\",uuid=\"", f);
+                label(f, r->samples[i].uuid);
+                putc('"', f);
+                l->end[i] = (size_t)ftello(f);
+        }
+        if (fclose(f) != 0) {
+                free(l->end);
+                free(l->text);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static void vm_labels_put(FILE *f, const struct vm_labels *l, size_t i) {
+        size_t start = i ? l->end[i - 1] : 0;
+
+        fwrite(l->text + start, 1, l->end[i] - start, f);
+}
+
+/* An unsigned integer, without printf. */
+static void put_u64(FILE *f, uint64_t v) {
+        char buf[24];
+        int i = sizeof(buf);
+
+        do {
+                buf[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        fwrite(buf + i, 1, sizeof(buf) - (size_t)i, f);
 }
 
 /* One per-VM gauge family: VALUE(decision, sample) in KiB, or skipped when unknown. */
-static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const char *name, const char *help,
-                     uint64_t (*value)(const struct bd_decision *, const struct bd_vm_sample *)) {
+static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *l, const char *name,
+                     const char *help, uint64_t (*value)(const struct bd_decision *, const struct bd_vm_sample *)) {
         family(f, name, "gauge", help);
         for (size_t i = 0; i < r->n; i++) {
                 uint64_t v = value(&r->decisions[i], &r->samples[i]);
@@ -47,8 +99,10 @@ static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const char *name,
                 if (v == BD_KIB_UNKNOWN)
                         continue;
                 fputs(name, f);
-                vm_labels(f, &r->samples[i]);
-                fprintf(f, "} %llu\n", (unsigned long long)v * 1024ULL);
+                vm_labels_put(f, l, i);
+                fputs("} ", f);
+                put_u64(f, v * 1024ULL);
+                putc('\n', f);
         }
 }
 
@@ -77,11 +131,19 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         const struct bd_cycle_result *r = &d->last;
         const struct bd_counters *c = &d->counters;
         uint64_t reclaimed = 0, reclaimable = 0;
+        struct vm_labels labels;
         char *buf = NULL;
-        FILE *f = open_memstream(&buf, len);
+        FILE *f;
 
-        if (!f)
+        if (vm_labels_build(&labels, r) < 0)
                 return NULL;
+        f = open_memstream(&buf, len);
+        if (!f) {
+                free(labels.text);
+                free(labels.end);
+                return NULL;
+        }
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
         family(f, "balloond_build_info", "gauge", "balloond's version.");
         fprintf(f, "balloond_build_info{version=\"%s\"} 1\n", BALLOOND_VERSION);
         family(f, "balloond_dry_run", "gauge", "1 when balloond only describes its decisions.");
@@ -140,18 +202,19 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         fprintf(f, "balloond_reclaimable_bytes %.0f\n", (double)reclaimable * KIB);
 
         /* Each VM. */
-        vm_bytes(f, r, "balloond_vm_target_bytes", "The VM's balloon target.", v_target);
-        vm_bytes(f, r, "balloond_vm_actual_bytes", "The VM's balloon size as the hypervisor reports it.", v_actual);
-        vm_bytes(f, r, "balloond_vm_maximum_bytes", "The VM's maximum memory.", v_max);
-        vm_bytes(f, r, "balloond_vm_floor_bytes", "The VM's floor: what it uses plus its free margin.", v_floor);
-        vm_bytes(f, r, "balloond_vm_usable_bytes", "The guest's free memory (MemAvailable).", v_usable);
+        vm_bytes(f, r, &labels, "balloond_vm_target_bytes", "The VM's balloon target.", v_target);
+        vm_bytes(f, r, &labels, "balloond_vm_actual_bytes", "The VM's balloon size as the hypervisor reports it.", v_actual);
+        vm_bytes(f, r, &labels, "balloond_vm_maximum_bytes", "The VM's maximum memory.", v_max);
+        vm_bytes(f, r, &labels, "balloond_vm_floor_bytes", "The VM's floor: what it uses plus its free margin.", v_floor);
+        vm_bytes(f, r, &labels, "balloond_vm_usable_bytes", "The guest's free memory (MemAvailable).", v_usable);
         family(f, "balloond_vm_state", "gauge", "1 for the VM's state: ok, excluded, blind, stuck.");
         for (size_t i = 0; i < r->n; i++)
                 for (int st = BD_STATUS_OK; st <= BD_STATUS_STUCK; st++) {
                         fputs("balloond_vm_state", f);
-                        vm_labels(f, &r->samples[i]);
-                        fprintf(f, ",state=\"%s\"} %d\n", bd_status_to_string((enum bd_vm_status)st),
-                                r->decisions[i].status == (enum bd_vm_status)st ? 1 : 0);
+                        vm_labels_put(f, &labels, i);
+                        fputs(",state=\"", f);
+                        fputs(bd_status_to_string((enum bd_vm_status)st), f);
+                        fputs(r->decisions[i].status == (enum bd_vm_status)st ? "\"} 1\n" : "\"} 0\n", f);
                 }
         family(f, "balloond_vm_last_change_timestamp_seconds", "gauge",
                "When balloond last changed the VM's balloon (Unix time).");
@@ -161,7 +224,7 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
                 if (!changed || changed > r->now_usec)
                         continue;
                 fputs("balloond_vm_last_change_timestamp_seconds", f);
-                vm_labels(f, &r->samples[i]);
+                vm_labels_put(f, &labels, i);
                 fprintf(f, "} %lld\n", (long long)(r->now_wall_sec - (int64_t)((r->now_usec - changed) / 1000000)));
         }
 
@@ -182,6 +245,8 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         family(f, "balloond_config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
         fprintf(f, "balloond_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)c->reloads_ok);
         fprintf(f, "balloond_config_reloads_total{result=\"failed\"} %llu\n", (unsigned long long)c->reloads_failed);
+        free(labels.text);
+        free(labels.end);
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;

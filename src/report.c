@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 
 #include "balloond/report.h"
 
@@ -81,99 +80,114 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
         free(order);
 }
 
-static json_object *kib_or_null(uint64_t kib) {
-        return kib == BD_KIB_UNKNOWN ? NULL : json_object_new_int64((int64_t)kib);
+static void kib_or_null(struct bd_jw *w, const char *key, uint64_t kib) {
+        bd_jw_key(w, key);
+        if (kib == BD_KIB_UNKNOWN)
+                bd_jw_null(w);
+        else
+                bd_jw_u64(w, kib);
 }
 
-static int add(json_object *o, const char *key, json_object *v) {
-        return json_object_object_add(o, key, v);
+static void key_u64(struct bd_jw *w, const char *key, uint64_t v) {
+        bd_jw_key(w, key);
+        bd_jw_u64(w, v);
 }
 
-json_object *bd_report_json_build(const struct bd_cycle_result *r, bool dry_run) {
+static void key_i64(struct bd_jw *w, const char *key, int64_t v) {
+        bd_jw_key(w, key);
+        bd_jw_i64(w, v);
+}
+
+static void key_str(struct bd_jw *w, const char *key, const char *v) {
+        bd_jw_key(w, key);
+        bd_jw_string(w, v);
+}
+
+static void key_bool(struct bd_jw *w, const char *key, bool v) {
+        bd_jw_key(w, key);
+        bd_jw_bool(w, v);
+}
+
+void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bool dry_run) {
         const struct bd_host_view *v = &r->view;
-        json_object *root = json_object_new_object(), *host = json_object_new_object();
-        json_object *vms = json_object_new_array();
 
-        if (!root || !host || !vms)
-                goto oom;
-        add(root, "version", json_object_new_string(BALLOOND_VERSION));
-        add(root, "dry_run", json_object_new_boolean(dry_run));
-        add(root, "time", json_object_new_int64(r->now_wall_sec));
-        add(root, "cycle_usec", json_object_new_int64((int64_t)r->duration_usec));
-        add(host, "band", json_object_new_string(bd_band_to_string(v->band)));
-        add(host, "mem_total_kib", json_object_new_int64((int64_t)r->host.mem_total_kib));
-        add(host, "mem_available_kib", json_object_new_int64((int64_t)r->host.mem_available_kib));
-        add(host, "free_kib", json_object_new_int64((int64_t)v->free_kib));
-        add(host, "base_kib", json_object_new_int64((int64_t)v->base_kib));
-        add(host, "free_pct", json_object_new_double(v->free_pct));
-        add(host, "budget_binds", json_object_new_boolean(v->budget_binds));
-        add(host, "vm_total_kib", json_object_new_int64((int64_t)v->vm_total_kib));
-        add(host, "psi_full_avg10_pct",
-            r->host.psi_valid ? json_object_new_double(r->host.psi_full_avg10_pct) : NULL);
-        add(host, "psi_escalated", json_object_new_boolean(v->psi_escalated));
-        add(host, "reclaim_goal_kib", json_object_new_int64(v->reclaim_goal_kib));
-        add(host, "grow_room_kib", json_object_new_int64((int64_t)v->grow_room_kib));
-        add(host, "shrink_kib", json_object_new_int64((int64_t)v->shrink_kib));
-        add(host, "grow_kib", json_object_new_int64((int64_t)v->grow_kib));
-        add(root, "host", host);
-        host = NULL;
+        key_str(w, "version", BALLOOND_VERSION);
+        key_bool(w, "dry_run", dry_run);
+        key_i64(w, "time", r->now_wall_sec);
+        key_u64(w, "cycle_usec", r->duration_usec);
+        bd_jw_key(w, "host");
+        bd_jw_object_begin(w);
+        key_str(w, "band", bd_band_to_string(v->band));
+        key_u64(w, "mem_total_kib", r->host.mem_total_kib);
+        key_u64(w, "mem_available_kib", r->host.mem_available_kib);
+        key_u64(w, "free_kib", v->free_kib);
+        key_u64(w, "base_kib", v->base_kib);
+        bd_jw_key(w, "free_pct");
+        bd_jw_double(w, v->free_pct);
+        key_bool(w, "budget_binds", v->budget_binds);
+        key_u64(w, "vm_total_kib", v->vm_total_kib);
+        bd_jw_key(w, "psi_full_avg10_pct");
+        if (r->host.psi_valid)
+                bd_jw_double(w, r->host.psi_full_avg10_pct);
+        else
+                bd_jw_null(w);
+        key_bool(w, "psi_escalated", v->psi_escalated);
+        key_i64(w, "reclaim_goal_kib", v->reclaim_goal_kib);
+        key_u64(w, "grow_room_kib", v->grow_room_kib);
+        key_u64(w, "shrink_kib", v->shrink_kib);
+        key_u64(w, "grow_kib", v->grow_kib);
+        bd_jw_object_end(w);
 
+        bd_jw_key(w, "vms");
+        bd_jw_array_begin(w);
         for (size_t i = 0; i < r->n; i++) {
                 const struct bd_vm_sample *s = &r->samples[i];
                 const struct bd_decision *d = &r->decisions[i];
-                json_object *o = json_object_new_object();
                 int err = r->apply_result ? r->apply_result[i] : 0;
                 uint64_t changed = r->history ? r->history[i].last_change_usec : 0;
 
-                if (!o)
-                        goto oom;
-                add(o, "name", json_object_new_string(s->name));
-                add(o, "uuid", json_object_new_string(s->uuid));
-                add(o, "state", json_object_new_string(bd_run_state_to_string(s->state)));
-                add(o, "status", json_object_new_string(bd_status_to_string(d->status)));
-                add(o, "action", json_object_new_string(bd_action_to_string(d->action)));
-                add(o, "reason", json_object_new_string(bd_reason_to_string(d->reason)));
-                add(o, "reason_text", json_object_new_string(bd_reason_describe(d->reason)));
-                add(o, "actual_kib", kib_or_null(d->actual_kib));
-                add(o, "target_kib", kib_or_null(d->target_kib));
-                add(o, "max_kib", kib_or_null(d->max_kib));
-                add(o, "floor_kib", json_object_new_int64((int64_t)d->floor_kib));
-                add(o, "usable_kib", kib_or_null(d->usable_kib));
-                add(o, "used_kib", kib_or_null(d->used_kib));
-                add(o, "margin_kib", json_object_new_int64((int64_t)d->margin_kib));
-                add(o, "limit_kib", json_object_new_int64((int64_t)d->limit_kib));
-                add(o, "shares", json_object_new_int(d->shares));
-                add(o, "guest_pressure", json_object_new_boolean(d->guest_pressure));
-                add(o, "swapping_out", json_object_new_boolean(d->swapping_out));
-                add(o, "applied", json_object_new_boolean(r->applied && r->applied[i]));
-                add(o, "error", err < 0 ? json_object_new_string(strerror(-err)) : NULL);
-                add(o, "last_change_age_sec",
-                    changed && r->now_usec >= changed
-                            ? json_object_new_int64((int64_t)((r->now_usec - changed) / 1000000))
-                            : NULL);
-                if (json_object_array_add(vms, o) < 0) {
-                        json_object_put(o);
-                        goto oom;
-                }
+                bd_jw_object_begin(w);
+                key_str(w, "name", s->name);
+                key_str(w, "uuid", s->uuid);
+                key_str(w, "state", bd_run_state_to_string(s->state));
+                key_str(w, "status", bd_status_to_string(d->status));
+                key_str(w, "action", bd_action_to_string(d->action));
+                key_str(w, "reason", bd_reason_to_string(d->reason));
+                key_str(w, "reason_text", bd_reason_describe(d->reason));
+                kib_or_null(w, "actual_kib", d->actual_kib);
+                kib_or_null(w, "target_kib", d->target_kib);
+                kib_or_null(w, "max_kib", d->max_kib);
+                key_u64(w, "floor_kib", d->floor_kib);
+                kib_or_null(w, "usable_kib", d->usable_kib);
+                kib_or_null(w, "used_kib", d->used_kib);
+                key_u64(w, "margin_kib", d->margin_kib);
+                key_u64(w, "limit_kib", d->limit_kib);
+                key_i64(w, "shares", d->shares);
+                key_bool(w, "guest_pressure", d->guest_pressure);
+                key_bool(w, "swapping_out", d->swapping_out);
+                key_bool(w, "applied", r->applied && r->applied[i]);
+                bd_jw_key(w, "error");
+                if (err < 0)
+                        bd_jw_string(w, strerror(-err));
+                else
+                        bd_jw_null(w);
+                bd_jw_key(w, "last_change_age_sec");
+                if (changed && r->now_usec >= changed)
+                        bd_jw_u64(w, (r->now_usec - changed) / 1000000);
+                else
+                        bd_jw_null(w);
+                bd_jw_object_end(w);
         }
-        add(root, "vms", vms);
-        return root;
-oom:
-        json_object_put(vms);
-        json_object_put(host);
-        json_object_put(root);
-        return NULL;
+        bd_jw_array_end(w);
 }
 
 int bd_report_json(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
-        json_object *root = bd_report_json_build(r, dry_run);
-        const char *text;
+        struct bd_jw w;
 
-        if (!root)
-                return -ENOMEM;
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (text)
-                fprintf(f, "%s\n", text);
-        json_object_put(root);
-        return text ? 0 : -ENOMEM;
+        bd_jw_init(&w, f, true);
+        bd_jw_object_begin(&w);
+        bd_report_json_members(&w, r, dry_run);
+        bd_jw_object_end(&w);
+        putc('\n', f);
+        return ferror(f) ? -EIO : 0;
 }

@@ -4,13 +4,14 @@
  * old one, so a reader sees the old file or the new one, never half. */
 #include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
+#include <stdio_ext.h>
 
 #include "balloond/report.h"
 #include "balloond/status.h"
@@ -30,24 +31,48 @@ static int write_all(int fd, const char *buf, size_t len) {
         return 0;
 }
 
+/* The group that may read the status file: libvirt's (looked up once). */
+static gid_t reader_group(void) {
+        static gid_t gid;
+        static bool looked_up;
+
+        if (!looked_up) {
+                struct group *g = getgrnam("libvirt");
+
+                gid = g ? g->gr_gid : (gid_t)-1;
+                looked_up = true;
+        }
+        return gid;
+}
+
 int bd_status_write(const char *path, const struct bd_daemon *d) {
-        json_object *root = bd_report_json_build(&d->last, d->cfg.dry_run);
-        char tmp[4096];
-        const char *text;
-        struct group *g;
+        char tmp[4096], *text = NULL;
+        size_t len = 0;
+        struct bd_jw w;
+        FILE *f;
         int fd = -1, r;
 
-        if (!root)
+        /* The document, in memory first: a write error never leaves half a file. */
+        f = open_memstream(&text, &len);
+        if (!f)
                 return -ENOMEM;
-        json_object_object_add(root, "pid", json_object_new_int((int)getpid()));
-        json_object_object_add(root, "connect", json_object_new_string(d->cfg.connect_uri));
-        json_object_object_add(root, "interval_sec",
-                               json_object_new_int64((int64_t)(d->cfg.interval_usec / 1000000)));
-        json_object_object_add(root, "cycles", json_object_new_int64((int64_t)d->cycles));
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!text) {
-                r = -ENOMEM;
-                goto out;
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
+        bd_jw_init(&w, f, false);
+        bd_jw_object_begin(&w);
+        bd_report_json_members(&w, &d->last, d->cfg.dry_run);
+        bd_jw_key(&w, "pid");
+        bd_jw_i64(&w, (int64_t)getpid());
+        bd_jw_key(&w, "connect");
+        bd_jw_string(&w, d->cfg.connect_uri);
+        bd_jw_key(&w, "interval_sec");
+        bd_jw_u64(&w, d->cfg.interval_usec / 1000000);
+        bd_jw_key(&w, "cycles");
+        bd_jw_u64(&w, d->cycles);
+        bd_jw_object_end(&w);
+        putc('\n', f);
+        if (fclose(f) != 0 || !text) {
+                free(text);
+                return -ENOMEM;
         }
         if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
                 r = -ENAMETOOLONG;
@@ -58,8 +83,7 @@ int bd_status_write(const char *path, const struct bd_daemon *d) {
                 r = -errno;
                 goto out;
         }
-        g = getgrnam("libvirt");
-        if (g && fchown(fd, (uid_t)-1, g->gr_gid) < 0) {
+        if (reader_group() != (gid_t)-1 && fchown(fd, (uid_t)-1, reader_group()) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -67,9 +91,7 @@ int bd_status_write(const char *path, const struct bd_daemon *d) {
                 r = -errno;
                 goto fail;
         }
-        r = write_all(fd, text, strlen(text));
-        if (r >= 0)
-                r = write_all(fd, "\n", 1);
+        r = write_all(fd, text, len);
         if (r < 0)
                 goto fail;
         if (close(fd) < 0) {
@@ -89,6 +111,6 @@ fail:
                 close(fd);
         unlink(tmp);
 out:
-        json_object_put(root);
+        free(text);
         return r;
 }

@@ -4,16 +4,16 @@
 
 #include <stdio.h>
 
-#include <json-c/json.h>
-
 #include "balloond/cycle.h"
+#include "balloond/jsonw.h"
 
 /* Print the per-VM table (name, state, actual, target, usable, action,
  * reason, in MiB) with a host summary line above it. */
 void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run);
 
-/* The cycle's result as a JSON object (caller puts it), NULL when out of memory. */
-json_object *bd_report_json_build(const struct bd_cycle_result *r, bool dry_run);
+/* The cycle's result as the members of a JSON object (version, dry_run,
+ * time, cycle_usec, host, vms), written into the object W has open. */
+void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bool dry_run);
 
-/* Print the cycle's result as a JSON document (json-c). Returns 0 or -ENOMEM. */
+/* Print the cycle's result as a JSON document (pretty). Returns 0 or -EIO. */
 int bd_report_json(FILE *f, const struct bd_cycle_result *r, bool dry_run);
