@@ -40,6 +40,7 @@ static void quiet(void *u, virErrorPtr e) {
 }
 
 int main(int argc, char **argv) {
+        struct rusage ru;
         virConnectPtr c;
         int reps = argc > 2 ? atoi(argv[2]) : 10, fallback = 0;
         double *t, c0;
@@ -80,8 +81,9 @@ int main(int argc, char **argv) {
                 t[r] = now() - t0;
         }
         qsort(t, (size_t)reps, sizeof(*t), cmp);
-        printf("floor median_ms=%.3f best_ms=%.3f cpu_ms=%.3f per_domain_calls=%d\n", t[reps / 2] * 1e3, t[0] * 1e3,
-               (cpu() - c0) / reps * 1e3, fallback);
+        getrusage(RUSAGE_SELF, &ru);
+        printf("floor median_ms=%.3f best_ms=%.3f cpu_ms=%.3f per_domain_calls=%d peak_rss_kib=%ld\n", t[reps / 2] * 1e3,
+               t[0] * 1e3, (cpu() - c0) / reps * 1e3, fallback, ru.ru_maxrss);
         free(t);
         virConnectClose(c);
         return 0;

@@ -32,7 +32,7 @@ val() { # KEY LINE: a figure of a line; a missing one ends the run
         [ -n "$v" ] || { echo "bench: no $1 in: $2" >&2; exit 1; }
         echo "$v"
 }
-printf '%-7s %-9s %10s %10s %7s %10s %10s %12s\n' DOMAINS PATH FLOOR_MS CYCLE_MS RATIO FLOOR_CPU CYCLE_CPU PEAK_RSS_KIB
+printf '%-7s %-9s %10s %10s %7s %10s %10s %10s %10s\n' DOMAINS PATH FLOOR_MS CYCLE_MS RATIO FLOOR_CPU CYCLE_CPU FLOOR_RSS CYCLE_RSS
 for n in $sizes; do
         bash "$top/bench/gen-testdriver.sh" "$n" > "$work/node$n.xml"
         for path in in-process libvirtd; do
@@ -40,10 +40,10 @@ for n in $sizes; do
                         uri="test+unix://$work/node$n.xml?socket=$work/sock/libvirt-sock"; fi
                 f=$("$b/bench-floor" "$uri" "$reps")
                 c=$("$b/bench-cycle" "$uri" "$reps")
-                printf '%-7s %-9s %10s %10s %7s %10s %10s %12s\n' "$n" "$path" "$(val median_ms "$f")" \
+                printf '%-7s %-9s %10s %10s %7s %10s %10s %10s %10s\n' "$n" "$path" "$(val median_ms "$f")" \
                         "$(val median_ms "$c")" \
                         "$(awk -v a="$(val median_ms "$c")" -v b="$(val median_ms "$f")" 'BEGIN { printf "%.2f", a / b }')" \
-                        "$(val cpu_ms "$f")" "$(val cpu_ms "$c")" "$(val peak_rss_kib "$c")"
+                        "$(val cpu_ms "$f")" "$(val cpu_ms "$c")" "$(val peak_rss_kib "$f")" "$(val peak_rss_kib "$c")"
         done
 done
 for n in 1000 10000; do
@@ -59,4 +59,26 @@ if [ "$soak" -gt 0 ]; then
         val "rss_after_${soak}_kib" "$c" >/dev/null
         echo "$c"
 fi
+# The real daemon's memory at each size, through libvirtd: VmHWM (peak
+# RSS) and, from smaps_rollup at its largest, how much of the RSS is its own
+# (private dirty: heap, stacks, libraries' data) rather than the pages of
+# shared libraries every libvirt client maps.
+printf 'guest = { check_stats_age = false; };\n' > "$work/daemon.conf"
+for n in $sizes; do
+        uri="test+unix://$work/node$n.xml?socket=$work/sock/libvirt-sock"
+        "$build/balloond" -c "$work/daemon.conf" --connect "$uri" --dry-run --status-file "$work/status.json" \
+                --interval 0.05 --cycles 20 2>/dev/null &
+        pid=$!
+        hwm=0 rss=0 pd=0 anon=0
+        while kill -0 "$pid" 2>/dev/null; do
+                read -r h < <(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+                read -r r p a < <(awk '/^Rss:/ { r = $2 } /^Private_Dirty:/ { p = $2 } /^Anonymous:/ { a = $2 }
+                        END { print r, p, a }' "/proc/$pid/smaps_rollup" 2>/dev/null)
+                [ -n "${h:-}" ] && [ "$h" -gt "$hwm" ] && hwm=$h
+                [ -n "${r:-}" ] && [ "$r" -gt "$rss" ] && rss=$r pd=$p anon=$a
+                sleep 0.02
+        done
+        wait "$pid" || { echo "bench: balloond failed at $n domains" >&2; exit 1; }
+        echo "daemon domains=$n cycles=20 vmhwm_kib=$hwm rss_kib=$rss private_dirty_kib=$pd anonymous_kib=$anon"
+done
 echo "bench: table complete"
