@@ -9,11 +9,16 @@
 #   below their floors;  c) the database is never shrunk;  b) a guest that
 #   starts using memory gets it within two cycles;  e) a guest whose balloon
 #   cannot follow is found stuck, another gives instead;  d) a guest whose
-#   stats stop is blind, not shrunk further;  g) pressure ends: balloons deflate back to the maxima.
+#   stats stop is blind, not shrunk further;  g) pressure ends: balloons deflate back to the maxima;
+#   h) the host's wall clock stepped a day ahead and a day behind (with the
+#   fault shim, tests/tools/fault-shim.c): the guests' reports look a day
+#   old, then a day in the future: blind, not shrunk; managed again once
+#   the clock is right.
 # Prints the reaction times docs/E2E.md reports.
-#   bash tests/e2e/e2e.sh BALLOOND
+#   bash tests/e2e/e2e.sh BALLOOND [FAULT-SHIM.so]
 set -u
 balloond=$(realpath "$1")
+shim=${2:+$(realpath "$2")}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/../integration/lib.sh"
@@ -52,7 +57,10 @@ CONF
 }
 start_daemon() { # extra args
         rm -f "$status"
-        "$balloond" -c "$E2E_WORK/balloond.conf" --status-file "$status" "$@" 2>> "$E2E_WORK/balloond.log" &
+        mkdir -p "$E2E_WORK/faults"
+        env ${shim:+LD_PRELOAD="$shim"} BALLOOND_FAULT_DIR="$E2E_WORK/faults" \
+                ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+                "$balloond" -c "$E2E_WORK/balloond.conf" --status-file "$status" "$@" 2>> "$E2E_WORK/balloond.log" &
         bpid=$!
 }
 field() { jq -r --arg n "$1" ".vms[] | select(.name == \$n) | .$2" "$status" 2>/dev/null; } # VM FIELD
@@ -95,6 +103,34 @@ done
 check "c) bd-db never shrunk" db_untouched
 check "c) bd-db excluded as a database" eq "$(field bd-db reason)" excluded_class
 check "a) no guest OOM" no_oom
+
+# h) the wall clock steps (the shim moves balloond's CLOCK_REALTIME only):
+# the guests' reports are judged by it and look a day old, then a day in
+# the future; both are blind, neither is shrunk; the monotonic cycle goes on.
+if [ -n "$shim" ]; then
+        g1_h=$(e2e_actual bd-g1) g2_h=$(e2e_actual bd-g2)
+        reasons() { [ "$(field bd-g1 reason)" = "$1" ] && [ "$(field bd-g2 reason)" = "$1" ]; }
+        echo 86400 > "$E2E_WORK/faults/clock-offset"
+        check "h) a day ahead: both guests' reports are stale" wait_until 10 reasons stats_stale
+        c_h=$(cycles)
+        sleep 3
+        check "h) cycling on (monotonic) while the wall clock is a day ahead" test "$(cycles)" -ge $((c_h + 2))
+        check "h) bd-g1 not shrunk while its report looks stale" test "$(e2e_actual bd-g1)" -ge "$g1_h"
+        check "h) bd-g2 not shrunk while its report looks stale" test "$(e2e_actual bd-g2)" -ge "$g2_h"
+        echo -86400 > "$E2E_WORK/faults/clock-offset"
+        check "h) a day behind: both reports are from the future (impossible)" wait_until 10 reasons stats_invalid
+        sleep 2
+        check "h) bd-g1 not shrunk while its report is from the future" test "$(e2e_actual bd-g1)" -ge "$g1_h"
+        rm -f "$E2E_WORK/faults/clock-offset"
+        managed() { [ "$(field bd-g1 status)" = ok ] && [ "$(field bd-g2 status)" = ok ]; }
+        check "h) the clock right again: both managed" wait_until 10 managed
+        check "h) the guests fit the budget again" wait_until 60 fit
+        sleep 3
+        check "h) no guest OOM" no_oom
+        say "h) wall clock a day ahead and behind: blind both ways, managed again"
+else
+        echo "SKIP: h) wall-clock steps need the fault shim (second argument)" >&2
+fi
 
 # b) a guest starts using memory: its balloon deflates within two cycles.
 g1_before=$(e2e_actual bd-g1) g2_before=$(e2e_actual bd-g2)
