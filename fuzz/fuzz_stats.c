@@ -7,10 +7,13 @@
  * Input (every read past the end gives zeros):
  *   header, 20 bytes:
  *     u8  flags: bit 0 check_stats_age off, bit 1 blind_action deflate,
- *                bit 2 second cycle sees counters one less (going backwards)
+ *                bit 2 second cycle sees counters one less (going backwards),
+ *                bit 3 PSI readable, bits 4-7 PSI full avg10 (x 100 / 15 %)
  *     u8  stats period of the VMs in seconds (0: unknown)
  *     u16 wall clock offset in seconds, signed, from 1790000000
- *     u64 host MemTotal KiB, u64 host MemAvailable KiB
+ *     u64 host MemTotal KiB, u64 host MemAvailable KiB: read through
+ *         bd_host_parse_meminfo, so only what it accepts reaches the policy
+ *         (else a 16 GiB host with 8 GiB available)
  *   then records, until the input ends:
  *     0x00..0xef  a typed parameter: the byte modulo 15 picks one of the 14
  *                 libvirt field names of `fields`, or (14) a name of its own:
@@ -28,6 +31,7 @@
 #include <string.h>
 
 #include "balloond/config.h"
+#include "balloond/host.h"
 #include "balloond/policy.h"
 #include "balloond/stats.h"
 
@@ -38,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NAME_LEN_MOD 48
 #define WALL_BASE_SEC 1790000000LL
 #define CYCLE_USEC 5000000ULL
+#define GIB (1024ULL * 1024)
 /* The policy's leeway for guest-reported sizes (SANITY_SLACK_KIB in policy.c). */
 #define SLACK_KIB (64ULL * 1024)
 
@@ -190,14 +195,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct bd_host_view view;
         struct bd_config cfg;
         unsigned flags, period;
+        uint64_t total, avail;
+        char meminfo[128];
         int64_t wall;
         char *a = arena;
 
         flags = (unsigned)take(&in, 1);
         period = (unsigned)take(&in, 1);
         wall = WALL_BASE_SEC + (int16_t)take(&in, 2);
-        host.mem_total_kib = take(&in, 8);
-        host.mem_available_kib = take(&in, 8);
+        total = take(&in, 8);
+        avail = take(&in, 8);
+        snprintf(meminfo, sizeof(meminfo), "MemTotal: %llu kB\nMemAvailable: %llu kB\n",
+                 (unsigned long long)total, (unsigned long long)avail);
+        if (bd_host_parse_meminfo(meminfo, &host) < 0) {
+                host.mem_total_kib = 16 * GIB;
+                host.mem_available_kib = 8 * GIB;
+        }
+        host.psi_valid = flags & 8;
+        host.psi_some_avg10_pct = host.psi_full_avg10_pct = (flags >> 4) * 100.0 / 15;
 
         while (in.left) {
                 uint8_t op = (uint8_t)take(&in, 1);

@@ -122,9 +122,13 @@ SEEDS = {
         param(b"balloon.usable\xff", ULLONG, 1), param("state.", INT, 1), param("balloon.swap_in", STRING, "x"),
         param("block.count", UINT, 3), param("balloon.usable", ULLONG, 1024),
     ]),
-    # An empty host sample (no MemTotal), and a huge one.
+    # Host samples bd_host_parse_meminfo refuses (no MemTotal; more available
+    # than total) and the largest it accepts.
     "host-empty": header(total=0, avail=0) + guest(4 * GIB, 4 * GIB, 3 * GIB),
-    "host-huge": header(total=U64_MAX - 1, avail=U64_MAX - 1) + guest(4 * GIB, 4 * GIB, 3 * GIB),
+    "host-refused": header(total=GIB, avail=2 * GIB) + guest(4 * GIB, 4 * GIB, 3 * GIB),
+    "host-huge": header(total=U64_MAX // 1024, avail=U64_MAX // 1024) + guest(4 * GIB, 4 * GIB, 3 * GIB),
+    # PSI: readable, full avg10 at 100 %.
+    "psi": header(flags=0xf8) + guest(4 * GIB, 4 * GIB, 3 * GIB),
 }
 
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "stats")
