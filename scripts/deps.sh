@@ -3,7 +3,7 @@
 # to run the whole test suite (test). Idempotent; run as root.
 set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config libvirt-dev libsystemd-dev libjson-c-dev libconfig-dev libmicrohttpd-dev"
-TEST_PKGS="libcmocka-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 busybox-static jq time prometheus prometheus-node-exporter curl iproute2 valgrind"
+TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 busybox-static jq time prometheus prometheus-node-exporter curl iproute2 valgrind"
 case "${1:-test}" in
 build) pkgs="$BUILD_PKGS" ;;
 test) pkgs="$BUILD_PKGS $TEST_PKGS" ;;

@@ -72,6 +72,9 @@ static void emit(int level, const char *message_id, const struct bd_vm_sample *v
 }
 
 static void vlog(int level, const char *message_id, const struct bd_vm_sample *vm, enum bd_reason reason,
+                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void vlog(int level, const char *message_id, const struct bd_vm_sample *vm, enum bd_reason reason,
                  const char *fmt, va_list ap) {
         char msg[1024];
 

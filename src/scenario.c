@@ -322,10 +322,15 @@ static void put_value(struct parser *p, struct text *t, json_object *v, const ch
         case json_type_int:
                 put(t, "%lld", (long long)json_object_get_int64(v));
                 break;
-        case json_type_double:
-                put(t, "%.17g%s", json_object_get_double(v),
-                    json_object_get_double(v) == (double)(long long)json_object_get_double(v) ? ".0" : "");
+        case json_type_double: {
+                char num[64];
+
+                /* Written so that libconfig reads a float: "5" would be an
+                 * integer, "1e+300" already is a float ("1e+300.0" is not). */
+                snprintf(num, sizeof(num), "%.17g", json_object_get_double(v));
+                put(t, "%s%s", num, strspn(num, "-0123456789") == strlen(num) ? ".0" : "");
                 break;
+        }
         case json_type_string:
                 put(t, "\"");
                 for (const char *c = json_object_get_string(v); *c; c++)

@@ -86,6 +86,33 @@ static void test_syntax_and_files(void **state) {
         free(sc);
 }
 
+/* Numbers of the "policy" object reach the config loader as floats, however
+ * large: 1e300 once cast to long long (undefined behaviour, found by
+ * fuzz_scenario), and 1e17 became "1e+17.0", a syntax error. */
+static void test_policy_doubles(void **state) {
+#define SCENARIO(policy)                                                                              \
+        "{ \"name\": \"d\", \"duration_sec\": 60, \"host\": { \"ram_mib\": 1024 }, \"vms\": [ { \"name\": \"a\", " \
+        "\"max_mib\": 256, \"demand\": { \"base_mib\": 1 } } ], \"policy\": " policy " }"
+        struct bd_scenario *sc = malloc(sizeof(*sc));
+        struct bd_config_errors errs = { 0 };
+
+        (void)state;
+        assert_non_null(sc);
+        assert_int_equal(bd_scenario_load_string(SCENARIO("{ \"host\": { \"critical_free_pct\": 2.0 } }"), "d.json",
+                                                 sc, &errs), 0);
+        assert_true(sc->cfg.critical_free_pct == 2.0);
+        assert_int_equal(bd_scenario_load_string(SCENARIO("{ \"host\": { \"critical_free_pct\": 1e300 } }"),
+                                                 "d.json", sc, &errs), -EINVAL);
+        assert_int_equal(bd_scenario_load_string(SCENARIO("{ \"host\": { \"pressure_free_pct\": -1e17 } }"),
+                                                 "d.json", sc, &errs), -EINVAL);
+        assert_int_equal(errs.n, 2);
+        assert_string_equal(errs.items[0].text, "d.json: policy: host.critical_free_pct: 1e+300 is out of range (0..100)");
+        assert_string_equal(errs.items[1].text, "d.json: policy: host.pressure_free_pct: -1e+17 is out of range (0..100)");
+        bd_config_errors_free(&errs);
+        free(sc);
+#undef SCENARIO
+}
+
 static void for_each_scenario(void (*fn)(const char *path, const struct bd_scenario *sc)) {
         glob_t g;
 
@@ -175,6 +202,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_errors_located),
                 cmocka_unit_test(test_syntax_and_files),
+                cmocka_unit_test(test_policy_doubles),
                 cmocka_unit_test(test_deterministic),
                 cmocka_unit_test(test_balloond_promises),
                 cmocka_unit_test(test_baselines_behave),

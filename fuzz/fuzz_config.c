@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* libFuzzer target: the configuration parser (libconfig text -> struct
+ * bd_config). Each input is parsed twice: from a string, and as a file (a
+ * memfd read back through /proc/self/fd, the daemon's own path with its NUL
+ * check). Both must agree; a config that is accepted must keep every promise
+ * the loader makes (ranges, band order, rule limits, terminated strings), and
+ * the per-VM rules are then resolved for a sample VM. Any broken promise
+ * traps. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "balloond/config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NAME_CONF "fuzz.conf"
+/* Larger inputs only make the fuzzer slow; the daemon allows up to 1 MiB. */
+#define MAX_INPUT 65536
+
+#define CHECK(x)                                   \
+        do {                                       \
+                if (!(x))                          \
+                        __builtin_trap();          \
+        } while (0)
+
+static bool terminated(const char *s, size_t size) {
+        return memchr(s, '\0', size) != NULL;
+}
+
+static void check_accepted(const struct bd_config *c) {
+        struct bd_vm_sample vm;
+        struct bd_vm_settings set;
+
+        CHECK(terminated(c->connect_uri, sizeof(c->connect_uri)) && c->connect_uri[0]);
+        CHECK(terminated(c->meminfo_path, sizeof(c->meminfo_path)));
+        CHECK(terminated(c->psi_path, sizeof(c->psi_path)));
+        CHECK(terminated(c->metrics_textfile_dir, sizeof(c->metrics_textfile_dir)));
+        CHECK(terminated(c->metrics_http_address, sizeof(c->metrics_http_address)));
+        CHECK(c->interval_usec >= 1000000 && c->interval_usec <= 3600 * 1000000ULL);
+        CHECK(c->stats_period_sec >= 1 && c->stats_period_sec <= 3600);
+        CHECK(c->critical_free_pct >= 0 && c->critical_free_pct < c->pressure_free_pct &&
+              c->pressure_free_pct < c->relaxed_free_pct && c->relaxed_free_pct <= 100);
+        CHECK(c->hysteresis_pct >= 0 && c->hysteresis_pct <= 50);
+        CHECK(c->margin_pct >= 0 && c->margin_pct <= 100);
+        CHECK(c->idle_tax_pct >= 0 && c->idle_tax_pct <= 99);
+        CHECK(c->shrink_pct >= 0.1 && c->shrink_pct <= 100);
+        CHECK(c->deadband_pct >= 0 && c->deadband_pct <= 50);
+        CHECK(c->shares >= 1);
+        CHECK(c->host_shrink_cap_kib >= 1024 && c->shrink_max_kib >= 1024);
+        CHECK(c->metrics_http_port >= 0 && c->metrics_http_port <= 65535);
+        CHECK(c->blind_action == BD_BLIND_HOLD || c->blind_action == BD_BLIND_DEFLATE);
+        CHECK(c->n_excluded_classes <= BD_MAX_CLASSES);
+        for (size_t i = 0; i < c->n_excluded_classes; i++)
+                CHECK(terminated(c->excluded_classes[i], BD_CLASS_MAX) && bd_class_valid(c->excluded_classes[i]));
+        CHECK(c->n_rules <= BD_MAX_RULES);
+        for (size_t i = 0; i < c->n_rules; i++) {
+                const struct bd_rule *r = &c->rules[i];
+
+                CHECK(terminated(r->match, sizeof(r->match)) && r->match[0]);
+                CHECK(terminated(r->class_tag, sizeof(r->class_tag)));
+                CHECK(!r->class_tag[0] || bd_class_valid(r->class_tag));
+                CHECK(!r->min_kib || !r->max_kib || r->min_kib <= r->max_kib);
+                CHECK(r->exclude >= -1 && r->exclude <= 1);
+        }
+
+        /* Resolve the rules for a VM named like the first rule's match. */
+        bd_vm_sample_init(&vm);
+        snprintf(vm.name, sizeof(vm.name), "%s", c->n_rules ? c->rules[0].match : "vm");
+        snprintf(vm.uuid, sizeof(vm.uuid), "%s", c->n_rules ? c->rules[0].match : "");
+        snprintf(vm.class_tag, sizeof(vm.class_tag), "%s", c->n_excluded_classes ? c->excluded_classes[0] : "");
+        bd_config_vm_settings(c, &vm, &set);
+        CHECK(set.shares >= 1);
+        CHECK(set.class_tag != NULL);
+        CHECK(!set.excluded_by_class || set.excluded);
+        CHECK(!set.rule || (set.rule >= c->rules && set.rule < c->rules + c->n_rules));
+}
+
+static void check_errors(int r, const struct bd_config_errors *errs) {
+        CHECK((r == 0) == (errs->n == 0));
+        for (size_t i = 0; i < errs->n; i++) {
+                CHECK(terminated(errs->items[i].text, sizeof(errs->items[i].text)));
+                CHECK(strncmp(errs->items[i].text, NAME_CONF ":", strlen(NAME_CONF ":")) == 0);
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        struct bd_config_errors errs = { 0 }, ferrs = { 0 };
+        struct bd_config cfg, fcfg;
+        static int memfd = -1;
+        static char path[64];
+        char *text;
+        int r, fr;
+
+        if (size > MAX_INPUT)
+                return 0;
+        if (memfd < 0) {
+                memfd = memfd_create(NAME_CONF, MFD_CLOEXEC);
+                CHECK(memfd >= 0);
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+        }
+
+        text = malloc(size + 1);
+        CHECK(text);
+        memcpy(text, data, size);
+        text[size] = '\0';
+
+        r = bd_config_load_string(text, NAME_CONF, &cfg, &errs);
+        check_errors(r, &errs);
+        if (r == 0)
+                check_accepted(&cfg);
+
+        /* The same bytes as a file: the daemon's path. */
+        CHECK(ftruncate(memfd, 0) == 0);
+        CHECK(pwrite(memfd, data, size, 0) == (ssize_t)size);
+        fr = bd_config_load(path, &fcfg, &ferrs);
+        CHECK(fr == 0 || fr == -EINVAL);
+        if (!memchr(data, '\0', size)) {
+                /* Same text, same verdict, same messages (named by path;
+                 * compared as far as the longer name leaves room for). */
+                size_t room = sizeof(errs.items[0].text) - 1 - strlen(path);
+
+                CHECK(fr == r && ferrs.n == errs.n);
+                for (size_t i = 0; i < errs.n; i++)
+                        CHECK(strncmp(ferrs.items[i].text + strlen(path),
+                                      errs.items[i].text + strlen(NAME_CONF), room) == 0);
+        } else {
+                CHECK(fr == -EINVAL && ferrs.n == 1);
+        }
+
+        bd_config_errors_free(&errs);
+        bd_config_errors_free(&ferrs);
+        free(text);
+        return 0;
+}
