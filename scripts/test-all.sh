@@ -1,8 +1,10 @@
 #!/bin/bash
 # Install the dependencies, then build balloond twice and run every test in
 # each build: once with -Wall -Wextra -Werror, once more under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero when any test
-# fails; the last line is the combined CTest summary.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then build the libFuzzer
+# targets with clang and run each for a short while (fuzz/README.md).
+# Exits non-zero when any test fails; the last line is the combined CTest
+# summary.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -10,14 +12,15 @@ bash scripts/deps.sh test || { echo "installing dependencies failed"; exit 1; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
 failed=0 total=0 rc=0
-run_suite() { # NAME CMAKE-ARGS...
-        local name=$1 dir="build-ci-$1" log
-        shift
+run_suite() { # NAME CTEST-ARGS CMAKE-ARGS...
+        local name=$1 dir="build-ci-$1" ctest_args=$2 log
+        shift 2
         echo "=== $name build ==="
         cmake -S . -B "$dir" -DBALLOOND_WERROR=ON "$@" >/dev/null || { rc=1; return; }
         cmake --build "$dir" -j"$jobs" || { rc=1; echo "build failed: $name"; return; }
         log=$(mktemp)
-        (cd "$dir" && ctest --output-on-failure -j1 --timeout 600) 2>&1 | tee "$log"
+        # shellcheck disable=SC2086
+        (cd "$dir" && ctest --output-on-failure -j1 --timeout 600 $ctest_args) 2>&1 | tee "$log"
         [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
         local line
         line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1)
@@ -29,13 +32,15 @@ run_suite() { # NAME CMAKE-ARGS...
         fi
         rm -f "$log"
 }
-run_suite plain -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite plain "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        run_suite sanitizers -DCMAKE_BUILD_TYPE=Debug -DBALLOOND_SANITIZE=ON
+        run_suite sanitizers "" -DCMAKE_BUILD_TYPE=Debug -DBALLOOND_SANITIZE=ON
+# The fuzz targets, 60 s each (BALLOOND_FUZZ_SECONDS), over their seed corpora.
+run_suite fuzz "-L fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DBALLOOND_FUZZ=ON -DBALLOOND_TESTS=OFF
 [ "$total" -gt 0 ] || rc=1
 pct=0
 [ "$total" -gt 0 ] && pct=$(( (total - failed) * 100 / total ))
 echo
-echo "both builds (plain, ASan+UBSan):"
+echo "all builds (plain, ASan+UBSan, fuzz):"
 echo "${pct}% tests passed, ${failed} tests failed out of ${total}"
 exit $rc
