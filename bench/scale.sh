@@ -71,9 +71,10 @@ for n in $sizes; do
         pid=$!
         hwm=0 rss=0 pd=0 anon=0
         while kill -0 "$pid" 2>/dev/null; do
-                read -r h < <(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+                # (balloond may be gone between the test and the reads)
+                h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
                 read -r r p a < <(awk '/^Rss:/ { r = $2 } /^Private_Dirty:/ { p = $2 } /^Anonymous:/ { a = $2 }
-                        END { print r, p, a }' "/proc/$pid/smaps_rollup" 2>/dev/null)
+                        END { print r, p, a }' "/proc/$pid/smaps_rollup" 2>/dev/null || true) || true
                 [ -n "${h:-}" ] && [ "$h" -gt "$hwm" ] && hwm=$h
                 [ -n "${r:-}" ] && [ "$r" -gt "$rss" ] && rss=$r pd=$p anon=$a
                 sleep 0.02
