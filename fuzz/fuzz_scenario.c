@@ -15,17 +15,9 @@
 #include <unistd.h>
 
 #include "balloond/scenario.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_input.h"
 
 #define NAME_JSON "fuzz.json"
-#define MAX_INPUT 65536
-
-#define CHECK(x)                                   \
-        do {                                       \
-                if (!(x))                          \
-                        __builtin_trap();          \
-        } while (0)
 
 static bool terminated(const char *s, size_t size) {
         return memchr(s, '\0', size) != NULL;
@@ -76,23 +68,13 @@ static void check_errors(int r, const struct bd_config_errors *errs) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct bd_config_errors errs = { 0 }, ferrs = { 0 };
         static struct bd_scenario sc, fsc;
-        static int memfd = -1;
-        static char path[64];
+        const char *path;
         char *text;
         int r, fr;
 
-        if (size > MAX_INPUT)
+        if (size > FUZZ_MAX_INPUT)
                 return 0;
-        if (memfd < 0) {
-                memfd = memfd_create(NAME_JSON, MFD_CLOEXEC);
-                CHECK(memfd >= 0);
-                snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
-        }
-
-        text = malloc(size + 1);
-        CHECK(text);
-        memcpy(text, data, size);
-        text[size] = '\0';
+        text = fuzz_text(data, size);
 
         r = bd_scenario_load_string(text, NAME_JSON, &sc, &errs);
         CHECK(r == 0 || r == -EINVAL);
@@ -101,13 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 check_accepted(&sc);
 
         /* The same bytes as a file: read up to a NUL, like the string. */
-        CHECK(ftruncate(memfd, 0) == 0);
-        CHECK(pwrite(memfd, data, size, 0) == (ssize_t)size);
+        path = fuzz_file(NAME_JSON, data, size);
         fr = bd_scenario_load(path, &fsc, &ferrs);
-        CHECK(fr == r && ferrs.n == errs.n);
-        for (size_t i = 0; i < errs.n; i++)
-                CHECK(strncmp(ferrs.items[i].text + strlen(path), errs.items[i].text + strlen(NAME_JSON),
-                              sizeof(errs.items[0].text) - 1 - strlen(path)) == 0);
+        CHECK(fr == r);
+        fuzz_same_errors(&ferrs, path, &errs, NAME_JSON);
 
         bd_config_errors_free(&errs);
         bd_config_errors_free(&ferrs);

@@ -34,8 +34,8 @@
 #include "balloond/host.h"
 #include "balloond/policy.h"
 #include "balloond/stats.h"
+#include "fuzz_input.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_VMS 4
 #define MAX_RECORDS 64
@@ -46,11 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The policy's leeway for guest-reported sizes (SANITY_SLACK_KIB in policy.c). */
 #define SLACK_KIB (64ULL * 1024)
 
-#define CHECK(x)                                   \
-        do {                                       \
-                if (!(x))                          \
-                        __builtin_trap();          \
-        } while (0)
 
 static const char *const fields[] = {
         "state.state",         "state.reason",      "balloon.current",     "balloon.maximum",

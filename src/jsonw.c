@@ -119,7 +119,7 @@ void bd_jw_string(struct bd_jw *w, const char *s) {
         after(w);
 }
 
-static void digits(FILE *f, uint64_t v) {
+void bd_put_u64(FILE *f, uint64_t v) {
         char buf[24];
         int i = sizeof(buf);
 
@@ -132,7 +132,7 @@ static void digits(FILE *f, uint64_t v) {
 
 void bd_jw_u64(struct bd_jw *w, uint64_t v) {
         before(w);
-        digits(w->f, v);
+        bd_put_u64(w->f, v);
         after(w);
 }
 
@@ -140,9 +140,9 @@ void bd_jw_i64(struct bd_jw *w, int64_t v) {
         before(w);
         if (v < 0) {
                 putc('-', w->f);
-                digits(w->f, (uint64_t)0 - (uint64_t)v);
+                bd_put_u64(w->f, (uint64_t)0 - (uint64_t)v);
         } else {
-                digits(w->f, (uint64_t)v);
+                bd_put_u64(w->f, (uint64_t)v);
         }
         after(w);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "balloond/jsonw.h"
 #include "balloond/metrics.h"
 
 #define KIB 1024.0
@@ -77,18 +78,6 @@ static void vm_labels_put(FILE *f, const struct vm_labels *l, size_t i) {
         fwrite(l->text + start, 1, l->end[i] - start, f);
 }
 
-/* An unsigned integer, without printf. */
-static void put_u64(FILE *f, uint64_t v) {
-        char buf[24];
-        int i = sizeof(buf);
-
-        do {
-                buf[--i] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v);
-        fwrite(buf + i, 1, sizeof(buf) - (size_t)i, f);
-}
-
 /* One per-VM gauge family: VALUE(decision, sample) in KiB, or skipped when unknown. */
 static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *l, const char *name,
                      const char *help, uint64_t (*value)(const struct bd_decision *, const struct bd_vm_sample *)) {
@@ -101,7 +90,7 @@ static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_l
                 fputs(name, f);
                 vm_labels_put(f, l, i);
                 fputs("} ", f);
-                put_u64(f, v * 1024ULL);
+                bd_put_u64(f, v * 1024ULL);
                 putc('\n', f);
         }
 }

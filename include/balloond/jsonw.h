@@ -35,3 +35,6 @@ void bd_jw_i64(struct bd_jw *w, int64_t v);
 void bd_jw_double(struct bd_jw *w, double v);
 void bd_jw_bool(struct bd_jw *w, bool v);
 void bd_jw_null(struct bd_jw *w);
+
+/* V in decimal, without printf (the metrics use it too). */
+void bd_put_u64(FILE *f, uint64_t v);
