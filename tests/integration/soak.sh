@@ -6,7 +6,7 @@
 #     no definite or indirect leak, no error), or, in the AddressSanitizer
 #     build (BALLOOND_SANITIZED=1, where Valgrind cannot run), under ASan
 #     and LeakSanitizer at exit;
-#   - RSS flat: a second run without Valgrind, VmRSS sampled from /proc
+#   - RSS flat (plain build only): a second run without Valgrind, VmRSS sampled from /proc
 #     after a tenth of the cycles and at the end;
 #   - balloond ran every cycle asked for, no cycle failed, no VM below its
 #     floor, excluded VMs never moved.
@@ -109,7 +109,14 @@ for v in $ORDINARY; do
         check "$v not below its floor ($floor KiB)" test "$(size "$v")" -ge "$floor"
 done
 
-# 2. RSS over the run, without Valgrind.
+# 2. RSS over the run, without Valgrind; not in the ASan build, where the
+# RSS is mostly AddressSanitizer's quarantine of freed memory (it grew
+# 68,892 -> 136,512 KiB over 850 cycles there, no leak reported).
+if [ "$sanitized" = 1 ]; then
+        echo "SKIP: RSS under AddressSanitizer measures its quarantine, not balloond (the plain build checks it)" >&2
+        finish
+        exit
+fi
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 at_cycle() { # N: until the status file says N cycles or more (balloond still running)
         local n

@@ -17,6 +17,7 @@
  *       left alone. The file is read again at most every 50 ms.
  * Every injected libvirt fault is logged on stderr ("fault-shim: ..."). */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,22 +31,25 @@
 
 typedef int (*set_memory_fn)(virDomainPtr, unsigned long, unsigned int);
 
-/* The domain name FILE in the fault directory holds ("" when none). */
-static int fault_for(const char *file, char *name, size_t len) {
+/* What FILE in the fault directory holds (the first line), into BUF; 1 if
+ * the file exists. Plain system calls, no stdio and no malloc: the clock
+ * wrappers below run early, even inside AddressSanitizer's start-up. */
+static int fault_for(const char *file, char *buf, size_t len) {
         const char *dir = getenv("BALLOOND_FAULT_DIR");
         char path[PATH_MAX];
-        FILE *f;
+        ssize_t n;
+        int fd;
 
-        name[0] = '\0';
+        buf[0] = '\0';
         if (!dir || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
                 return 0;
-        f = fopen(path, "re");
-        if (!f)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
                 return 0;
-        if (!fgets(name, (int)len, f))
-                name[0] = '\0';
-        fclose(f);
-        name[strcspn(name, "\n")] = '\0';
+        n = read(fd, buf, len - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
         return 1;
 }
 
