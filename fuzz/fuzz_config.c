@@ -20,19 +20,15 @@
 
 #define NAME_CONF "fuzz.conf"
 
-static bool terminated(const char *s, size_t size) {
-        return memchr(s, '\0', size) != NULL;
-}
-
 static void check_accepted(const struct bd_config *c) {
         struct bd_vm_sample vm;
         struct bd_vm_settings set;
 
-        CHECK(terminated(c->connect_uri, sizeof(c->connect_uri)) && c->connect_uri[0]);
-        CHECK(terminated(c->meminfo_path, sizeof(c->meminfo_path)));
-        CHECK(terminated(c->psi_path, sizeof(c->psi_path)));
-        CHECK(terminated(c->metrics_textfile_dir, sizeof(c->metrics_textfile_dir)));
-        CHECK(terminated(c->metrics_http_address, sizeof(c->metrics_http_address)));
+        CHECK(fuzz_terminated(c->connect_uri, sizeof(c->connect_uri)) && c->connect_uri[0]);
+        CHECK(fuzz_terminated(c->meminfo_path, sizeof(c->meminfo_path)));
+        CHECK(fuzz_terminated(c->psi_path, sizeof(c->psi_path)));
+        CHECK(fuzz_terminated(c->metrics_textfile_dir, sizeof(c->metrics_textfile_dir)));
+        CHECK(fuzz_terminated(c->metrics_http_address, sizeof(c->metrics_http_address)));
         CHECK(c->interval_usec >= 1000000 && c->interval_usec <= 3600 * 1000000ULL);
         CHECK(c->stats_period_sec >= 1 && c->stats_period_sec <= 3600);
         CHECK(c->critical_free_pct >= 0 && c->critical_free_pct < c->pressure_free_pct &&
@@ -48,13 +44,13 @@ static void check_accepted(const struct bd_config *c) {
         CHECK(c->blind_action == BD_BLIND_HOLD || c->blind_action == BD_BLIND_DEFLATE);
         CHECK(c->n_excluded_classes <= BD_MAX_CLASSES);
         for (size_t i = 0; i < c->n_excluded_classes; i++)
-                CHECK(terminated(c->excluded_classes[i], BD_CLASS_MAX) && bd_class_valid(c->excluded_classes[i]));
+                CHECK(fuzz_terminated(c->excluded_classes[i], BD_CLASS_MAX) && bd_class_valid(c->excluded_classes[i]));
         CHECK(c->n_rules <= BD_MAX_RULES);
         for (size_t i = 0; i < c->n_rules; i++) {
                 const struct bd_rule *r = &c->rules[i];
 
-                CHECK(terminated(r->match, sizeof(r->match)) && r->match[0]);
-                CHECK(terminated(r->class_tag, sizeof(r->class_tag)));
+                CHECK(fuzz_terminated(r->match, sizeof(r->match)) && r->match[0]);
+                CHECK(fuzz_terminated(r->class_tag, sizeof(r->class_tag)));
                 CHECK(!r->class_tag[0] || bd_class_valid(r->class_tag));
                 CHECK(!r->min_kib || !r->max_kib || r->min_kib <= r->max_kib);
                 CHECK(r->exclude >= -1 && r->exclude <= 1);
@@ -72,14 +68,6 @@ static void check_accepted(const struct bd_config *c) {
         CHECK(!set.rule || (set.rule >= c->rules && set.rule < c->rules + c->n_rules));
 }
 
-static void check_errors(int r, const struct bd_config_errors *errs) {
-        CHECK((r == 0) == (errs->n == 0));
-        for (size_t i = 0; i < errs->n; i++) {
-                CHECK(terminated(errs->items[i].text, sizeof(errs->items[i].text)));
-                CHECK(strncmp(errs->items[i].text, NAME_CONF ":", strlen(NAME_CONF ":")) == 0);
-        }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct bd_config_errors errs = { 0 }, ferrs = { 0 };
         struct bd_config cfg, fcfg;
@@ -92,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         text = fuzz_text(data, size);
 
         r = bd_config_load_string(text, NAME_CONF, &cfg, &errs);
-        check_errors(r, &errs);
+        fuzz_check_errors(r, &errs, NAME_CONF);
         if (r == 0)
                 check_accepted(&cfg);
 

@@ -5,6 +5,7 @@
  * same errors. Static functions: each target includes it once. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,4 +60,20 @@ static inline void fuzz_same_errors(const struct bd_config_errors *file, const c
         CHECK(file->n == str->n);
         for (size_t i = 0; i < str->n; i++)
                 CHECK(strncmp(file->items[i].text + strlen(path), str->items[i].text + strlen(name), room) == 0);
+}
+
+/* S (an array of SIZE bytes) holds a terminated string. */
+static inline bool fuzz_terminated(const char *s, size_t size) {
+        return memchr(s, '\0', size) != NULL;
+}
+
+/* R and ERRS agree, and every error is terminated and named by NAME. */
+static inline void fuzz_check_errors(int r, const struct bd_config_errors *errs, const char *name) {
+        size_t len = strlen(name);
+
+        CHECK((r == 0) == (errs->n == 0));
+        for (size_t i = 0; i < errs->n; i++) {
+                CHECK(fuzz_terminated(errs->items[i].text, sizeof(errs->items[i].text)));
+                CHECK(strncmp(errs->items[i].text, name, len) == 0 && errs->items[i].text[len] == ':');
+        }
 }

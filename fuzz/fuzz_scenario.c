@@ -19,15 +19,11 @@
 
 #define NAME_JSON "fuzz.json"
 
-static bool terminated(const char *s, size_t size) {
-        return memchr(s, '\0', size) != NULL;
-}
-
 static void check_accepted(const struct bd_scenario *sc) {
         const struct bd_config *c = &sc->cfg;
 
-        CHECK(terminated(sc->name, sizeof(sc->name)) && sc->name[0]);
-        CHECK(terminated(sc->description, sizeof(sc->description)));
+        CHECK(fuzz_terminated(sc->name, sizeof(sc->name)) && sc->name[0]);
+        CHECK(fuzz_terminated(sc->description, sizeof(sc->description)));
         CHECK(sc->duration_sec >= 60 && sc->duration_sec <= 7 * 86400);
         CHECK(sc->host.ram_kib >= 512 * 1024);
         CHECK(sc->n_vms >= 1 && sc->n_vms <= BD_SCENARIO_MAX_VMS);
@@ -35,8 +31,8 @@ static void check_accepted(const struct bd_scenario *sc) {
                 const struct bd_scenario_vm *vm = &sc->vms[i];
                 const struct bd_sim_demand *d = &vm->spec.demand;
 
-                CHECK(terminated(vm->spec.name, sizeof(vm->spec.name)) && vm->spec.name[0]);
-                CHECK(terminated(vm->spec.uuid, sizeof(vm->spec.uuid)) && vm->spec.uuid[0]);
+                CHECK(fuzz_terminated(vm->spec.name, sizeof(vm->spec.name)) && vm->spec.name[0]);
+                CHECK(fuzz_terminated(vm->spec.uuid, sizeof(vm->spec.uuid)) && vm->spec.uuid[0]);
                 CHECK(!vm->spec.class_tag[0] || bd_class_valid(vm->spec.class_tag));
                 CHECK(vm->spec.max_kib >= 128 * 1024);
                 CHECK(vm->spec.start_kib <= vm->spec.max_kib && vm->min_kib <= vm->spec.max_kib);
@@ -57,14 +53,6 @@ static void check_accepted(const struct bd_scenario *sc) {
         CHECK(c->shares >= 1 && c->n_rules <= BD_MAX_RULES && c->n_excluded_classes <= BD_MAX_CLASSES);
 }
 
-static void check_errors(int r, const struct bd_config_errors *errs) {
-        CHECK((r == 0) == (errs->n == 0));
-        for (size_t i = 0; i < errs->n; i++) {
-                CHECK(terminated(errs->items[i].text, sizeof(errs->items[i].text)));
-                CHECK(strncmp(errs->items[i].text, NAME_JSON ":", strlen(NAME_JSON ":")) == 0);
-        }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct bd_config_errors errs = { 0 }, ferrs = { 0 };
         static struct bd_scenario sc, fsc;
@@ -78,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         r = bd_scenario_load_string(text, NAME_JSON, &sc, &errs);
         CHECK(r == 0 || r == -EINVAL);
-        check_errors(r, &errs);
+        fuzz_check_errors(r, &errs, NAME_JSON);
         if (r == 0)
                 check_accepted(&sc);
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "balloond/policy.h"
+#include "config_rules.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -388,21 +389,6 @@ static void run_table(const struct row *rows, size_t n_rows) {
 #define RUN_TABLE(t) run_table((t), N_ELEMS(t))
 
 /* ---- config tweaks ---------------------------------------------------------------- */
-
-static void add_rule(struct bd_config *c, enum bd_match_kind kind, const char *match, uint64_t min_kib,
-                     uint64_t max_kib, int shares, int exclude, const char *class_tag) {
-        struct bd_rule *r = &c->rules[c->n_rules++];
-
-        memset(r, 0, sizeof(*r));
-        r->kind = kind;
-        snprintf(r->match, sizeof(r->match), "%s", match);
-        r->min_kib = min_kib;
-        r->max_kib = max_kib;
-        r->shares = shares;
-        r->exclude = exclude;
-        snprintf(r->class_tag, sizeof(r->class_tag), "%s", class_tag ? class_tag : "");
-        r->line = (int)c->n_rules;
-}
 
 static void no_reserve(struct bd_config *c) {
         c->host_reserve_kib = 0;

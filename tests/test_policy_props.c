@@ -47,6 +47,7 @@
 #include <cmocka.h>
 
 #include "balloond/policy.h"
+#include "config_rules.h"
 #include "balloond/stats.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -259,31 +260,16 @@ struct world {
 
 #define WALL0 1790000000LL
 
-static void add_rule(struct bd_config *c, const char *glob, uint64_t min_kib, uint64_t max_kib, int shares,
-                     int exclude, const char *class_tag) {
-        struct bd_rule *r = &c->rules[c->n_rules++];
-
-        memset(r, 0, sizeof(*r));
-        r->kind = BD_MATCH_NAME;
-        snprintf(r->match, sizeof(r->match), "%s", glob);
-        r->min_kib = min_kib;
-        r->max_kib = max_kib;
-        r->shares = shares;
-        r->exclude = exclude;
-        snprintf(r->class_tag, sizeof(r->class_tag), "%s", class_tag ? class_tag : "");
-        r->line = (int)c->n_rules;
-}
-
 /* A configuration within the ranges src/config.c accepts. */
 static void random_config(struct rng *r, struct bd_config *c) {
         bd_config_defaults(c);
         /* Rules by name: "db-*" excluded, "ex-*" excluded by a rule's class,
          * "cap-*" capped, "min-*" with a minimum, "gold-*" with more shares. */
-        add_rule(c, "db-*", 0, 0, -1, 1, NULL);
-        add_rule(c, "ex-*", 0, 0, -1, -1, "database");
-        add_rule(c, "*cap-*", 0, M(between(r, 1, 6144)), -1, -1, NULL);
-        add_rule(c, "*min-*", M(between(r, 1, 4096)), 0, -1, -1, NULL);
-        add_rule(c, "*gold-*", 0, 0, (int)between(r, 1, 100000), -1, NULL);
+        add_rule(c, BD_MATCH_NAME, "db-*", 0, 0, -1, 1, NULL);
+        add_rule(c, BD_MATCH_NAME, "ex-*", 0, 0, -1, -1, "database");
+        add_rule(c, BD_MATCH_NAME, "*cap-*", 0, M(between(r, 1, 6144)), -1, -1, NULL);
+        add_rule(c, BD_MATCH_NAME, "*min-*", M(between(r, 1, 4096)), 0, -1, -1, NULL);
+        add_rule(c, BD_MATCH_NAME, "*gold-*", 0, 0, (int)between(r, 1, 100000), -1, NULL);
         if (chance(r, 50))
                 return;
         if (chance(r, 30))
@@ -1297,7 +1283,7 @@ static void test_greedy_guest_cannot_starve_others(void **state) {
                 greedy_grown = 0;
                 w->rng.s = g_seed + 77 + (uint64_t)variant;
                 bd_config_defaults(&w->cfg);
-                add_rule(&w->cfg, "*cap-*", 0, M(12288), -1, -1, NULL);
+                add_rule(&w->cfg, BD_MATCH_NAME, "*cap-*", 0, M(12288), -1, -1, NULL);
                 if (variant & 1)
                         w->cfg.vm_budget_kib = M(60000);
                 w->now = 100000 * SEC;
