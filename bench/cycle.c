@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cycle URI REPS [SOAK]: balloond's whole cycle -- collect, decide, apply
- * in dry run, report (status file and metrics) -- on one connection, as the
- * daemon runs it. Prints the median and best wall time and the CPU time per
+ * in dry run, report (status file and metrics), then libvirt's pending
+ * events -- on one connection, as the daemon runs it. Prints the median and best wall time and the CPU time per
  * cycle after one warm-up cycle (which reads every domain's XML once), the
  * peak RSS, and, with SOAK, the RSS after 1,000 and after SOAK cycles. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,17 @@ static int cmp(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
+/* What the daemon's main loop does between cycles: run the backend's
+ * pending events (libvirt's keepalive and domain events), if any. */
+static void backend_events(struct bd_backend *b) {
+        struct pollfd p = {.events = POLLIN};
+
+        if (!b->ops->event_fd || !b->ops->handle_events || (p.fd = b->ops->event_fd(b)) < 0)
+                return;
+        if (poll(&p, 1, 0) == 1)
+                b->ops->handle_events(b);
+}
+
 static int one_cycle(struct bd_daemon *d, const char *status_path) {
         struct timespec ts;
         uint64_t start = mono_usec();
@@ -66,6 +78,7 @@ static int one_cycle(struct bd_daemon *d, const char *status_path) {
         bd_status_write(status_path, d);
         text = bd_metrics_render(d, &len);
         free(text);
+        backend_events(d->backend);
         return 0;
 }
 

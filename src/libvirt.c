@@ -19,14 +19,17 @@
  * way), then virDomainSetMemoryFlags(AFFECT_LIVE). libvirt's errors are
  * sorted into negative errnos (see backend.h).
  *
- * Events: libvirt's default event loop runs in a thread of its own (it
- * drives keepalive, the close callback and domain events). Its callbacks
- * only note what happened and write a byte to a pipe; the main loop watches
- * the pipe and handles the events on its own thread
- * (bd_backend_ops.handle_events): a domain that starts gets its stats period
- * armed at once, a domain whose metadata or devices changed has its XML read
- * again, a closed connection is reported and reopened by the next collect.
- * The domain event callbacks hold a reference on the backend, dropped by
+ * Events: libvirt's handles and timeouts (keepalive, the close callback,
+ * domain events) run on balloond's own main loop through src/evloop.c,
+ * registered with virEventRegisterImpl: no second thread, so an RPC reply is
+ * never handed between threads. The backend's event descriptor is the
+ * loop's; handle_events dispatches it, then acts on what the callbacks
+ * noted: a domain that starts gets its stats period armed at once, a domain
+ * whose metadata or devices changed has its XML read again, a closed
+ * connection is reported and reopened by the next collect. Callbacks only
+ * note; the close callback may also run inside any RPC call (a dead socket),
+ * so it wakes the loop for handle_events to see it. The domain event
+ * callbacks hold a reference on the backend, dropped by
  * libvirt when it is done with them, so none can run on a freed backend. */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +46,7 @@
 
 #include "balloond/backend.h"
 #include "balloond/domxml.h"
+#include "balloond/evloop.h"
 #include "balloond/log.h"
 #include "balloond/stats.h"
 
@@ -78,6 +82,9 @@ _Static_assert(VIR_DOMAIN_RUNNING_POSTCOPY == 10 && VIR_DOMAIN_RUNNING_POSTCOPY_
                        VIR_DOMAIN_PAUSED_MIGRATION == 2 && VIR_DOMAIN_PAUSED_POSTCOPY == 12 &&
                        VIR_DOMAIN_PAUSED_POSTCOPY_FAILED == 13,
                "domain state reason numbering");
+_Static_assert(SAME(BD_EV_READABLE, VIR_EVENT_HANDLE_READABLE) && SAME(BD_EV_WRITABLE, VIR_EVENT_HANDLE_WRITABLE) &&
+                       SAME(BD_EV_ERROR, VIR_EVENT_HANDLE_ERROR) && SAME(BD_EV_HANGUP, VIR_EVENT_HANDLE_HANGUP),
+               "event handle flags");
 
 /* What the domain XML told us, per domain start. */
 #define FACTS_UNREAD ((unsigned)-2) /* never read (an inactive domain's id is -1) */
@@ -95,7 +102,7 @@ struct dom_facts {
         bool seen;          /* in this cycle's records */
 };
 
-/* A domain an event was about, noted on the event loop thread. */
+/* A domain an event was about, noted by a callback. */
 struct pending {
         char uuid[VIR_UUID_STRING_BUFLEN];
         bool reread; /* its metadata or devices changed (else it started) */
@@ -116,9 +123,7 @@ struct lv_backend {
         struct bd_param *params;
         size_t cap_params;
         /* events (see the top of the file) */
-        int pipe_fds[2];
-        atomic_bool closed;    /* the close callback fired */
-        pthread_mutex_t lock;  /* guards pending[] and overflow */
+        bool closed;           /* the close callback fired */
         struct pending pending[MAX_PENDING];
         size_t n_pending;
         bool overflow;         /* events were dropped: read every domain's XML again */
@@ -126,36 +131,19 @@ struct lv_backend {
         bool close_registered;
 };
 
-/* libvirt's event loop: one per process, started with the first backend. */
+/* libvirt's events on our loop: registered once per process, before the
+ * first connection. */
 static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
 static int loop_error;
 
-static void *run_loop(void *arg) {
-        (void)arg;
-        for (;;)
-                if (virEventRunDefaultImpl() < 0)
-                        bd_log(BD_LOG_DEBUG, "libvirt event loop: %s", virGetLastErrorMessage());
-        return NULL;
-}
-
-static void start_loop(void) {
-        pthread_t t;
-        pthread_attr_t attr;
-
-        if (virEventRegisterDefaultImpl() < 0) {
-                loop_error = -EIO;
-                return;
-        }
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        loop_error = -pthread_create(&t, &attr, run_loop, NULL);
-        pthread_attr_destroy(&attr);
+static void register_loop(void) {
+        loop_error = bd_evloop_init();
+        if (loop_error == 0)
+                virEventRegisterImpl(bd_evloop_add_handle, bd_evloop_update_handle, bd_evloop_remove_handle,
+                                     bd_evloop_add_timeout, bd_evloop_update_timeout, bd_evloop_remove_timeout);
 }
 
 static void lv_destroy(struct lv_backend *lv) {
-        close(lv->pipe_fds[0]);
-        close(lv->pipe_fds[1]);
-        pthread_mutex_destroy(&lv->lock);
         free(lv->samples);
         free(lv->facts);
         free(lv->params);
@@ -175,37 +163,28 @@ static void lv_unref(void *opaque) {
                 lv_destroy(lv);
 }
 
-static void poke(struct lv_backend *lv, char what) {
-        ssize_t k = write(lv->pipe_fds[1], &what, 1);
-
-        (void)k; /* a full pipe already has a wake-up pending */
-}
-
-/* Runs on the event loop thread. */
+/* From a dispatch, or from inside any RPC call that found the socket dead. */
 static void on_close(virConnectPtr conn, int reason, void *opaque) {
         struct lv_backend *lv = opaque;
 
         (void)conn;
         (void)reason;
-        atomic_store(&lv->closed, true);
-        poke(lv, 'c');
+        lv->closed = true;
+        bd_evloop_wake();
 }
 
-/* Note DOM for handle_events. Runs on the event loop thread. */
+/* Note DOM for handle_events. */
 static void note_domain(struct lv_backend *lv, virDomainPtr dom, bool reread) {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
         if (virDomainGetUUIDString(dom, uuid) < 0)
                 return;
-        pthread_mutex_lock(&lv->lock);
         if (lv->n_pending < MAX_PENDING) {
                 memcpy(lv->pending[lv->n_pending].uuid, uuid, sizeof(uuid));
                 lv->pending[lv->n_pending++].reread = reread;
         } else {
                 lv->overflow = true;
         }
-        pthread_mutex_unlock(&lv->lock);
-        poke(lv, 'd');
 }
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
@@ -503,7 +482,7 @@ static int connect_now(struct lv_backend *lv, char *why, size_t why_len) {
                 snprintf(why, why_len, "%s", last_error());
                 return -ENOTCONN;
         }
-        atomic_store(&lv->closed, false);
+        lv->closed = false;
         lv->n_facts = 0;
         /* Every 5 s; dead after 3 unanswered: libvirtd hung or gone. Drivers
          * without keepalive (in-process test:///) say so; that is fine. */
@@ -524,7 +503,7 @@ static int connect_now(struct lv_backend *lv, char *why, size_t why_len) {
 
 /* A dead connection is closed and opened again, once per call. */
 static int ensure_connected(struct lv_backend *lv, char *why, size_t why_len) {
-        if (lv->conn && !atomic_load(&lv->closed) && virConnectIsAlive(lv->conn) == 1)
+        if (lv->conn && !lv->closed && virConnectIsAlive(lv->conn) == 1)
                 return 0;
         disconnect(lv);
         return connect_now(lv, why, why_len);
@@ -655,31 +634,29 @@ out:
 }
 
 static int lv_event_fd(struct bd_backend *b) {
-        return ((struct lv_backend *)b)->pipe_fds[0];
+        (void)b;
+        return bd_evloop_fd();
 }
 
-/* On the main thread: drain the pipe, read the XML of domains whose
- * metadata or devices changed, arm the stats period of domains that just
- * started. Returns BD_EVENT_* bits. */
+/* Run libvirt's due callbacks, then read the XML of domains whose metadata
+ * or devices changed and arm the stats period of domains that just started.
+ * Returns BD_EVENT_* bits. */
 static unsigned lv_handle_events(struct bd_backend *b) {
         struct lv_backend *lv = (struct lv_backend *)b;
         struct pending pending[MAX_PENDING];
-        char buf[64];
         size_t n;
         bool overflow;
         unsigned events = 0;
 
-        while (read(lv->pipe_fds[0], buf, sizeof(buf)) > 0)
-                ;
-        if (atomic_load(&lv->closed))
+        bd_evloop_dispatch();
+        if (lv->closed)
                 events |= BD_EVENT_CLOSED;
-        pthread_mutex_lock(&lv->lock);
+        /* A copy: the calls below may queue events for the next dispatch. */
         n = lv->n_pending;
         memcpy(pending, lv->pending, n * sizeof(pending[0]));
         overflow = lv->overflow;
         lv->n_pending = 0;
         lv->overflow = false;
-        pthread_mutex_unlock(&lv->lock);
         if (overflow) /* the next collect reads every domain's XML again */
                 for (size_t i = 0; i < lv->n_facts; i++)
                         lv->facts[i].id = FACTS_UNREAD;
@@ -714,6 +691,7 @@ static void lv_free(struct bd_backend *b) {
         /* Deregistering drops libvirt's references once no callback runs;
          * the backend goes with the last one. */
         disconnect(lv);
+        bd_evloop_flush();
         lv_unref(lv);
 }
 
@@ -737,9 +715,9 @@ int bd_backend_open_libvirt(const char *uri, const struct bd_config *cfg, struct
                 snprintf(err, err_len, "cannot initialise libvirt");
                 return -EIO;
         }
-        pthread_once(&loop_once, start_loop);
+        pthread_once(&loop_once, register_loop);
         if (loop_error < 0) {
-                snprintf(err, err_len, "cannot start libvirt's event loop: %s", strerror(-loop_error));
+                snprintf(err, err_len, "cannot create the event loop: %s", strerror(-loop_error));
                 return loop_error;
         }
         lv = calloc(1, sizeof(*lv));
@@ -751,12 +729,6 @@ int bd_backend_open_libvirt(const char *uri, const struct bd_config *cfg, struct
                 lv->event_ids[i] = -1;
         snprintf(lv->uri, sizeof(lv->uri), "%s", uri);
         lv->arm_period_sec = cfg->stats_period_sec;
-        if (pipe2(lv->pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
-                r = -errno;
-                free(lv);
-                return r;
-        }
-        pthread_mutex_init(&lv->lock, NULL);
         r = connect_now(lv, err, err_len);
         if (r < 0) {
                 lv_free(&lv->base);
