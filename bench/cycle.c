@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cycle URI REPS [SOAK]: balloond's whole cycle -- collect, decide, apply
  * in dry run, report (status file and metrics), then libvirt's pending
- * events -- on one connection, as the daemon runs it. Prints the median and best wall time and the CPU time per
+ * events -- on one connection, as the daemon runs it. With BENCH_STEPPED=1,
+ * one cycle per byte on stdin after the warm-up (bench/stepped.h). Prints the median and best wall time and the CPU time per
  * cycle after one warm-up cycle (which reads every domain's XML once), the
  * peak RSS, and, with SOAK, the RSS after 1,000 and after SOAK cycles. */
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,8 @@
 #include "balloond/log.h"
 #include "balloond/metrics.h"
 #include "balloond/status.h"
+
+#include "stepped.h"
 
 static uint64_t mono_usec(void) {
         struct timespec ts;
@@ -82,11 +86,26 @@ static int one_cycle(struct bd_daemon *d, const char *status_path) {
         return 0;
 }
 
+struct stepped_cycle {
+        struct bd_daemon *d;
+        const char *status_path;
+};
+
+static int cycle_once(void *ctx) {
+        struct stepped_cycle *sc = ctx;
+
+        return one_cycle(sc->d, sc->status_path);
+}
+
 int main(int argc, char **argv) {
         struct bd_config cfg;
         struct bd_backend *b = NULL;
         struct bd_daemon d;
-        char err[256], status_path[] = "/tmp/balloond-bench-status.XXXXXX";
+        char err[256], status_path[PATH_MAX];
+        /* The daemon writes /run/balloond/status.json, and /run is a tmpfs on
+         * a host booted by systemd: so /dev/shm, unless BENCH_STATUS_DIR says
+         * otherwise (docs/PERFORMANCE.md has both). */
+        const char *status_dir = getenv("BENCH_STATUS_DIR");
         int reps = argc > 2 ? atoi(argv[2]) : 10, soak = argc > 3 ? atoi(argv[3]) : 0, fd;
         uint64_t *t;
         double c0;
@@ -101,12 +120,22 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "cycle: %s\n", err);
                 return 1;
         }
+        snprintf(status_path, sizeof(status_path), "%s/balloond-bench-status.XXXXXX",
+                 status_dir && *status_dir ? status_dir : "/dev/shm");
         fd = mkstemp(status_path);
         if (fd >= 0)
                 close(fd);
         bd_daemon_init(&d, &cfg, b);
         if (one_cycle(&d, status_path) < 0)
                 return 1;
+        if (bench_is_stepped()) {
+                struct stepped_cycle sc = {&d, status_path};
+                int r = bench_stepped(cycle_once, &sc);
+
+                unlink(status_path);
+                bd_daemon_done(&d);
+                return r;
+        }
         t = calloc((size_t)reps, sizeof(*t));
         c0 = cpu_sec();
         for (int r = 0; r < reps; r++) {

@@ -3,7 +3,8 @@
  * else: one virConnectGetAllDomainStats(STATE | BALLOON), and, for running
  * domains whose record has no balloon.current (drivers without bulk balloon
  * stats), one virDomainMemoryStats each. Prints the median and best wall
- * time of REPS rounds, and the CPU time per round. */
+ * time of REPS rounds, and the CPU time per round; with BENCH_STEPPED=1,
+ * one round per byte on stdin (bench/stepped.h). */
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <stdbool.h>
@@ -12,6 +13,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include "stepped.h"
 
 static double now(void) {
         struct timespec ts;
@@ -39,52 +42,75 @@ static void quiet(void *u, virErrorPtr e) {
         (void)e;
 }
 
+struct floor {
+        virConnectPtr conn;
+        int fallback; /* per-domain calls in the last round */
+};
+
+/* One round of the calls balloond makes to collect. */
+static int floor_once(void *ctx) {
+        struct floor *fl = ctx;
+        virDomainStatsRecordPtr *recs = NULL;
+        int n = virConnectGetAllDomainStats(fl->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON, &recs, 0);
+
+        if (n < 0)
+                return -1;
+        fl->fallback = 0;
+        for (int i = 0; i < n; i++) {
+                bool running = false, current = false;
+
+                for (int k = 0; k < recs[i]->nparams; k++) {
+                        if (!strcmp(recs[i]->params[k].field, "state.state"))
+                                running = recs[i]->params[k].value.i == VIR_DOMAIN_RUNNING;
+                        if (!strcmp(recs[i]->params[k].field, "balloon.current"))
+                                current = true;
+                }
+                if (running && !current) {
+                        virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
+
+                        virDomainMemoryStats(recs[i]->dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+                        fl->fallback++;
+                }
+        }
+        virDomainStatsRecordListFree(recs);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         struct rusage ru;
-        virConnectPtr c;
-        int reps = argc > 2 ? atoi(argv[2]) : 10, fallback = 0;
+        struct floor fl = {0};
+        int reps = argc > 2 ? atoi(argv[2]) : 10, r;
         double *t, c0;
 
         if (argc < 2 || reps < 1)
                 return 2;
         virSetErrorFunc(NULL, quiet);
-        c = virConnectOpen(argv[1]);
-        if (!c) {
+        fl.conn = virConnectOpen(argv[1]);
+        if (!fl.conn) {
                 fprintf(stderr, "floor: cannot connect to %s\n", argv[1]);
                 return 1;
         }
+        if (bench_is_stepped()) {
+                r = bench_stepped(floor_once, &fl);
+                virConnectClose(fl.conn);
+                return r;
+        }
         t = calloc((size_t)reps, sizeof(*t));
         c0 = cpu();
-        for (int r = 0; r < reps; r++) {
-                virDomainStatsRecordPtr *recs = NULL;
+        for (int i = 0; i < reps; i++) {
                 double t0 = now();
-                int n = virConnectGetAllDomainStats(c, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON, &recs, 0);
 
-                fallback = 0;
-                for (int i = 0; i < n; i++) {
-                        bool running = false, current = false;
-
-                        for (int k = 0; k < recs[i]->nparams; k++) {
-                                if (!strcmp(recs[i]->params[k].field, "state.state"))
-                                        running = recs[i]->params[k].value.i == VIR_DOMAIN_RUNNING;
-                                if (!strcmp(recs[i]->params[k].field, "balloon.current"))
-                                        current = true;
-                        }
-                        if (running && !current) {
-                                virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
-
-                                virDomainMemoryStats(recs[i]->dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
-                                fallback++;
-                        }
+                if (floor_once(&fl) < 0) {
+                        fprintf(stderr, "floor: %s\n", virGetLastErrorMessage());
+                        return 1;
                 }
-                virDomainStatsRecordListFree(recs);
-                t[r] = now() - t0;
+                t[i] = now() - t0;
         }
         qsort(t, (size_t)reps, sizeof(*t), cmp);
         getrusage(RUSAGE_SELF, &ru);
         printf("floor median_ms=%.3f best_ms=%.3f cpu_ms=%.3f per_domain_calls=%d peak_rss_kib=%ld\n", t[reps / 2] * 1e3,
-               t[0] * 1e3, (cpu() - c0) / reps * 1e3, fallback, ru.ru_maxrss);
+               t[0] * 1e3, (cpu() - c0) / reps * 1e3, fl.fallback, ru.ru_maxrss);
         free(t);
-        virConnectClose(c);
+        virConnectClose(fl.conn);
         return 0;
 }

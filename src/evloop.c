@@ -63,8 +63,10 @@ static struct {
         size_t n_timeouts, cap_timeouts;
         size_t n_removed;  /* marked entries not yet dropped */
         bool woken;        /* bd_evloop_wake() since the last dispatch */
+        uint64_t armed_ms; /* when the timerfd fires (0: at once), UINT64_MAX: not armed */
         bool dispatching;
-} loop = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoll_fd = -1, .timer_fd = -1, .next_id = 1};
+} loop = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoll_fd = -1, .timer_fd = -1, .next_id = 1,
+        .armed_ms = UINT64_MAX};
 
 static uint64_t now_ms(void) {
         struct timespec ts;
@@ -123,25 +125,34 @@ int bd_evloop_fd(void) {
 }
 
 /* Arm the timerfd for the earliest due timeout, at once if frees are
- * pending. Called with the lock held. */
+ * pending. Only ever earlier: libvirt pushes its keepalive timeout back at
+ * every message, and a timerfd armed too early costs one dispatch that finds
+ * nothing due, where re-arming it costs a syscall per RPC. Called with the
+ * lock held. */
 static void arm_timer(void) {
         struct itimerspec its = {{0, 0}, {0, 0}};
-        uint64_t earliest = UINT64_MAX;
+        uint64_t when = UINT64_MAX;
         int flags = 0;
 
         for (size_t i = 0; i < loop.n_timeouts; i++)
                 if (!loop.timeouts[i].removed && loop.timeouts[i].period_ms >= 0 &&
-                    loop.timeouts[i].due_ms < earliest)
-                        earliest = loop.timeouts[i].due_ms;
-        if (loop.n_removed > 0 || loop.woken || (earliest != UINT64_MAX && earliest <= now_ms())) {
+                    loop.timeouts[i].due_ms < when)
+                        when = loop.timeouts[i].due_ms;
+        if (loop.n_removed > 0 || loop.woken || (when != UINT64_MAX && when <= now_ms()))
+                when = 0;
+        if (when >= loop.armed_ms || loop.timer_fd < 0)
+                return;
+        if (when == 0) {
                 its.it_value.tv_nsec = 1; /* relative: now (0 would disarm) */
-        } else if (earliest != UINT64_MAX) {
-                its.it_value.tv_sec = (time_t)(earliest / 1000);
-                its.it_value.tv_nsec = (long)(earliest % 1000) * 1000000L;
+        } else {
+                its.it_value.tv_sec = (time_t)(when / 1000);
+                its.it_value.tv_nsec = (long)(when % 1000) * 1000000L;
                 flags = TFD_TIMER_ABSTIME;
         }
-        if (loop.timer_fd >= 0 && timerfd_settime(loop.timer_fd, flags, &its, NULL) < 0)
+        if (timerfd_settime(loop.timer_fd, flags, &its, NULL) < 0)
                 bd_log(BD_LOG_WARNING, "event loop: cannot arm its timer: %s", strerror(errno));
+        else
+                loop.armed_ms = when;
 }
 
 /* A flag, not just the timerfd: re-arming the timerfd resets its count. */
@@ -424,10 +435,12 @@ int bd_evloop_dispatch(void) {
         }
         loop.dispatching = true;
         loop.woken = false;
-        pthread_mutex_unlock(&loop.lock);
-
         while (read(loop.timer_fd, &expirations, sizeof(expirations)) > 0)
                 ;
+        if (loop.armed_ms <= now_ms())
+                loop.armed_ms = UINT64_MAX; /* it fired (or is about to: then once more) */
+        pthread_mutex_unlock(&loop.lock);
+
         n = epoll_wait(loop.epoll_fd, ready, MAX_READY, 0);
         for (int i = 0; i < n; i++)
                 if (ready[i].data.u64 != TIMERFD_KEY)
