@@ -61,25 +61,28 @@ if [ "$soak" -gt 0 ]; then
 fi
 # The real daemon's memory at each size, through libvirtd: VmHWM (peak
 # RSS) and, from smaps_rollup at its largest, how much of the RSS is its own
-# (private dirty: heap, stacks, libraries' data) rather than the pages of
-# shared libraries every libvirt client maps.
+# (private dirty, anonymous: heap, stacks, libraries' data) rather than
+# pages of shared libraries mapped from disk (file-backed), which every
+# libvirt client maps and libvirtd shares; PSS splits shared pages among
+# the processes that map them.
 printf 'guest = { check_stats_age = false; };\n' > "$work/daemon.conf"
 for n in $sizes; do
         uri="test+unix://$work/node$n.xml?socket=$work/sock/libvirt-sock"
         "$build/balloond" -c "$work/daemon.conf" --connect "$uri" --dry-run --status-file "$work/status.json" \
                 --interval 0.05 --cycles 20 2>/dev/null &
         pid=$!
-        hwm=0 rss=0 pd=0 anon=0
+        hwm=0 rss=0 pd=0 anon=0 pss=0
         while kill -0 "$pid" 2>/dev/null; do
                 # (balloond may be gone between the test and the reads)
                 h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
-                read -r r p a < <(awk '/^Rss:/ { r = $2 } /^Private_Dirty:/ { p = $2 } /^Anonymous:/ { a = $2 }
-                        END { print r, p, a }' "/proc/$pid/smaps_rollup" 2>/dev/null || true) || true
+                read -r r p a q < <(awk '/^Rss:/ { r = $2 } /^Private_Dirty:/ { p = $2 } /^Anonymous:/ { a = $2 }
+                        /^Pss:/ { q = $2 } END { print r, p, a, q }' "/proc/$pid/smaps_rollup" 2>/dev/null || true) || true
                 [ -n "${h:-}" ] && [ "$h" -gt "$hwm" ] && hwm=$h
-                [ -n "${r:-}" ] && [ "$r" -gt "$rss" ] && rss=$r pd=$p anon=$a
+                [ -n "${r:-}" ] && [ "$r" -gt "$rss" ] && rss=$r pd=$p anon=$a pss=$q
                 sleep 0.02
         done
         wait "$pid" || { echo "bench: balloond failed at $n domains" >&2; exit 1; }
-        echo "daemon domains=$n cycles=20 vmhwm_kib=$hwm rss_kib=$rss private_dirty_kib=$pd anonymous_kib=$anon"
+        echo "daemon domains=$n cycles=20 vmhwm_kib=$hwm rss_kib=$rss pss_kib=$pss private_dirty_kib=$pd" \
+                "anonymous_kib=$anon file_backed_kib=$((rss - anon))"
 done
 echo "bench: table complete"
