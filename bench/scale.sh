@@ -32,7 +32,12 @@ val() { # KEY LINE: a figure of a line; a missing one ends the run
         [ -n "$v" ] || { echo "bench: no $1 in: $2" >&2; exit 1; }
         echo "$v"
 }
-printf '%-7s %-9s %10s %10s %7s %10s %10s %10s %10s\n' DOMAINS PATH FLOOR_MS CYCLE_MS RATIO FLOOR_CPU CYCLE_CPU FLOOR_RSS CYCLE_RSS
+# RATIO is the ratio of the two medians (floor, then cycle, each REPS
+# times); PAIRED the median of REPS paired ratios (bench/paired.sh: floor
+# and cycle back to back, alternating), steadier against the host's drift.
+. "$top/bench/paired.sh"
+printf '%-7s %-9s %10s %10s %7s %7s %10s %10s %10s %10s\n' DOMAINS PATH FLOOR_MS CYCLE_MS RATIO PAIRED FLOOR_CPU \
+        CYCLE_CPU FLOOR_RSS CYCLE_RSS
 for n in $sizes; do
         bash "$top/bench/gen-testdriver.sh" "$n" > "$work/node$n.xml"
         for path in in-process libvirtd; do
@@ -40,9 +45,15 @@ for n in $sizes; do
                         uri="test+unix://$work/node$n.xml?socket=$work/sock/libvirt-sock"; fi
                 f=$("$b/bench-floor" "$uri" "$reps")
                 c=$("$b/bench-cycle" "$uri" "$reps")
-                printf '%-7s %-9s %10s %10s %7s %10s %10s %10s %10s\n' "$n" "$path" "$(val median_ms "$f")" \
+                pairs=$work/pairs.$n.$path
+                : >"$pairs"
+                pair_start "$build" "$uri" "$work" && pair_steps "$reps" "$pairs" && pair_stop ||
+                        { echo "bench: the paired run failed at $n domains ($path)" >&2; exit 1; }
+                pair_summary "$pairs"
+                printf '%-7s %-9s %10s %10s %7s %7s %10s %10s %10s %10s\n' "$n" "$path" "$(val median_ms "$f")" \
                         "$(val median_ms "$c")" \
                         "$(awk -v a="$(val median_ms "$c")" -v b="$(val median_ms "$f")" 'BEGIN { printf "%.2f", a / b }')" \
+                        "$(awk -v r="$(cat "$pairs.r")" 'BEGIN { printf "%.2f", r }')" \
                         "$(val cpu_ms "$f")" "$(val cpu_ms "$c")" "$(val peak_rss_kib "$f")" "$(val peak_rss_kib "$c")"
         done
 done
