@@ -9,3 +9,8 @@ int bd_backend_open(const char *uri, const struct bd_config *cfg, struct bd_back
                 return bd_backend_open_sim(uri, cfg, out, err, err_len);
         return bd_backend_open_libvirt(uri, cfg, out, err, err_len);
 }
+
+void bd_backend_configure(struct bd_backend *b, const struct bd_config *cfg) {
+        if (b && b->ops->configure)
+                b->ops->configure(b, cfg);
+}

@@ -213,6 +213,19 @@ static struct timeout *find_timeout(int id) {
         return NULL;
 }
 
+/* A removed entry stays until a sweep runs its free callback, soon: the
+ * timerfd fires at once. Called with the lock held. */
+static void mark_removed(bool *removed) {
+        *removed = true;
+        loop.n_removed++;
+        arm_timer();
+}
+
+static void set_period(struct timeout *t, int timeout_ms) {
+        t->period_ms = timeout_ms < 0 ? -1 : timeout_ms;
+        t->due_ms = now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+}
+
 int bd_evloop_add_handle(int fd, int events, bd_ev_handle_cb cb, void *opaque, bd_ev_free_cb ff) {
         struct handle *h;
         int r;
@@ -267,9 +280,7 @@ int bd_evloop_remove_handle(int watch) {
         if (h->dup_fd >= 0)
                 close(h->dup_fd);
         h->dup_fd = -1;
-        h->removed = true;
-        loop.n_removed++;
-        arm_timer(); /* its free callback runs at the next dispatch */
+        mark_removed(&h->removed);
         pthread_mutex_unlock(&loop.lock);
         return 0;
 }
@@ -283,9 +294,8 @@ int bd_evloop_add_timeout(int timeout_ms, bd_ev_timeout_cb cb, void *opaque, bd_
         pthread_mutex_lock(&loop.lock);
         loop.timeouts = grow(loop.timeouts, &loop.cap_timeouts, loop.n_timeouts + 1, sizeof(*loop.timeouts));
         t = &loop.timeouts[loop.n_timeouts++];
-        *t = (struct timeout){.id = new_id(), .period_ms = timeout_ms < 0 ? -1 : timeout_ms,
-                              .due_ms = now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms), .cb = cb,
-                              .opaque = opaque, .ff = ff};
+        *t = (struct timeout){.id = new_id(), .cb = cb, .opaque = opaque, .ff = ff};
+        set_period(t, timeout_ms);
         id = t->id;
         arm_timer();
         pthread_mutex_unlock(&loop.lock);
@@ -298,8 +308,7 @@ void bd_evloop_update_timeout(int timer, int timeout_ms) {
         pthread_mutex_lock(&loop.lock);
         t = find_timeout(timer);
         if (t) {
-                t->period_ms = timeout_ms < 0 ? -1 : timeout_ms;
-                t->due_ms = now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+                set_period(t, timeout_ms);
                 arm_timer();
         }
         pthread_mutex_unlock(&loop.lock);
@@ -314,9 +323,7 @@ int bd_evloop_remove_timeout(int timer) {
                 pthread_mutex_unlock(&loop.lock);
                 return -1;
         }
-        t->removed = true;
-        loop.n_removed++;
-        arm_timer();
+        mark_removed(&t->removed);
         pthread_mutex_unlock(&loop.lock);
         return 0;
 }

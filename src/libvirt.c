@@ -13,7 +13,7 @@
  * devices changed, so the steady state costs no per-domain round trip. A
  * running domain whose facts could not be read is reported without guest
  * stats (blind: never shrunk) until they are. Running domains whose balloon
- * stats period is 0 get it armed once.
+ * stats period is 0 get it armed once (not in a dry run, which changes nothing).
  *
  * Apply: re-check the domain (running, no job such as a migration under
  * way), then virDomainSetMemoryFlags(AFFECT_LIVE). libvirt's errors are
@@ -99,6 +99,7 @@ struct dom_facts {
         uint64_t max_kib;   /* <memory>, BD_KIB_UNKNOWN if unreadable */
         int arm_attempts;   /* failed attempts to arm the stats period */
         bool arm_failed;    /* arming it is unsupported or kept failing: not retried */
+        bool arm_deferred;  /* a dry run left it unarmed (said once per domain start) */
         bool seen;          /* in this cycle's records */
 };
 
@@ -115,6 +116,7 @@ struct lv_backend {
         atomic_int refs; /* the owner's, plus one per registered domain event callback */
         char uri[BD_URI_MAX];
         int arm_period_sec;
+        bool dry_run;          /* change nothing: stats periods are not armed either */
         virConnectPtr conn;
         struct bd_vm_sample *samples;
         size_t cap_samples;
@@ -352,6 +354,15 @@ static void arm_stats_period(struct lv_backend *lv, virDomainPtr dom, struct dom
 
         if (f->stats_period != 0 || f->arm_failed || (f->flags & (BD_VM_NO_BALLOON | BD_VM_UNSUPPORTED)))
                 return;
+        if (lv->dry_run) {
+                if (!f->arm_deferred)
+                        bd_log(BD_LOG_INFO,
+                               "%s: no balloon stats period; would arm it at %d s (dry run: left alone, "
+                               "so its guest statistics are unknown)",
+                               virDomainGetName(dom), lv->arm_period_sec);
+                f->arm_deferred = true;
+                return;
+        }
         if (virDomainSetMemoryStatsPeriod(dom, lv->arm_period_sec, VIR_DOMAIN_AFFECT_LIVE) < 0) {
                 r = last_errno();
                 if (r == -EOPNOTSUPP || r == -EPERM || ++f->arm_attempts >= ARM_ATTEMPTS) {
@@ -683,6 +694,15 @@ static unsigned lv_handle_events(struct bd_backend *b) {
         return events;
 }
 
+static void lv_configure(struct bd_backend *b, const struct bd_config *cfg) {
+        struct lv_backend *lv = (struct lv_backend *)b;
+
+        /* Domains armed at another period keep theirs; ones a dry run left
+         * alone are armed by the next collect once it is over. */
+        lv->arm_period_sec = cfg->stats_period_sec;
+        lv->dry_run = cfg->dry_run;
+}
+
 static void lv_free(struct bd_backend *b) {
         struct lv_backend *lv = (struct lv_backend *)b;
 
@@ -702,6 +722,7 @@ static const struct bd_backend_ops lv_ops = {
         .set_target = lv_set_target,
         .event_fd = lv_event_fd,
         .handle_events = lv_handle_events,
+        .configure = lv_configure,
         .free = lv_free,
 };
 
@@ -728,7 +749,7 @@ int bd_backend_open_libvirt(const char *uri, const struct bd_config *cfg, struct
         for (size_t i = 0; i < sizeof(lv->event_ids) / sizeof(lv->event_ids[0]); i++)
                 lv->event_ids[i] = -1;
         snprintf(lv->uri, sizeof(lv->uri), "%s", uri);
-        lv->arm_period_sec = cfg->stats_period_sec;
+        lv_configure(&lv->base, cfg);
         r = connect_now(lv, err, err_len);
         if (r < 0) {
                 lv_free(&lv->base);

@@ -172,6 +172,11 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 fprintf(stderr, "balloond: --%s only goes with --once\n", o->json ? "json" : "metrics");
                 return -EINVAL;
         }
+        if (o->once && (o->max_cycles || o->interval_usec)) {
+                fprintf(stderr, "balloond: --%s does not go with --once, which runs one cycle and exits\n",
+                        o->max_cycles ? "cycles" : "interval");
+                return -EINVAL;
+        }
         if (o->json && o->metrics) {
                 fprintf(stderr, "balloond: --json and --metrics: choose one\n");
                 return -EINVAL;
@@ -475,6 +480,8 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
                 s->lost = false;
                 if (watch_backend(s, sd_event_source_get_event(src)) < 0)
                         bd_log(BD_LOG_WARNING, "cannot watch %s for events", cfg.connect_uri);
+        } else {
+                bd_backend_configure(s->daemon.backend, &cfg);
         }
         {
                 struct bd_config old = s->daemon.cfg;

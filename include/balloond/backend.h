@@ -35,6 +35,9 @@ struct bd_backend_ops {
         int (*event_fd)(struct bd_backend *b);
         /* Handle pending events on the caller's thread; returns BD_EVENT_* bits. */
         unsigned (*handle_events)(struct bd_backend *b);
+        /* Take the settings of a reloaded configuration that the backend
+         * holds (NULL: it holds none). */
+        void (*configure)(struct bd_backend *b, const struct bd_config *cfg);
         void (*free)(struct bd_backend *b);
 };
 
@@ -52,6 +55,9 @@ struct bd_backend {
  * negative errno and describes it in ERR. */
 int bd_backend_open(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
                     char *err, size_t err_len);
+
+/* Pass a reloaded configuration to a backend that was kept. */
+void bd_backend_configure(struct bd_backend *b, const struct bd_config *cfg);
 
 int bd_backend_open_libvirt(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
                             char *err, size_t err_len);

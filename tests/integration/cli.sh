@@ -121,6 +121,10 @@ check "--interval 0: the range is named" has "$err" "--interval: '0' is not a nu
 check "--interval abc: exit 2" eq "$(run --interval abc --connect sim://)" 2
 check "--cycles -1: exit 2" eq "$(run --cycles -1 --connect sim://)" 2
 check "--cycles -1: says so" has "$err" "--cycles: '-1' is not a positive whole number"
+check "--once --cycles 3: exit 2" eq "$(run --connect sim:// --once --cycles 3)" 2
+check "--once --cycles 3: says why" has "$err" "--cycles does not go with --once, which runs one cycle and exits"
+check "--once --interval 1: exit 2" eq "$(run --connect sim:// --once --interval 1)" 2
+check "--once --interval 1: says why" has "$err" "--interval does not go with --once"
 check "--cycles 5 --interval 0.02 on the simulated host: exit 0" \
         eq "$(run --connect sim:// --dry-run --status-file "$work/st.json" --interval 0.02 --cycles 5)" 0
 check "--cycles 5: five cycles ran" eq "$(jq -r .cycles "$work/st.json")" 5

@@ -162,6 +162,19 @@ apply() {
         check "app1 starts at 8 GiB" eq "${before[app1]}" $((8192 * MiB))
         check "app1 has no stats period" eq "$(period app1)" ""
 
+        # A dry run changes nothing: no size, and no stats period either.
+        "$balloond" -c "$work/apply.conf" --connect "$uri" --once --dry-run -v --json > "$work/dry.json" \
+                2> "$work/dry.log"
+        check "dry run exits 0" eq "$?" 0
+        check "dry run says so" eq "$(jq -r .dry_run "$work/dry.json")" true
+        check "app1: the dry run would shrink it" eq "$(vm "$work/dry.json" app1 action)" shrink
+        check "app1: the dry run left its stats period alone" eq "$(period app1)" ""
+        check "app1: the dry run says it would arm it" \
+                eq "$(grep -c 'app1: no balloon stats period; would arm it at 2 s (dry run' "$work/dry.log")" 1
+        for v in $ORDINARY $EXCLUDED; do
+                check "$v: the dry run left its size alone" eq "$(used "$v")" "${before[$v]}"
+        done
+
         # Two cycles, two processes: each shrinks each ordinary VM by exactly
         # min(5 %, 256 MiB) of what the previous one left.
         "$balloond" -c "$work/apply.conf" --connect "$uri" --once --json > "$r1"
