@@ -16,13 +16,6 @@
 
 #include "stepped.h"
 
-static double now(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double cpu(void) {
         struct rusage ru;
 
@@ -98,13 +91,13 @@ int main(int argc, char **argv) {
         t = calloc((size_t)reps, sizeof(*t));
         c0 = cpu();
         for (int i = 0; i < reps; i++) {
-                double t0 = now();
+                double t0 = bench_clock_ms(CLOCK_MONOTONIC);
 
                 if (floor_once(&fl) < 0) {
                         fprintf(stderr, "floor: %s\n", virGetLastErrorMessage());
                         return 1;
                 }
-                t[i] = now() - t0;
+                t[i] = (bench_clock_ms(CLOCK_MONOTONIC) - t0) / 1e3;
         }
         qsort(t, (size_t)reps, sizeof(*t), cmp);
         getrusage(RUSAGE_SELF, &ru);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "balloond/alloc.h"
 #include "balloond/cycle.h"
 #include "balloond/host.h"
 #include "balloond/log.h"
@@ -44,23 +45,15 @@ void bd_daemon_done(struct bd_daemon *d) {
         memset(d, 0, sizeof(*d));
 }
 
-static void *grow_array(void *p, size_t count, size_t size) {
-        void *q = reallocarray(p, count, size);
-
-        if (!q)
-                abort(); /* out of memory is fatal */
-        return q;
-}
-
 static void ensure_scratch(struct bd_daemon *d, size_t n) {
         if (n <= d->cap_scratch)
                 return;
         d->cap_scratch = n + n / 2 + 8;
-        d->hist_scratch = grow_array(d->hist_scratch, d->cap_scratch, sizeof(*d->hist_scratch));
-        d->decisions = grow_array(d->decisions, d->cap_scratch, sizeof(*d->decisions));
-        d->apply_result = grow_array(d->apply_result, d->cap_scratch, sizeof(*d->apply_result));
-        d->applied = grow_array(d->applied, d->cap_scratch, sizeof(*d->applied));
-        d->entry_of = grow_array(d->entry_of, d->cap_scratch, sizeof(*d->entry_of));
+        d->hist_scratch = bd_resize_array(d->hist_scratch, d->cap_scratch, sizeof(*d->hist_scratch));
+        d->decisions = bd_resize_array(d->decisions, d->cap_scratch, sizeof(*d->decisions));
+        d->apply_result = bd_resize_array(d->apply_result, d->cap_scratch, sizeof(*d->apply_result));
+        d->applied = bd_resize_array(d->applied, d->cap_scratch, sizeof(*d->applied));
+        d->entry_of = bd_resize_array(d->entry_of, d->cap_scratch, sizeof(*d->entry_of));
 }
 
 /* FNV-1a of a UUID string, case-insensitive. */
@@ -107,7 +100,7 @@ static size_t entry_for(struct bd_daemon *d, const char *uuid) {
                         return d->index[slot] - 1;
         if (d->n_vms == d->cap_vms) {
                 d->cap_vms = d->cap_vms ? 2 * d->cap_vms : 16;
-                d->vms = grow_array(d->vms, d->cap_vms, sizeof(*d->vms));
+                d->vms = bd_resize_array(d->vms, d->cap_vms, sizeof(*d->vms));
         }
         e = &d->vms[d->n_vms];
         memset(e, 0, sizeof(*e));

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "balloond/alloc.h"
 #include "balloond/evloop.h"
 #include "balloond/log.h"
 
@@ -73,22 +74,6 @@ static uint64_t now_ms(void) {
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000ULL + (uint64_t)ts.tv_nsec / 1000000ULL;
-}
-
-static void *grow(void *p, size_t *cap, size_t need, size_t size) {
-        size_t n = *cap ? *cap : 8;
-
-        if (need <= *cap)
-                return p;
-        while (n < need)
-                n *= 2;
-        p = realloc(p, n * size);
-        if (!p) {
-                bd_log(BD_LOG_ERR, "out of memory");
-                abort();
-        }
-        *cap = n;
-        return p;
 }
 
 static int new_id(void) {
@@ -233,7 +218,8 @@ int bd_evloop_add_handle(int fd, int events, bd_ev_handle_cb cb, void *opaque, b
         if (fd < 0 || !cb || loop.epoll_fd < 0)
                 return -1;
         pthread_mutex_lock(&loop.lock);
-        loop.handles = grow(loop.handles, &loop.cap_handles, loop.n_handles + 1, sizeof(*loop.handles));
+        loop.handles = bd_grow_array(loop.handles, &loop.cap_handles, loop.n_handles + 1,
+                                     sizeof(*loop.handles));
         h = &loop.handles[loop.n_handles];
         *h = (struct handle){.id = new_id(), .fd = fd, .dup_fd = -1, .events = events, .cb = cb,
                              .opaque = opaque, .ff = ff};
@@ -292,7 +278,8 @@ int bd_evloop_add_timeout(int timeout_ms, bd_ev_timeout_cb cb, void *opaque, bd_
         if (!cb || loop.epoll_fd < 0)
                 return -1;
         pthread_mutex_lock(&loop.lock);
-        loop.timeouts = grow(loop.timeouts, &loop.cap_timeouts, loop.n_timeouts + 1, sizeof(*loop.timeouts));
+        loop.timeouts = bd_grow_array(loop.timeouts, &loop.cap_timeouts, loop.n_timeouts + 1,
+                                      sizeof(*loop.timeouts));
         t = &loop.timeouts[loop.n_timeouts++];
         *t = (struct timeout){.id = new_id(), .cb = cb, .opaque = opaque, .ff = ff};
         set_period(t, timeout_ms);
@@ -345,11 +332,7 @@ static void sweep(void) {
                 pthread_mutex_unlock(&loop.lock);
                 return;
         }
-        frees = calloc(loop.n_removed, sizeof(*frees));
-        if (!frees) {
-                bd_log(BD_LOG_ERR, "out of memory");
-                abort();
-        }
+        frees = bd_resize_array(NULL, loop.n_removed, sizeof(*frees));
         kept = 0;
         for (size_t i = 0; i < loop.n_handles; i++) {
                 if (!loop.handles[i].removed)

@@ -32,7 +32,6 @@
  * callbacks hold a reference on the backend, dropped by
  * libvirt when it is done with them, so none can run on a freed backend. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -44,6 +43,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "balloond/alloc.h"
 #include "balloond/backend.h"
 #include "balloond/domxml.h"
 #include "balloond/evloop.h"
@@ -268,18 +268,6 @@ static int uuid_string(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN]) {
         return 0;
 }
 
-static void *grow(void *p, size_t *cap, size_t need, size_t size) {
-        void *q;
-
-        if (need <= *cap)
-                return p;
-        *cap = need + need / 2 + 8;
-        q = reallocarray(p, *cap, size);
-        if (!q)
-                abort(); /* out of memory is fatal */
-        return q;
-}
-
 static struct dom_facts *find_facts(struct lv_backend *lv, const char *uuid, size_t hint) {
         if (hint < lv->n_facts && strcmp(lv->facts[hint].uuid, uuid) == 0)
                 return &lv->facts[hint];
@@ -298,7 +286,7 @@ static struct dom_facts *facts_for(struct lv_backend *lv, const char *uuid, size
 
         if (f)
                 return f;
-        lv->facts = grow(lv->facts, &lv->cap_facts, lv->n_facts + 1, sizeof(*lv->facts));
+        lv->facts = bd_grow_array(lv->facts, &lv->cap_facts, lv->n_facts + 1, sizeof(*lv->facts));
         f = &lv->facts[lv->n_facts++];
         memset(f, 0, sizeof(*f));
         snprintf(f->uuid, sizeof(f->uuid), "%s", uuid);
@@ -419,7 +407,7 @@ static void sizes_fallback(virDomainPtr dom, const struct dom_facts *f, struct b
 }
 
 static void convert_params(struct lv_backend *lv, virDomainStatsRecordPtr rec) {
-        lv->params = grow(lv->params, &lv->cap_params, (size_t)rec->nparams, sizeof(*lv->params));
+        lv->params = bd_grow_array(lv->params, &lv->cap_params, (size_t)rec->nparams, sizeof(*lv->params));
         for (int i = 0; i < rec->nparams; i++) {
                 virTypedParameterPtr p = &rec->params[i];
                 struct bd_param *q = &lv->params[i];
@@ -580,7 +568,7 @@ static int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_
                 bd_log(BD_LOG_WARNING, "collecting domain stats failed: %s", last_error());
                 return virConnectIsAlive(lv->conn) == 1 ? r : -ENOTCONN;
         }
-        lv->samples = grow(lv->samples, &lv->cap_samples, (size_t)n, sizeof(*lv->samples));
+        lv->samples = bd_grow_array(lv->samples, &lv->cap_samples, (size_t)n, sizeof(*lv->samples));
         for (size_t i = 0; i < lv->n_facts; i++)
                 lv->facts[i].seen = false;
         for (int i = 0; i < n; i++)

@@ -12,23 +12,16 @@
 
 #include "balloond/trust.h"
 
-static const char *user_name(uid_t uid, char *buf, size_t len) {
-        struct passwd *pw = getpwuid(uid);
+/* The name of user (GROUP false) or group ID, else "uid N" / "gid N". */
+static const char *id_name(bool group, unsigned id, char *buf, size_t len) {
+        const struct passwd *pw = group ? NULL : getpwuid((uid_t)id);
+        const struct group *gr = group ? getgrgid((gid_t)id) : NULL;
+        const char *name = pw ? pw->pw_name : gr ? gr->gr_name : NULL;
 
-        if (pw)
-                snprintf(buf, len, "%s", pw->pw_name);
+        if (name)
+                snprintf(buf, len, "%s", name);
         else
-                snprintf(buf, len, "uid %u", (unsigned)uid);
-        return buf;
-}
-
-static const char *group_name(gid_t gid, char *buf, size_t len) {
-        struct group *gr = getgrgid(gid);
-
-        if (gr)
-                snprintf(buf, len, "%s", gr->gr_name);
-        else
-                snprintf(buf, len, "gid %u", (unsigned)gid);
+                snprintf(buf, len, "%s %u", group ? "gid" : "uid", id);
         return buf;
 }
 
@@ -43,7 +36,7 @@ static int check_one(const char *path, const struct stat *st, bool is_dir, uid_t
                 snprintf(why, why_len,
                          "%s is owned by %s, not root: that user could change balloond's configuration; "
                          "fix with: chown root:root %s",
-                         path, user_name(st->st_uid, name, sizeof(name)), path);
+                         path, id_name(false, st->st_uid, name, sizeof(name)), path);
                 return -EPERM;
         }
         if ((st->st_mode & S_IWOTH) && !sticky) {
@@ -57,7 +50,7 @@ static int check_one(const char *path, const struct stat *st, bool is_dir, uid_t
                 snprintf(why, why_len,
                          "%s is writable by group %s (mode %04o): its members could change balloond's "
                          "configuration; fix with: chmod g-w %s (or chgrp root %s)",
-                         path, group_name(st->st_gid, name, sizeof(name)), mode, path, path);
+                         path, id_name(true, st->st_gid, name, sizeof(name)), mode, path, path);
                 return -EPERM;
         }
         return 0;

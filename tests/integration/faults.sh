@@ -28,12 +28,7 @@ need jq virsh libvirtd awk unshare nsenter mount
 work=$(mktemp -d /tmp/balloond-faults.XXXXXX)
 chmod 0755 "$work"
 bpid=
-cleanup() {
-        [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-        libvirtd_stop
-        wait 2>/dev/null
-        if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
+cleanup() { libvirtd_test_cleanup "$bpid"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 MiB=1024

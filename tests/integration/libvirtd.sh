@@ -75,3 +75,16 @@ libvirtd_stop() {
         fi
         return 0
 }
+
+# The end of a test that started libvirtd (its EXIT trap): kill the given
+# processes (empty arguments are skipped), stop libvirtd and the holder,
+# remove $work unless KEEP=1.
+libvirtd_test_cleanup() {
+        local pid
+        for pid in "$@"; do
+                [ -n "$pid" ] && kill "$pid" 2>/dev/null
+        done
+        libvirtd_stop
+        wait 2>/dev/null
+        if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}

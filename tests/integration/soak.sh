@@ -23,13 +23,7 @@ sanitized=${BALLOOND_SANITIZED:-0}
 [ "$sanitized" = 1 ] || need valgrind
 work=$(mktemp -d /tmp/balloond-soak.XXXXXX)
 churner= bpid=
-cleanup() {
-        [ -n "$churner" ] && kill "$churner" 2>/dev/null
-        [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-        libvirtd_stop
-        wait 2>/dev/null
-        if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
+cleanup() { libvirtd_test_cleanup "$churner" "$bpid"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 MiB=1024

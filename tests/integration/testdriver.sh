@@ -26,17 +26,7 @@ need jq virsh libvirtd awk
 [ -x "$balloond" ] || { echo "usage: $0 dryrun|apply BALLOOND (not executable: '$balloond')" >&2; exit 2; }
 work=$(mktemp -d /tmp/balloond-td.XXXXXX)
 bpid= holder=
-cleanup() {
-        local pid
-        [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-        [ -n "$holder" ] && kill "$holder" 2>/dev/null
-        if [ -s "$work/libvirtd.pid" ]; then
-                pid=$(cat "$work/libvirtd.pid")
-                kill "$pid" 2>/dev/null
-                for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        fi
-        if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
+cleanup() { libvirtd_test_cleanup "$bpid"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 MiB=1024
