@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "balloond/backend.h"
-#include "balloond/cycle.h"
-#include "balloond/log.h"
-#include "balloond/metrics.h"
-#include "balloond/status.h"
+#include "balloond/daemon/backend.h"
+#include "balloond/daemon/cycle.h"
+#include "balloond/daemon/log.h"
+#include "balloond/daemon/metrics.h"
+#include "balloond/daemon/status.h"
 
 #include "stepped.h"
 

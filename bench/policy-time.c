@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "balloond/policy.h"
+#include "balloond/core/policy.h"
 
 static double now(void) {
         struct timespec ts;

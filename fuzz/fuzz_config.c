@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "balloond/config.h"
+#include "balloond/core/config.h"
 #include "fuzz_input.h"
 
 #define NAME_CONF "fuzz.conf"

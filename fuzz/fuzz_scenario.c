@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "balloond/scenario.h"
+#include "balloond/sim/scenario.h"
 #include "fuzz_input.h"
 
 #define NAME_JSON "fuzz.json"

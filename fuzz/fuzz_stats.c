@@ -30,10 +30,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "balloond/config.h"
-#include "balloond/host.h"
-#include "balloond/policy.h"
-#include "balloond/stats.h"
+#include "balloond/core/config.h"
+#include "balloond/core/host.h"
+#include "balloond/core/policy.h"
+#include "balloond/core/stats.h"
 #include "fuzz_input.h"
 
 
@@ -230,7 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
         }
 
-        /* Conversion, as src/libvirt.c does it: the bulk record, then the
+        /* Conversion, as src/daemon/libvirt.c does it: the bulk record, then the
          * per-domain memory stats. */
         for (size_t i = 0; i < n_vms; i++) {
                 struct bd_vm_sample *s = &samples[i];

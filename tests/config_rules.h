@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "balloond/config.h"
+#include "balloond/core/config.h"
 
 /* SHARES -1: not set; EXCLUDE -1 not set, 0 no, 1 yes; CLASS_TAG NULL: none. */
 static inline void add_rule(struct bd_config *c, enum bd_match_kind kind, const char *match, uint64_t min_kib,

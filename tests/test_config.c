@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/config.h"
+#include "balloond/core/config.h"
 
 #define MIB 1024ULL
 #define SEC 1000000ULL

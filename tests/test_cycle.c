@@ -12,11 +12,11 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "balloond/backend.h"
-#include "balloond/cycle.h"
-#include "balloond/log.h"
-#include "balloond/report.h"
-#include "balloond/sim.h"
+#include "balloond/daemon/backend.h"
+#include "balloond/daemon/cycle.h"
+#include "balloond/daemon/log.h"
+#include "balloond/daemon/report.h"
+#include "balloond/sim/model.h"
 
 #define SEC 1000000ULL
 #define T0_USEC (1000 * SEC)

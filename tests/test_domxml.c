@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/domxml.h"
+#include "balloond/core/domxml.h"
 
 #define NS "https://balloond.org/xmlns/vm/1"
 /* A balloon that needs nothing said about it. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The event loop that runs libvirt's callbacks (src/evloop.c), with real
+/* The event loop that runs libvirt's callbacks (src/daemon/evloop.c), with real
  * descriptors and timers: readiness, masks, the same descriptor twice,
  * removal inside a dispatch, deferred frees, timeouts of -1, 0 and N ms, and
  * a wake-up from another thread. The loop is one per process: each test
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/evloop.h"
+#include "balloond/daemon/evloop.h"
 
 struct calls {
         int n;

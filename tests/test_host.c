@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/host.h"
+#include "balloond/core/host.h"
 
 static void test_meminfo(void **state) {
         struct bd_host_sample h = { 0 };

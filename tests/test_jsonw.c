@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "balloond/jsonw.h"
+#include "balloond/core/jsonw.h"
 
 static const char *const hostile[] = {
         "plain", "", "quote\"inside", "back\\slash", "new\nline", "tab\tand\rcr",

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/policy.h"
+#include "balloond/core/policy.h"
 #include "config_rules.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))

@@ -7,7 +7,7 @@
  * hostile, greedy (claiming pressure every cycle), excluded or blind, on a
  * host whose pressure flips and whose own numbers may be hostile too, and
  * check every decision of every cycle against an oracle written from
- * docs/POLICY.md (check_cycle below), not from src/policy.c.
+ * docs/POLICY.md (check_cycle below), not from src/core/policy.c.
  *
  * The promises, on every decision of every cycle:
  *  - excluded VMs (state, devices, config rule, class, metadata, permanent
@@ -46,15 +46,15 @@
 
 #include <cmocka.h>
 
-#include "balloond/policy.h"
+#include "balloond/core/policy.h"
 #include "config_rules.h"
-#include "balloond/stats.h"
+#include "balloond/core/stats.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MIB 1024ULL
 #define SEC 1000000ULL
 #define M(mib) ((uint64_t)(mib) * MIB)
-/* The leeway src/policy.c gives guest sizes against the balloon size. */
+/* The leeway src/core/policy.c gives guest sizes against the balloon size. */
 #define SLACK_KIB M(64)
 
 #define DEFAULT_SEED 0x5eedba11d0c0ffeeULL
@@ -221,7 +221,7 @@ enum kind {
         K_GREEDY,   /* claims pressure every cycle: no free memory, swap-in and faults at full tilt */
         K_EXCLUDED, /* by state, devices, config rule, class or metadata; stats anything */
         K_BLIND,    /* never reports, stale, or reports impossible numbers */
-        K_LIBVIRT,  /* hostile numbers through the libvirt-shaped conversion (src/stats.c) */
+        K_LIBVIRT,  /* hostile numbers through the libvirt-shaped conversion (src/core/stats.c) */
         K__COUNT,
 };
 
@@ -260,7 +260,7 @@ struct world {
 
 #define WALL0 1790000000LL
 
-/* A configuration within the ranges src/config.c accepts. */
+/* A configuration within the ranges src/core/config.c accepts. */
 static void random_config(struct rng *r, struct bd_config *c) {
         bd_config_defaults(c);
         /* Rules by name: "db-*" excluded, "ex-*" excluded by a rule's class,
@@ -469,7 +469,7 @@ static const char *const param_fields[] = {
 };
 
 /* Numbers shaped as libvirt gives them (typed parameters of the bulk call,
- * or tagged per-domain memory stats), hostile, through src/stats.c. */
+ * or tagged per-domain memory stats), hostile, through src/core/stats.c. */
 static void libvirt_stats(struct world *w, size_t i) {
         struct bd_vm_sample *s = &w->s[i];
         struct rng *r = &w->rng;

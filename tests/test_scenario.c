@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/simulate.h"
+#include "balloond/sim/simulate.h"
 
 #define BAD TESTS_DIR "/scenarios/bad-many.json"
 

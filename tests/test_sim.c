@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "balloond/config.h"
-#include "balloond/sim.h"
+#include "balloond/core/config.h"
+#include "balloond/sim/model.h"
 
 #define MIB 1024ULL
 #define GIB (1024ULL * 1024ULL)

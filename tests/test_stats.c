@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/stats.h"
+#include "balloond/core/stats.h"
 
 #define P_ULL(f, x) { .field = f, .type = BD_PARAM_ULLONG, .v.u = (x) }
 #define P_LL(f, x) { .field = f, .type = BD_PARAM_LLONG, .v.i = (x) }

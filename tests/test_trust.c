@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "balloond/trust.h"
+#include "balloond/core/trust.h"
 
 struct fixture {
         char dir[64];  /* mode 0755, ours */

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The balloon policy: a pure function from (host sample, VM samples, per-VM
+ * history, config, now) to one decision per VM. No libvirt, no clock, no
+ * logging, no allocation. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "balloond/core/config.h"
+#include "balloond/core/sample.h"
+
+enum bd_band {
+        BD_BAND_RELAXED = 0, /* plenty free: deflate balloons toward each VM's maximum */
+        BD_BAND_NORMAL,      /* no reclaim, no deflation beyond guest needs */
+        BD_BAND_PRESSURE,    /* reclaim idle guest memory */
+        BD_BAND_CRITICAL,    /* reclaim at twice the rate */
+};
+
+enum bd_action {
+        BD_ACTION_NONE = 0,
+        BD_ACTION_SHRINK, /* inflate the balloon: the VM gets less memory */
+        BD_ACTION_GROW,   /* deflate the balloon: the VM gets more memory */
+};
+
+enum bd_vm_status {
+        BD_STATUS_OK = 0,
+        BD_STATUS_EXCLUDED,
+        BD_STATUS_BLIND,
+        BD_STATUS_STUCK,
+};
+
+/* Why a decision is what it is. Stable names (bd_reason_to_string) are used
+ * in the journal, JSON and metrics. */
+enum bd_reason {
+        BD_REASON_STEADY = 0,          /* normal band, guest comfortable: nothing to do */
+        BD_REASON_HOST_PRESSURE,       /* shrink: host under pressure, idle memory taken */
+        BD_REASON_HOST_CRITICAL,       /* shrink: host critical */
+        BD_REASON_HOST_RELAXED,        /* grow: host relaxed, deflate toward maximum */
+        BD_REASON_GUEST_LOW_FREE,      /* grow: guest free memory below its margin */
+        BD_REASON_GUEST_SWAP_IN,       /* grow: guest is swapping in */
+        BD_REASON_GUEST_MAJOR_FAULTS,  /* grow: burst of major faults */
+        BD_REASON_BELOW_MIN,           /* grow: balloon below the VM's floor or minimum */
+        BD_REASON_ABOVE_MAX,           /* shrink: balloon above the configured maximum */
+        BD_REASON_GUEST_SWAP_OUT,      /* no shrink: guest swapping out */
+        BD_REASON_AT_FLOOR,            /* no shrink: already at its floor */
+        BD_REASON_AT_MAX,              /* no grow: already at its maximum */
+        BD_REASON_DEADBAND,            /* change too small to be worth it */
+        BD_REASON_COOLDOWN,            /* changed too recently */
+        BD_REASON_RECENT_GROW,         /* no shrink soon after a pressure-driven grow */
+        BD_REASON_AWAIT_STATS,         /* no shrink on statistics older than its last change */
+        BD_REASON_HOST_CAP,            /* the host-wide shrink cap for this cycle is used up */
+        BD_REASON_NO_HEADROOM,         /* grow wanted, host has no headroom for it */
+        BD_REASON_EXCLUDED_CONFIG,     /* excluded by a config rule */
+        BD_REASON_EXCLUDED_CLASS,      /* excluded by class (e.g. database) */
+        BD_REASON_EXCLUDED_METADATA,   /* excluded by the domain's balloond metadata */
+        BD_REASON_NO_BALLOON,          /* no balloon device */
+        BD_REASON_VFIO,                /* host device assigned: memory pinned */
+        BD_REASON_LOCKED_MEMORY,       /* memory locked */
+        BD_REASON_HUGEPAGES,           /* hugepage-backed memory */
+        BD_REASON_PAUSED,
+        BD_REASON_MIGRATING,
+        BD_REASON_SHUT_OFF,
+        BD_REASON_NOT_RUNNING,         /* crashed, suspended, other */
+        BD_REASON_UNSUPPORTED,         /* hypervisor refused to set memory, permanently */
+        BD_REASON_STATS_NEVER,         /* blind: guest never reported stats */
+        BD_REASON_STATS_STALE,         /* blind: last report too old */
+        BD_REASON_STATS_INVALID,       /* blind: report failed sanity checks */
+        BD_REASON_BLIND_DEFLATE,       /* grow: blind VM given its memory back (blind_action=deflate) */
+        BD_REASON_STUCK,               /* balloon not moving toward its target */
+        BD_REASON__COUNT,
+};
+
+/* What balloond remembers about one VM between cycles. The caller keeps one
+ * per VM (matched by UUID), zeroed for a new VM, and passes it to each cycle. */
+struct bd_vm_history {
+        bool seen;                  /* a previous sample exists */
+        uint64_t prev_swap_in_kib;  /* previous counters, to compute deltas */
+        uint64_t prev_swap_out_kib;
+        uint64_t prev_major_faults;
+        int64_t prev_last_update_sec;
+        uint64_t prev_sample_usec;
+
+        uint64_t last_change_usec;  /* last applied change, 0 = never */
+        int64_t change_stats_sec;   /* last-update of the stats that change was decided on */
+        uint64_t last_grow_for_pressure_usec; /* last guest-pressure grow, 0 = never */
+        uint64_t target_kib;        /* target last applied, 0 = none outstanding */
+        uint64_t best_distance_kib; /* closest |actual - target| seen since it was set */
+        uint64_t progress_usec;     /* when the balloon last got closer to its target */
+        bool stuck;
+        uint64_t stuck_since_usec;
+        bool unsupported;           /* a permanent error: stop trying */
+};
+
+struct bd_host_state {
+        enum bd_band band; /* band of the previous cycle (hysteresis) */
+        bool seen;
+};
+
+/* The numbers a decision compared, so that it can be explained. */
+struct bd_decision {
+        enum bd_action action;
+        enum bd_reason reason;
+        enum bd_vm_status status;
+        uint64_t actual_kib;
+        uint64_t target_kib;  /* == actual_kib when action is NONE */
+        uint64_t max_kib;     /* effective maximum (rule or domain) */
+        uint64_t floor_kib;   /* never below this (0 when unknown: blind/excluded) */
+        uint64_t used_kib;    /* actual - usable, BD_KIB_UNKNOWN if unknown */
+        uint64_t usable_kib;  /* as reported, BD_KIB_UNKNOWN if unknown */
+        uint64_t margin_kib;  /* free margin the guest should keep */
+        uint64_t limit_kib;   /* the rate limit that applied to this cycle's change */
+        bool guest_pressure;  /* guest showed pressure this cycle */
+        bool swapping_out;
+        int64_t stats_sec;    /* last-update of the stats decided on */
+        int shares;           /* effective shares */
+        double weight;        /* its claim when memory was shared out (0: took no part) */
+        /* Working values of the policy while it shares memory out. */
+        int share_role;
+        uint64_t share_kib;
+};
+
+/* What the host looked like to the policy this cycle. */
+struct bd_host_view {
+        enum bd_band band;
+        uint64_t free_kib;       /* the binding constraint's free memory (may be 0) */
+        uint64_t base_kib;       /* the binding constraint's total (RAM or budget) */
+        double free_pct;         /* free_kib / base_kib, in % */
+        bool budget_binds;       /* the VM budget, not RAM, is the binding constraint */
+        uint64_t vm_total_kib;   /* sum of the VMs' actual sizes */
+        int64_t reclaim_goal_kib; /* memory to take back (>0) this cycle to leave pressure */
+        uint64_t grow_room_kib;  /* memory the VMs may grow by without entering pressure */
+        uint64_t shrink_kib;     /* total decided shrink */
+        uint64_t grow_kib;       /* total decided grow */
+        bool psi_escalated;      /* PSI pushed the band to critical */
+};
+
+/* Run the policy for N VMs. SAMPLES[i] and HISTORY[i] belong to the same VM;
+ * DECISIONS[i] receives its decision. HISTORY and HOST_STATE are updated
+ * (counters, stuck tracking, band). NOW_USEC is the monotonic clock,
+ * NOW_WALL_SEC the wall clock (for guest stats ages). Cannot fail. */
+void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *host,
+                   const struct bd_vm_sample *samples, struct bd_vm_history *history,
+                   size_t n, struct bd_host_state *host_state, uint64_t now_usec,
+                   int64_t now_wall_sec, struct bd_decision *decisions,
+                   struct bd_host_view *view);
+
+/* Record that DECISION was applied to the VM at NOW_USEC. */
+void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d,
+                            uint64_t now_usec);
+
+/* Record a permanent error (e.g. setting memory unsupported): the VM is left alone. */
+void bd_policy_note_unsupported(struct bd_vm_history *h);
+
+/* Pure helpers, exposed for tests and reporters. */
+
+/* Free margin for a guest that uses USED_KIB: max(margin_pct of used, margin_min). */
+uint64_t bd_policy_margin_kib(const struct bd_config *cfg, uint64_t used_kib);
+
+/* Classify host memory; PREV is the previous band (hysteresis). */
+enum bd_band bd_policy_band(const struct bd_config *cfg, double free_pct, enum bd_band prev,
+                            bool seen);
+
+/* Checks a guest report for impossible values; returns NULL if it is sane,
+ * else a short description of the first problem. HISTORY may be NULL. */
+const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd_vm_history *h);
+
+/* Would the policy leave VM alone (excluded, or blind by its stats) at
+ * NOW_WALL_SEC? Used to judge other policies' decisions in the simulator. */
+bool bd_policy_untouchable(const struct bd_config *cfg, const struct bd_vm_sample *vm, int64_t now_wall_sec);
+
+const char *bd_band_to_string(enum bd_band b);
+const char *bd_action_to_string(enum bd_action a);
+const char *bd_status_to_string(enum bd_vm_status s);
+const char *bd_reason_to_string(enum bd_reason r);
+/* A short human sentence for a reason, e.g. "host under memory pressure". */
+const char *bd_reason_describe(enum bd_reason r);

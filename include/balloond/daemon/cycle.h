@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One balloond cycle as a recipe: sample the host, collect the VMs, decide,
+ * apply (or describe), report. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "balloond/daemon/backend.h"
+#include "balloond/core/config.h"
+#include "balloond/core/policy.h"
+
+/* Per-VM state kept across cycles, matched by UUID. */
+struct bd_vm_entry {
+        char uuid[BD_UUID_LEN + 1];
+        struct bd_vm_history history;
+        bool present;            /* seen in the current cycle */
+        unsigned warned;         /* conditions already warned about (one bit per reason group) */
+        uint64_t last_decision_usec;
+        enum bd_reason last_reason;
+        bool shrunk;             /* balloond holds memory of it (restore_on_exit) */
+};
+
+/* The result of the last cycle, for reporters (table, JSON, journal). */
+struct bd_cycle_result {
+        struct bd_host_sample host;
+        struct bd_host_view view;
+        const struct bd_vm_sample *samples; /* owned by the backend */
+        struct bd_decision *decisions;
+        const struct bd_vm_history *history; /* after this cycle */
+        int *apply_result;                  /* per VM: 0, or the negative errno of set_target */
+        bool *applied;                      /* per VM: a change was made */
+        size_t n;
+        uint64_t now_usec;
+        int64_t now_wall_sec;
+        uint64_t duration_usec;
+};
+
+#define BD_DURATION_BUCKETS 8
+
+/* Counters since start, for the metrics. */
+struct bd_counters {
+        uint64_t cycles;
+        uint64_t decisions[3][BD_REASON__COUNT]; /* [action][reason], made (or described in dry run) */
+        uint64_t errors_transient;               /* setting memory failed, retried next cycle */
+        uint64_t errors_permanent;               /* setting memory unsupported: VM left alone */
+        uint64_t errors_collect;                 /* a cycle could not sample (libvirt down, ...) */
+        uint64_t reloads_ok, reloads_failed;
+        uint64_t duration_bucket[BD_DURATION_BUCKETS + 1]; /* cumulative counts, last = +Inf */
+        double duration_sum_sec;
+};
+
+/* Upper bounds of the cycle duration histogram, seconds. */
+extern const double bd_duration_bounds_sec[BD_DURATION_BUCKETS];
+
+struct bd_daemon {
+        struct bd_config cfg;
+        struct bd_backend *backend;
+        struct bd_host_state host_state;
+        struct bd_vm_entry *vms;
+        size_t n_vms, cap_vms;
+        size_t *index;           /* open-addressing hash over vms by UUID (slot = index + 1) */
+        size_t index_size;
+        /* scratch for the current cycle, grown as needed */
+        struct bd_vm_history *hist_scratch;
+        struct bd_decision *decisions;
+        const struct bd_vm_history *history; /* after this cycle */
+        int *apply_result;
+        bool *applied;
+        size_t *entry_of;        /* sample i -> its entry in vms */
+        size_t cap_scratch;
+        struct bd_cycle_result last;
+        uint64_t cycles;
+        struct bd_counters counters;
+        int psi_seen;            /* 0 not yet read, 1 PSI read, -1 PSI unavailable (said once) */
+};
+
+/* Count a cycle that took DURATION_USEC (R: its result). */
+void bd_daemon_count_cycle(struct bd_daemon *d, int r, uint64_t duration_usec);
+
+/* Initialise D with CFG (copied) and an open BACKEND (owned from now on). */
+void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend);
+void bd_daemon_done(struct bd_daemon *d);
+
+/* Run one cycle at NOW_USEC (monotonic) / NOW_WALL_SEC. Returns 0, or a
+ * negative errno when the host or the VMs could not be sampled (nothing was
+ * decided or applied then). Logs its decisions. */
+int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec);
+
+/* Give every VM that balloond shrank its maximum back (restore_on_exit), as
+ * of the last cycle's samples. Returns how many were restored; failures are
+ * logged. */
+size_t bd_daemon_restore(struct bd_daemon *d);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The policy simulator: a scenario run under a policy on the simulated host,
+ * much faster than real time, with the metrics that compare policies. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "balloond/sim/scenario.h"
+#include "balloond/sim/model.h"
+
+enum bd_sim_policy {
+        BD_SIMPOL_BALLOOND = 0, /* the real policy, src/core/policy.c */
+        BD_SIMPOL_MOM,          /* oVirt MOM's default balloon policy */
+        BD_SIMPOL_PROXMOX,      /* Proxmox VE's automatic ballooning */
+        BD_SIMPOL_NONE,         /* no ballooning */
+        BD_SIMPOL_ORACLE,       /* knows the next minute of demand: the limit */
+        BD_SIMPOL__COUNT,
+};
+
+/* Metrics of one run; docs/POLICY-BENCHMARK.md defines each. */
+struct bd_sim_metrics {
+        double reclaimed_gib_h;       /* memory held back from running VMs: sum (max - actual) dt */
+        double guest_pressure_vm_sec; /* VM-seconds in which a guest's demand exceeded its memory */
+        double host_overcommit_sec;   /* seconds the host's resident memory exceeded its RAM */
+        double worst_shortfall_mib;   /* largest demand a guest could not hold in RAM */
+        uint64_t balloon_ops;         /* targets set */
+        uint64_t bad_decisions;       /* targets set on excluded or blind VMs */
+        uint64_t oom_events;          /* balloons pressed below what a guest needs */
+        uint64_t invariant_violations; /* balloond: decisions outside [floor, max], shrinks of excluded/blind */
+};
+
+/* Called after every simulated second (for traces and plots). */
+typedef void (*bd_sim_trace_fn)(void *ctx, uint64_t t_sec, const struct bd_sim *sim,
+                                const struct bd_scenario *sc);
+
+const char *bd_sim_policy_name(enum bd_sim_policy p);
+int bd_sim_policy_from_name(const char *name, enum bd_sim_policy *out);
+
+/* Run SC under POLICY. Returns 0 or a negative errno (-ENOMEM). */
+int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct bd_sim_metrics *out,
+                bd_sim_trace_fn trace, void *ctx);

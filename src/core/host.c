@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The host sampler: /proc/meminfo (required) and /proc/pressure/memory
+ * (optional: kernels without PSI, or with it disabled, are fine). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "balloond/core/host.h"
+
+/* Read a whole small file into BUF (NUL-terminated). */
+static int read_small_file(const char *path, char *buf, size_t size) {
+        size_t len = 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        while (len + 1 < size) {
+                ssize_t k = read(fd, buf + len, size - 1 - len);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        close(fd);
+        buf[len] = '\0';
+        return r;
+}
+
+/* Find "KEY:" at the start of a line and parse its value in kB. */
+static int meminfo_field(const char *text, const char *key, uint64_t *out) {
+        size_t klen = strlen(key);
+        const char *p = text;
+
+        while (p && *p) {
+                if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
+                        const char *q = p + klen + 1;
+                        char *end;
+                        unsigned long long v;
+
+                        while (*q == ' ' || *q == '\t')
+                                q++;
+                        if (*q < '0' || *q > '9')
+                                return -EINVAL;
+                        errno = 0;
+                        v = strtoull(q, &end, 10);
+                        if (errno == ERANGE || v > UINT64_MAX / 1024)
+                                return -EINVAL;
+                        while (*end == ' ')
+                                end++;
+                        if (strncmp(end, "kB", 2) != 0)
+                                return -EINVAL;
+                        *out = v;
+                        return 0;
+                }
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        return -EINVAL;
+}
+
+int bd_host_parse_meminfo(const char *text, struct bd_host_sample *out) {
+        uint64_t total, avail;
+
+        if (meminfo_field(text, "MemTotal", &total) < 0 || meminfo_field(text, "MemAvailable", &avail) < 0)
+                return -EINVAL;
+        if (total == 0 || avail > total)
+                return -EINVAL;
+        out->mem_total_kib = total;
+        out->mem_available_kib = avail;
+        return 0;
+}
+
+/* Parse "avg10=N.NN" from a PSI line starting with KIND. */
+static int psi_line(const char *text, const char *kind, double *out) {
+        size_t klen = strlen(kind);
+        const char *p = text;
+
+        while (p && *p) {
+                if (strncmp(p, kind, klen) == 0 && p[klen] == ' ') {
+                        const char *q = strstr(p, "avg10=");
+                        const char *eol = strchr(p, '\n');
+                        char *end;
+                        double v;
+
+                        if (!q || (eol && q > eol))
+                                return -EINVAL;
+                        errno = 0;
+                        v = strtod(q + 6, &end);
+                        if (end == q + 6 || errno == ERANGE || !(v >= 0.0 && v <= 100.0))
+                                return -EINVAL;
+                        *out = v;
+                        return 0;
+                }
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        return -ENOENT;
+}
+
+int bd_host_parse_psi(const char *text, struct bd_host_sample *out) {
+        double some, full = 0.0;
+        int r;
+
+        if (psi_line(text, "some", &some) < 0)
+                return -EINVAL;
+        r = psi_line(text, "full", &full);
+        if (r == -EINVAL)
+                return -EINVAL;
+        /* No "full" line (old kernels): full pressure reads as 0. */
+        out->psi_some_avg10_pct = some;
+        out->psi_full_avg10_pct = r == 0 ? full : 0.0;
+        out->psi_valid = true;
+        return 0;
+}
+
+int bd_host_sample_read(const char *meminfo_path, const char *psi_path,
+                        struct bd_host_sample *out) {
+        struct bd_host_sample s = { 0 };
+        char buf[16384];
+        int r;
+
+        r = read_small_file(meminfo_path, buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        r = bd_host_parse_meminfo(buf, &s);
+        if (r < 0)
+                return r;
+        if (psi_path && *psi_path && read_small_file(psi_path, buf, sizeof(buf)) >= 0)
+                (void)bd_host_parse_psi(buf, &s); /* garbled PSI: treated as absent */
+        *out = s;
+        return 0;
+}

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One balloond cycle, as a recipe:
+ *   collect the VMs -> sample the host -> decide (pure policy) -> apply (or
+ *   describe, in dry-run) -> remember -> explain.
+ * Per-VM state lives in d->vms, matched to each cycle's samples by UUID
+ * through a hash index rebuilt each cycle (O(n), no per-VM search). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "balloond/core/alloc.h"
+#include "balloond/daemon/cycle.h"
+#include "balloond/core/host.h"
+#include "balloond/daemon/log.h"
+
+/* Conditions warned about once per VM, until they clear. */
+enum {
+        WARN_BLIND = 1u << 0,
+        WARN_STUCK = 1u << 1,
+        WARN_UNSUPPORTED = 1u << 2,
+        WARN_NO_FPR = 1u << 3,
+        WARN_APPLY = 1u << 4,
+        WARN_EXCLUDED = 1u << 5,
+};
+
+void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend) {
+        memset(d, 0, sizeof(*d));
+        d->cfg = *cfg;
+        d->backend = backend;
+}
+
+void bd_daemon_done(struct bd_daemon *d) {
+        if (!d)
+                return;
+        bd_backend_free(d->backend);
+        free(d->vms);
+        free(d->index);
+        free(d->hist_scratch);
+        free(d->decisions);
+        free(d->apply_result);
+        free(d->applied);
+        free(d->entry_of);
+        memset(d, 0, sizeof(*d));
+}
+
+static void ensure_scratch(struct bd_daemon *d, size_t n) {
+        if (n <= d->cap_scratch)
+                return;
+        d->cap_scratch = n + n / 2 + 8;
+        d->hist_scratch = bd_resize_array(d->hist_scratch, d->cap_scratch, sizeof(*d->hist_scratch));
+        d->decisions = bd_resize_array(d->decisions, d->cap_scratch, sizeof(*d->decisions));
+        d->apply_result = bd_resize_array(d->apply_result, d->cap_scratch, sizeof(*d->apply_result));
+        d->applied = bd_resize_array(d->applied, d->cap_scratch, sizeof(*d->applied));
+        d->entry_of = bd_resize_array(d->entry_of, d->cap_scratch, sizeof(*d->entry_of));
+}
+
+/* FNV-1a of a UUID string, case-insensitive. */
+static size_t uuid_hash(const char *u) {
+        uint64_t h = 14695981039346656037ULL;
+
+        for (; *u; u++) {
+                h ^= (unsigned char)(*u | 0x20);
+                h *= 1099511628211ULL;
+        }
+        return (size_t)h;
+}
+
+/* Rebuild the open-addressing index over d->vms (slots hold index + 1). */
+static void rebuild_index(struct bd_daemon *d, size_t expected) {
+        size_t want = 16;
+
+        while (want < 2 * (d->n_vms + expected))
+                want *= 2;
+        if (want != d->index_size) {
+                free(d->index);
+                d->index = calloc(want, sizeof(*d->index));
+                if (!d->index)
+                        abort();
+                d->index_size = want;
+        } else {
+                memset(d->index, 0, want * sizeof(*d->index));
+        }
+        for (size_t i = 0; i < d->n_vms; i++) {
+                size_t slot = uuid_hash(d->vms[i].uuid) & (d->index_size - 1);
+
+                while (d->index[slot])
+                        slot = (slot + 1) & (d->index_size - 1);
+                d->index[slot] = i + 1;
+        }
+}
+
+static size_t entry_for(struct bd_daemon *d, const char *uuid) {
+        size_t slot = uuid_hash(uuid) & (d->index_size - 1);
+        struct bd_vm_entry *e;
+
+        for (; d->index[slot]; slot = (slot + 1) & (d->index_size - 1))
+                if (strcasecmp(d->vms[d->index[slot] - 1].uuid, uuid) == 0)
+                        return d->index[slot] - 1;
+        if (d->n_vms == d->cap_vms) {
+                d->cap_vms = d->cap_vms ? 2 * d->cap_vms : 16;
+                d->vms = bd_resize_array(d->vms, d->cap_vms, sizeof(*d->vms));
+        }
+        e = &d->vms[d->n_vms];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
+        e->last_reason = BD_REASON__COUNT;
+        d->index[slot] = ++d->n_vms;
+        return d->n_vms - 1;
+}
+
+/* Forget VMs that were not in this cycle's samples. */
+static void forget_vanished(struct bd_daemon *d) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < d->n_vms; i++) {
+                if (!d->vms[i].present) {
+                        bd_log(BD_LOG_DEBUG, "domain %s vanished, forgetting it", d->vms[i].uuid);
+                        continue;
+                }
+                if (kept != i)
+                        d->vms[kept] = d->vms[i];
+                kept++;
+        }
+        d->n_vms = kept;
+}
+
+static void host_sample(struct bd_daemon *d, uint64_t now_usec, struct bd_host_sample *out, int *r) {
+        if (d->backend->ops->sample_host)
+                *r = d->backend->ops->sample_host(d->backend, now_usec, out);
+        else
+                *r = bd_host_sample_read(d->cfg.meminfo_path, d->cfg.psi_path, out);
+}
+
+/* Warn once per VM per condition; note when it clears. */
+static void warn_once(struct bd_vm_entry *e, unsigned bit, bool now_true, int level,
+                      const char *message_id, const struct bd_vm_sample *s, enum bd_reason reason,
+                      const char *what) {
+        if (now_true && !(e->warned & bit)) {
+                e->warned |= bit;
+                bd_log_event(level, message_id, s, reason, "%s: %s", s->name, what);
+        } else if (!now_true && (e->warned & bit)) {
+                e->warned &= ~bit;
+                if (bit != WARN_NO_FPR)
+                        bd_log(BD_LOG_INFO, "%s: no longer %s", s->name,
+                               bit == WARN_BLIND      ? "blind"
+                               : bit == WARN_STUCK    ? "stuck"
+                               : bit == WARN_EXCLUDED ? "excluded"
+                                                      : "failing");
+        }
+}
+
+static void apply_one(struct bd_daemon *d, size_t i, uint64_t now_usec) {
+        const struct bd_vm_sample *s = &d->last.samples[i];
+        struct bd_decision *dec = &d->decisions[i];
+        struct bd_vm_history *h = &d->hist_scratch[i];
+        struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
+        char err[256] = "";
+        int r;
+
+        d->apply_result[i] = 0;
+        d->applied[i] = false;
+        if (dec->action == BD_ACTION_NONE || d->cfg.dry_run)
+                return;
+        /* The last line of defence before the hypervisor: a target that is
+         * no change, above the domain's maximum or (for a shrink) below the
+         * floor is a bug, never applied. */
+        if (dec->target_kib == s->actual_kib || dec->target_kib == 0 || dec->target_kib > s->max_kib ||
+            (dec->action == BD_ACTION_SHRINK && dec->target_kib < dec->floor_kib)) {
+                bd_log(BD_LOG_ERR, "%s: refusing target %llu KiB (actual %llu, floor %llu, max %llu)", s->name,
+                       (unsigned long long)dec->target_kib, (unsigned long long)s->actual_kib,
+                       (unsigned long long)dec->floor_kib, (unsigned long long)s->max_kib);
+                d->apply_result[i] = -EINVAL;
+                return;
+        }
+        r = d->backend->ops->set_target(d->backend, s, dec->target_kib, err, sizeof(err));
+        d->apply_result[i] = r;
+        if (r < 0 && bd_backend_error_is_permanent(r))
+                d->counters.errors_permanent++;
+        else if (r < 0)
+                d->counters.errors_transient++;
+        if (r >= 0) {
+                d->applied[i] = true;
+                bd_policy_note_applied(h, dec, now_usec);
+                e->shrunk = dec->target_kib < s->max_kib;
+                warn_once(e, WARN_APPLY, false, BD_LOG_INFO, BD_MID_APPLY_FAILED, s, dec->reason, "");
+                return;
+        }
+        if (bd_backend_error_is_permanent(r)) {
+                bd_policy_note_unsupported(h);
+                warn_once(e, WARN_UNSUPPORTED, true, BD_LOG_WARNING, BD_MID_EXCLUDED, s,
+                          BD_REASON_UNSUPPORTED, "cannot set its memory, leaving it alone from now on");
+                bd_log(BD_LOG_DEBUG, "%s: %s", s->name, err);
+                return;
+        }
+        /* Transient (vanished, not running any more, migrating, timeout):
+         * retried next cycle with fresh facts. */
+        if (!(e->warned & WARN_APPLY)) {
+                e->warned |= WARN_APPLY;
+                bd_log_event(r == -ENOENT || r == -ESTALE || r == -EBUSY ? BD_LOG_INFO : BD_LOG_WARNING,
+                             BD_MID_APPLY_FAILED, s, dec->reason,
+                             "%s: setting memory to %llu MiB failed, will retry: %s", s->name,
+                       (unsigned long long)(dec->target_kib / 1024), err[0] ? err : strerror(-r));
+        }
+}
+
+static void explain(struct bd_daemon *d, size_t i) {
+        const struct bd_vm_sample *s = &d->last.samples[i];
+        const struct bd_decision *dec = &d->decisions[i];
+        struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
+
+        warn_once(e, WARN_BLIND, dec->status == BD_STATUS_BLIND, BD_LOG_WARNING, BD_MID_BLIND, s,
+                  dec->reason, bd_reason_describe(dec->reason));
+        warn_once(e, WARN_STUCK, dec->status == BD_STATUS_STUCK, BD_LOG_WARNING, BD_MID_STUCK, s,
+                  dec->reason, bd_reason_describe(dec->reason));
+        warn_once(e, WARN_EXCLUDED, dec->status == BD_STATUS_EXCLUDED, BD_LOG_INFO, BD_MID_EXCLUDED, s,
+                  dec->reason, bd_reason_describe(dec->reason));
+        warn_once(e, WARN_NO_FPR,
+                  s->state == BD_RUN_RUNNING && !(s->flags & BD_VM_NO_BALLOON) &&
+                          (s->flags & BD_VM_NO_FREE_PAGE_REPORTING),
+                  BD_LOG_NOTICE, BD_MID_NO_FREE_PAGE_REPORTING, s, dec->reason,
+                  "balloon has no freePageReporting='on': memory the guest frees stays with "
+                  "QEMU until the balloon takes it");
+        if (dec->action != BD_ACTION_NONE && (d->applied[i] || d->cfg.dry_run)) {
+                bd_log_decision(s, dec, &d->last.view, d->cfg.dry_run);
+                d->counters.decisions[dec->action][dec->reason]++;
+        }
+        else if (dec->reason != e->last_reason)
+                bd_log(BD_LOG_DEBUG, "%s: %s (%s)", s->name, bd_reason_to_string(dec->reason),
+                       bd_reason_describe(dec->reason));
+}
+
+/* Say once when the kernel's pressure stall information cannot be read (a
+ * kernel without PSI, psi=0, or the file hidden) and when it comes back. */
+static void note_psi(struct bd_daemon *d, bool valid) {
+        if (!valid && d->psi_seen != -1)
+                bd_log(BD_LOG_NOTICE, "no memory pressure stall information (%s): judging host pressure "
+                       "from available memory alone", d->cfg.psi_path[0] ? d->cfg.psi_path : "no psi_path");
+        else if (valid && d->psi_seen == -1)
+                bd_log(BD_LOG_INFO, "memory pressure stall information readable again (%s)", d->cfg.psi_path);
+        d->psi_seen = valid ? 1 : -1;
+}
+
+int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
+        const struct bd_vm_sample *samples = NULL;
+        struct bd_cycle_result *res = &d->last;
+        size_t n = 0;
+        int r;
+
+        r = d->backend->ops->collect(d->backend, now_usec, now_wall_sec, &samples, &n);
+        if (r < 0)
+                return r; /* the backend said why */
+        host_sample(d, now_usec, &res->host, &r);
+        if (r < 0) {
+                bd_log(BD_LOG_ERR, "cannot read host memory (%s): %s", d->cfg.meminfo_path, strerror(-r));
+                return r;
+        }
+        note_psi(d, res->host.psi_valid);
+
+        ensure_scratch(d, n);
+        rebuild_index(d, n);
+        for (size_t i = 0; i < d->n_vms; i++)
+                d->vms[i].present = false;
+        for (size_t i = 0; i < n; i++) {
+                size_t e = entry_for(d, samples[i].uuid);
+
+                d->entry_of[i] = e;
+                d->vms[e].present = true;
+                d->hist_scratch[i] = d->vms[e].history;
+        }
+
+        bd_policy_run(&d->cfg, &res->host, samples, d->hist_scratch, n, &d->host_state, now_usec,
+                      now_wall_sec, d->decisions, &res->view);
+
+        res->samples = samples;
+        res->decisions = d->decisions;
+        res->history = d->hist_scratch;
+        res->apply_result = d->apply_result;
+        res->applied = d->applied;
+        res->n = n;
+        res->now_usec = now_usec;
+        res->now_wall_sec = now_wall_sec;
+
+        for (size_t i = 0; i < n; i++)
+                apply_one(d, i, now_usec);
+        for (size_t i = 0; i < n; i++) {
+                struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
+
+                explain(d, i);
+                e->history = d->hist_scratch[i];
+                e->last_reason = d->decisions[i].reason;
+                if (d->decisions[i].action != BD_ACTION_NONE)
+                        e->last_decision_usec = now_usec;
+        }
+        forget_vanished(d);
+        d->cycles++;
+        return 0;
+}
+
+size_t bd_daemon_restore(struct bd_daemon *d) {
+        const struct bd_cycle_result *res = &d->last;
+        size_t restored = 0;
+
+        if (d->cfg.dry_run || !d->backend)
+                return 0;
+        rebuild_index(d, 0);
+        for (size_t i = 0; i < res->n; i++) {
+                const struct bd_vm_sample *s = &res->samples[i];
+                char err[256] = "";
+                size_t e;
+                int r;
+
+                e = entry_for(d, s->uuid);
+                if (!d->vms[e].shrunk || s->max_kib == BD_KIB_UNKNOWN)
+                        continue;
+                r = d->backend->ops->set_target(d->backend, s, s->max_kib, err, sizeof(err));
+                if (r < 0) {
+                        bd_log(BD_LOG_WARNING, "%s: cannot give its memory back (%llu MiB): %s", s->name,
+                               (unsigned long long)(s->max_kib / 1024), err[0] ? err : strerror(-r));
+                        continue;
+                }
+                d->vms[e].shrunk = false;
+                restored++;
+                bd_log(BD_LOG_INFO, "%s: memory given back on exit: %llu MiB", s->name,
+                       (unsigned long long)(s->max_kib / 1024));
+        }
+        return restored;
+}
+
+const double bd_duration_bounds_sec[BD_DURATION_BUCKETS] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
+
+void bd_daemon_count_cycle(struct bd_daemon *d, int r, uint64_t duration_usec) {
+        double sec = (double)duration_usec / 1e6;
+
+        if (r < 0) {
+                d->counters.errors_collect++;
+                return;
+        }
+        d->counters.cycles++;
+        d->counters.duration_sum_sec += sec;
+        for (int i = 0; i < BD_DURATION_BUCKETS; i++)
+                if (sec <= bd_duration_bounds_sec[i])
+                        d->counters.duration_bucket[i]++;
+        d->counters.duration_bucket[BD_DURATION_BUCKETS]++;
+}

@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* balloond: command line, configuration, and the main loop (sd-event: a
+ * timer per cycle, SIGTERM/SIGINT to stop, SIGHUP to reload, the systemd
+ * watchdog). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "balloond/daemon/backend.h"
+#include "balloond/core/config.h"
+#include "balloond/core/trust.h"
+#include "balloond/daemon/cycle.h"
+#include "balloond/daemon/log.h"
+#include "balloond/daemon/metrics.h"
+#include "balloond/daemon/report.h"
+#include "balloond/daemon/status.h"
+
+enum exit_code {
+        EXIT_OK = 0,
+        EXIT_RUNTIME = 1, /* cannot connect, a cycle failed */
+        EXIT_USAGE = 2,   /* bad command line */
+        EXIT_CONFIG = 3,  /* invalid configuration */
+};
+
+struct options {
+        const char *config_path; /* NULL: the default, if it exists */
+        const char *connect_uri;
+        const char *status_file; /* "" = do not publish */
+        bool dry_run, once, json, metrics, check_config;
+        int verbose;
+        uint64_t interval_usec; /* --interval: overrides interval_sec (0: not given) */
+        uint64_t max_cycles;    /* --cycles: stop after this many (0: never) */
+};
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: balloond [OPTION]...\n"
+                "Host-side memory balloon policy daemon for KVM hosts run with libvirt.\n"
+                "\n"
+                "  -c, --config FILE   configuration file (default " BD_DEFAULT_CONFIG_FILE ")\n"
+                "      --connect URI   libvirt URI (default from the config, qemu:///system);\n"
+                "                      sim:// is a built-in simulated host\n"
+                "      --dry-run       decide and explain, change nothing\n"
+                "      --once          run one cycle, print a per-VM table, exit\n"
+                "      --json          with --once: print a JSON document instead of the table\n"
+                "      --metrics       with --once: print Prometheus metrics instead of the table\n"
+                "      --check-config  check the configuration, print every error, exit\n"
+                "      --status-file FILE  where the service publishes its per-VM view for\n"
+                "                      balloonctl (default " BD_DEFAULT_STATUS_FILE "; \"\" = none)\n"
+                "      --interval SEC  cycle every SEC seconds (0.01..3600, decimals allowed),\n"
+                "                      overriding interval_sec; for tests and soak runs\n"
+                "      --cycles N      stop (as on SIGTERM) after N cycles\n"
+                "  -v, --verbose       log more (twice: debug)\n"
+                "      --version       print the version and exit\n"
+                "  -h, --help          print this help and exit\n"
+                "\n"
+                "Exit status: 0 success, 1 runtime failure (libvirt unreachable, cycle failed),\n"
+                "2 bad command line, 3 invalid configuration.\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o) {
+        enum { OPT_CONNECT = 256, OPT_DRY_RUN, OPT_ONCE, OPT_JSON, OPT_CHECK, OPT_VERSION, OPT_STATUS, OPT_METRICS,
+               OPT_INTERVAL, OPT_CYCLES };
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "connect", required_argument, NULL, OPT_CONNECT },
+                { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+                { "once", no_argument, NULL, OPT_ONCE },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "metrics", no_argument, NULL, OPT_METRICS },
+                { "check-config", no_argument, NULL, OPT_CHECK },
+                { "status-file", required_argument, NULL, OPT_STATUS },
+                { "interval", required_argument, NULL, OPT_INTERVAL },
+                { "cycles", required_argument, NULL, OPT_CYCLES },
+                { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":c:vh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        o->config_path = optarg;
+                        break;
+                case OPT_CONNECT:
+                        if (!*optarg || strlen(optarg) >= BD_URI_MAX) {
+                                fprintf(stderr, "balloond: --connect: URI is empty or too long\n");
+                                return -EINVAL;
+                        }
+                        o->connect_uri = optarg;
+                        break;
+                case OPT_STATUS:
+                        o->status_file = optarg;
+                        break;
+                case OPT_INTERVAL: {
+                        char *end;
+                        double sec;
+
+                        errno = 0;
+                        sec = strtod(optarg, &end);
+                        if (errno || end == optarg || *end || !(sec >= 0.01 && sec <= 3600)) {
+                                fprintf(stderr, "balloond: --interval: '%s' is not a number of seconds "
+                                                "from 0.01 to 3600\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->interval_usec = (uint64_t)(sec * 1e6 + 0.5);
+                        break;
+                }
+                case OPT_CYCLES: {
+                        char *end;
+                        unsigned long long n;
+
+                        errno = 0;
+                        n = strtoull(optarg, &end, 10);
+                        if (errno || end == optarg || *end || optarg[0] == '-' || n == 0) {
+                                fprintf(stderr, "balloond: --cycles: '%s' is not a positive whole number\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->max_cycles = n;
+                        break;
+                }
+                case OPT_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case OPT_ONCE:
+                        o->once = true;
+                        break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
+                case OPT_METRICS:
+                        o->metrics = true;
+                        break;
+                case OPT_CHECK:
+                        o->check_config = true;
+                        break;
+                case 'v':
+                        o->verbose++;
+                        break;
+                case OPT_VERSION:
+                        printf("balloond " BALLOOND_VERSION "\n");
+                        exit(EXIT_OK);
+                case 'h':
+                        usage(stdout);
+                        exit(EXIT_OK);
+                case ':':
+                        fprintf(stderr, "balloond: option '%s' needs an argument\n", argv[optind - 1]);
+                        return -EINVAL;
+                default:
+                        fprintf(stderr, "balloond: unknown option '%s' (see --help)\n", argv[optind - 1]);
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "balloond: unexpected argument '%s' (see --help)\n", argv[optind]);
+                return -EINVAL;
+        }
+        if ((o->json || o->metrics) && !o->once) {
+                fprintf(stderr, "balloond: --%s only goes with --once\n", o->json ? "json" : "metrics");
+                return -EINVAL;
+        }
+        if (o->once && (o->max_cycles || o->interval_usec)) {
+                fprintf(stderr, "balloond: --%s does not go with --once, which runs one cycle and exits\n",
+                        o->max_cycles ? "cycles" : "interval");
+                return -EINVAL;
+        }
+        if (o->json && o->metrics) {
+                fprintf(stderr, "balloond: --json and --metrics: choose one\n");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Load the configuration named by O (or the default, or the built-in
+ * defaults when there is no file). Every error is printed on stderr, or, for
+ * the running service (LOG), logged. */
+static int load_config(const struct options *o, struct bd_config *out, bool log) {
+        struct bd_config_errors errs = { 0 };
+        const char *path = o->config_path;
+        char why[PATH_MAX + 256];
+        int r;
+
+        if (!path) {
+                if (access(BD_DEFAULT_CONFIG_FILE, F_OK) < 0) {
+                        bd_config_defaults(out);
+                        return 0;
+                }
+                path = BD_DEFAULT_CONFIG_FILE;
+        }
+        /* balloond acts as root on what the file says: only root may write it. */
+        if (access(path, F_OK) == 0 && bd_trust_check_file(path, geteuid(), why, sizeof(why)) < 0)
+                bd_config_errors_add(&errs, "%s: refusing to use this configuration: %s", path, why);
+        r = errs.n ? -EPERM : bd_config_load(path, out, &errs);
+        for (size_t i = 0; i < errs.n; i++) {
+                if (log)
+                        bd_log_event(BD_LOG_ERR, BD_MID_CONFIG_REJECTED, NULL, BD_REASON_STEADY, "%s",
+                                     errs.items[i].text);
+                else
+                        fprintf(stderr, "%s\n", errs.items[i].text);
+        }
+        bd_config_errors_free(&errs);
+        return r;
+}
+
+static void now_both(uint64_t *mono_usec, int64_t *wall_sec) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        *mono_usec = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        *wall_sec = ts.tv_sec;
+}
+
+static int run_cycle(struct bd_daemon *d) {
+        uint64_t start, end;
+        int64_t wall;
+        int r;
+
+        now_both(&start, &wall);
+        r = bd_cycle_run(d, start, wall);
+        now_both(&end, &wall);
+        d->last.duration_usec = end - start;
+        bd_daemon_count_cycle(d, r, end - start);
+        return r;
+}
+
+static int run_once(struct bd_daemon *d, const struct options *o) {
+        int r = run_cycle(d);
+
+        if (r < 0)
+                return EXIT_RUNTIME;
+        if (o->json) {
+                r = bd_report_json(stdout, &d->last, d->cfg.dry_run);
+        } else if (o->metrics) {
+                size_t len;
+                char *text = bd_metrics_render(d, &len);
+
+                if (!text)
+                        return EXIT_RUNTIME;
+                fwrite(text, 1, len, stdout);
+                free(text);
+        } else {
+                bd_report_table(stdout, &d->last, d->cfg.dry_run);
+        }
+        if (fflush(stdout) != 0 || r < 0)
+                return EXIT_RUNTIME;
+        return EXIT_OK;
+}
+
+/* ---- the service loop ---------------------------------------------------- */
+
+struct service {
+        struct bd_daemon daemon;
+        const struct options *opts;
+        sd_event_source *timer;
+        sd_event_source *backend_source;
+        int last_error; /* of the previous cycle, to log a failure once */
+        bool lost;      /* the connection is gone (said once) */
+        uint64_t backoff_usec;
+        int status_error; /* of the last status write, to log a failure once */
+        int metrics_error; /* of the last textfile write */
+        struct bd_http *http;
+        uint64_t cycles_run; /* timer firings, for --cycles */
+};
+
+/* The metrics: node_exporter's textfile and the HTTP endpoint. */
+static void export_metrics(struct service *s) {
+        const struct bd_config *c = &s->daemon.cfg;
+        char *text;
+        size_t len;
+        int r = 0;
+
+        if (!c->metrics_textfile_dir[0] && !s->http)
+                return;
+        text = bd_metrics_render(&s->daemon, &len);
+        if (!text)
+                abort(); /* out of memory is fatal */
+        if (c->metrics_textfile_dir[0])
+                r = bd_metrics_write_textfile(c->metrics_textfile_dir, text, len);
+        if (r < 0 && r != s->metrics_error)
+                bd_log(BD_LOG_WARNING, "cannot write metrics to %s: %s", c->metrics_textfile_dir, strerror(-r));
+        s->metrics_error = r;
+        if (s->http)
+                bd_http_publish(s->http, text, len);
+        free(text);
+}
+
+/* Start, restart or stop the HTTP endpoint to match the configuration. */
+static int setup_http(struct service *s, const struct bd_config *old) {
+        const struct bd_config *c = &s->daemon.cfg;
+        char err[256];
+        int r;
+
+        if (old && s->http && old->metrics_http_port == c->metrics_http_port &&
+            strcmp(old->metrics_http_address, c->metrics_http_address) == 0)
+                return 0;
+        bd_http_stop(s->http);
+        s->http = NULL;
+        if (!c->metrics_http_port)
+                return 0;
+        r = bd_http_start(c->metrics_http_address, c->metrics_http_port, &s->http, err, sizeof(err));
+        if (r < 0)
+                bd_log(BD_LOG_ERR, "metrics endpoint: %s", err);
+        else
+                bd_log(BD_LOG_INFO, "metrics at http://%s%s%s:%d/metrics",
+                       strchr(c->metrics_http_address, ':') ? "[" : "", c->metrics_http_address,
+                       strchr(c->metrics_http_address, ':') ? "]" : "", c->metrics_http_port);
+        return r;
+}
+
+static void publish(struct service *s) {
+        const char *path = s->opts->status_file ? s->opts->status_file : BD_DEFAULT_STATUS_FILE;
+        int r;
+
+        if (!*path)
+                return;
+        r = bd_status_write(path, &s->daemon);
+        if (r < 0 && r != s->status_error)
+                bd_log(BD_LOG_WARNING, "cannot publish status to %s: %s", path, strerror(-r));
+        s->status_error = r < 0 ? r : 0;
+}
+
+static void notify_status(struct service *s) {
+        const struct bd_cycle_result *r = &s->daemon.last;
+        uint64_t reclaimed_kib = 0;
+        size_t managed = 0;
+
+        for (size_t i = 0; i < r->n; i++) {
+                if (r->decisions[i].status != BD_STATUS_OK)
+                        continue;
+                managed++;
+                reclaimed_kib += r->decisions[i].max_kib > r->decisions[i].actual_kib
+                                         ? r->decisions[i].max_kib - r->decisions[i].actual_kib
+                                         : 0;
+        }
+        sd_notifyf(0, "STATUS=%zu of %zu VMs managed, host %s (%.1f%% free), %llu MiB reclaimed%s",
+                   managed, r->n, bd_band_to_string(r->view.band), r->view.free_pct,
+                   (unsigned long long)(reclaimed_kib / 1024), s->daemon.cfg.dry_run ? ", dry run" : "");
+}
+
+#define BACKOFF_MIN_USEC (1 * 1000000ULL)
+#define BACKOFF_MAX_USEC (60 * 1000000ULL)
+
+static void connection_lost(struct service *s) {
+        if (s->lost)
+                return;
+        s->lost = true;
+        s->backoff_usec = BACKOFF_MIN_USEC;
+        bd_log_event(BD_LOG_WARNING, BD_MID_CONNECTION_LOST, NULL, BD_REASON_STEADY,
+                     "lost the connection to %s; changing nothing, reconnecting", s->daemon.cfg.connect_uri);
+        sd_notifyf(0, "STATUS=disconnected from %s, reconnecting", s->daemon.cfg.connect_uri);
+}
+
+static int stop(struct service *s, sd_event *e, const char *why);
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        struct service *s = userdata;
+        uint64_t next = s->daemon.cfg.interval_usec;
+        int r = run_cycle(&s->daemon);
+
+        if (r == -ENOTCONN) {
+                connection_lost(s);
+                /* Retry with a growing delay: 1, 2, 4 ... 60 s. */
+                next = s->backoff_usec;
+                s->backoff_usec = s->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : s->backoff_usec * 2;
+        } else if (r < 0 && r != s->last_error) {
+                bd_log(BD_LOG_WARNING, "cycle failed (%s); retrying every %llu s", strerror(-r),
+                       (unsigned long long)(s->daemon.cfg.interval_usec / 1000000));
+        } else if (r >= 0 && s->lost) {
+                s->lost = false;
+                bd_log_event(BD_LOG_INFO, BD_MID_CONNECTION_RESTORED, NULL, BD_REASON_STEADY,
+                             "connected to %s again", s->daemon.cfg.connect_uri);
+        } else if (r >= 0 && s->last_error < 0) {
+                bd_log(BD_LOG_INFO, "cycles succeed again");
+        }
+        if (r >= 0) {
+                notify_status(s);
+                publish(s);
+        }
+        export_metrics(s);
+        s->last_error = r < 0 ? r : 0;
+        if (s->opts->max_cycles && ++s->cycles_run >= s->opts->max_cycles)
+                return stop(s, sd_event_source_get_event(src), "ran the cycles asked for (--cycles)");
+        sd_event_source_set_time(src, usec + next);
+        return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+}
+
+/* The backend has events (libvirt: connection closed, domains started). */
+static int on_backend_event(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        struct service *s = userdata;
+        unsigned events;
+        uint64_t now;
+
+        (void)fd;
+        (void)revents;
+        events = s->daemon.backend->ops->handle_events(s->daemon.backend);
+        if (events & BD_EVENT_CLOSED) {
+                connection_lost(s);
+                /* Reconnect soon, not at the end of a long interval. */
+                if (sd_event_now(sd_event_source_get_event(src), CLOCK_MONOTONIC, &now) >= 0) {
+                        sd_event_source_set_time(s->timer, now + BACKOFF_MIN_USEC);
+                        sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+                }
+        }
+        return 0;
+}
+
+static int watch_backend(struct service *s, sd_event *e) {
+        const struct bd_backend_ops *ops = s->daemon.backend->ops;
+        int fd;
+
+        s->backend_source = sd_event_source_unref(s->backend_source);
+        if (!ops->event_fd || !ops->handle_events || (fd = ops->event_fd(s->daemon.backend)) < 0)
+                return 0;
+        return sd_event_add_io(e, &s->backend_source, fd, EPOLLIN, on_backend_event, s);
+}
+
+static int stop(struct service *s, sd_event *e, const char *why) {
+        bd_log(BD_LOG_INFO, "%s, stopping", why);
+        sd_notify(0, "STOPPING=1");
+        if (s->daemon.cfg.restore_on_exit && s->daemon.cycles > 0)
+                bd_log(BD_LOG_INFO, "restore_on_exit: %zu VMs given their memory back",
+                       bd_daemon_restore(&s->daemon));
+        return sd_event_exit(e, 0);
+}
+
+static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        char why[64];
+
+        snprintf(why, sizeof(why), "received %s", strsignal((int)si->ssi_signo));
+        return stop(userdata, sd_event_source_get_event(src), why);
+}
+
+static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        struct service *s = userdata;
+        struct bd_config cfg;
+        struct bd_backend *backend;
+        char err[256] = "";
+        int r;
+
+        (void)si;
+        sd_notify(0, "RELOADING=1");
+        r = load_config(s->opts, &cfg, true);
+        if (r < 0) {
+                bd_log_event(BD_LOG_ERR, BD_MID_CONFIG_REJECTED, NULL, BD_REASON_STEADY,
+                             "new configuration rejected, keeping the running one");
+                s->daemon.counters.reloads_failed++;
+                sd_notify(0, "READY=1");
+                return 0;
+        }
+        if (s->opts->connect_uri)
+                snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "%s", s->opts->connect_uri);
+        cfg.dry_run = cfg.dry_run || s->opts->dry_run;
+        if (s->opts->interval_usec)
+                cfg.interval_usec = s->opts->interval_usec;
+        if (strcmp(cfg.connect_uri, s->daemon.cfg.connect_uri) != 0) {
+                r = bd_backend_open(cfg.connect_uri, &cfg, &backend, err, sizeof(err));
+                if (r < 0) {
+                        bd_log(BD_LOG_ERR, "cannot connect to %s (%s), keeping the running configuration",
+                               cfg.connect_uri, err);
+                        sd_notify(0, "READY=1");
+                        return 0;
+                }
+                s->backend_source = sd_event_source_unref(s->backend_source);
+                bd_backend_free(s->daemon.backend);
+                s->daemon.backend = backend;
+                s->lost = false;
+                if (watch_backend(s, sd_event_source_get_event(src)) < 0)
+                        bd_log(BD_LOG_WARNING, "cannot watch %s for events", cfg.connect_uri);
+        } else {
+                bd_backend_configure(s->daemon.backend, &cfg);
+        }
+        {
+                struct bd_config old = s->daemon.cfg;
+
+                s->daemon.cfg = cfg;
+                (void)setup_http(s, &old);
+        }
+        s->daemon.counters.reloads_ok++;
+        bd_log_event(BD_LOG_INFO, BD_MID_CONFIG_RELOADED, NULL, BD_REASON_STEADY, "configuration reloaded");
+        sd_notify(0, "READY=1");
+        return 0;
+}
+
+static int serve(struct service *s) {
+        sd_event *e = NULL;
+        uint64_t now;
+        int r;
+
+        r = sd_event_default(&e);
+        if (r < 0)
+                goto out;
+        if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, s)) < 0 ||
+            (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, s)) < 0 ||
+            (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, s)) < 0)
+                goto out;
+        r = sd_event_set_watchdog(e, true);
+        if (r < 0)
+                goto out;
+        r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                goto out;
+        /* Wake-ups may be batched by up to a tenth of the interval (at most 0.1 s). */
+        r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now,
+                              s->daemon.cfg.interval_usec < 1000000 ? s->daemon.cfg.interval_usec / 10 : 100000,
+                              on_timer, s);
+        if (r < 0)
+                goto out;
+        r = watch_backend(s, e);
+        if (r < 0)
+                goto out;
+        r = setup_http(s, NULL);
+        if (r < 0)
+                goto out;
+        bd_log(BD_LOG_INFO, "started: %s, cycle every %g s%s", s->daemon.cfg.connect_uri,
+               (double)s->daemon.cfg.interval_usec / 1e6,
+               s->daemon.cfg.dry_run ? ", dry run (nothing is changed)" : "");
+        sd_notify(0, "READY=1");
+        r = sd_event_loop(e);
+out:
+        if (r < 0)
+                bd_log(BD_LOG_ERR, "event loop: %s", strerror(-r));
+        bd_http_stop(s->http);
+        sd_event_source_unref(s->backend_source);
+        sd_event_source_unref(s->timer);
+        sd_event_unref(e);
+        return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int main(int argc, char **argv) {
+        struct options o = { 0 };
+        struct service s = { 0 };
+        struct bd_config cfg;
+        struct bd_backend *backend = NULL;
+        char err[512] = "";
+        int r, code;
+
+        if (parse_args(argc, argv, &o) < 0)
+                return EXIT_USAGE;
+        /* --once speaks through its table; the service logs its changes. */
+        bd_log_setup(o.verbose >= 2 ? BD_LOG_DEBUG : o.verbose == 1 || !o.once ? BD_LOG_INFO : BD_LOG_ERR);
+
+        if (load_config(&o, &cfg, false) < 0)
+                return EXIT_CONFIG;
+        if (o.check_config) {
+                printf("configuration OK\n");
+                return EXIT_OK;
+        }
+        if (o.connect_uri)
+                snprintf(cfg.connect_uri, sizeof(cfg.connect_uri), "%s", o.connect_uri);
+        cfg.dry_run = cfg.dry_run || o.dry_run;
+        if (o.interval_usec)
+                cfg.interval_usec = o.interval_usec;
+
+        if (!o.once) {
+                /* The service takes its signals through sd-event: block them
+                 * before any thread (libvirt's event loop) starts, so that
+                 * every thread inherits the mask. */
+                sigset_t mask;
+
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGTERM);
+                sigaddset(&mask, SIGINT);
+                sigaddset(&mask, SIGHUP);
+                sigprocmask(SIG_BLOCK, &mask, NULL);
+        }
+        r = bd_backend_open(cfg.connect_uri, &cfg, &backend, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "balloond: cannot connect to %s: %s\n", cfg.connect_uri,
+                        err[0] ? err : strerror(-r));
+                return EXIT_RUNTIME;
+        }
+        bd_daemon_init(&s.daemon, &cfg, backend);
+        s.opts = &o;
+        code = o.once ? run_once(&s.daemon, &o) : serve(&s);
+        bd_daemon_done(&s.daemon);
+        return code;
+}

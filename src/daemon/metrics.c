@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Prometheus metrics: the text exposition format, base units (bytes,
+ * seconds), HELP and TYPE for every family. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "balloond/core/jsonw.h"
+#include "balloond/daemon/metrics.h"
+
+#define KIB 1024.0
+
+static void family(FILE *f, const char *name, const char *type, const char *help) {
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value, escaped: backslash, double quote and newline. */
+static void label(FILE *f, const char *v) {
+        const char *run = v;
+
+        for (; *v; v++) {
+                if (*v != '\\' && *v != '"' && *v != '\n')
+                        continue;
+                fwrite(run, 1, (size_t)(v - run), f);
+                run = v + 1;
+                fputs(*v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\", f);
+        }
+        fwrite(run, 1, (size_t)(v - run), f);
+}
+
+/* Each VM's labels, {domain="...",uuid="..." (without the closing brace),
+ * escaped once per rendering: they are written ten times per VM. */
+struct vm_labels {
+        char *text; /* all VMs' labels, one after the other */
+        size_t *end; /* VM i's are text[end[i - 1]] .. text[end[i]] */
+};
+
+static int vm_labels_build(struct vm_labels *l, const struct bd_cycle_result *r) {
+        size_t len = 0;
+        FILE *f;
+
+        l->text = NULL;
+        l->end = calloc(r->n ? r->n : 1, sizeof(*l->end));
+        f = open_memstream(&l->text, &len);
+        if (!l->end || !f) {
+                if (f)
+                        fclose(f);
+                free(l->end);
+                free(l->text);
+                return -ENOMEM;
+        }
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
+        for (size_t i = 0; i < r->n; i++) {
+                fputs("{domain=\"", f);
+                label(f, r->samples[i].name);
+                fputs("\",uuid=\"", f);
+                label(f, r->samples[i].uuid);
+                putc('"', f);
+                l->end[i] = (size_t)ftello(f);
+        }
+        if (fclose(f) != 0) {
+                free(l->end);
+                free(l->text);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static void vm_labels_put(FILE *f, const struct vm_labels *l, size_t i) {
+        size_t start = i ? l->end[i - 1] : 0;
+
+        fwrite(l->text + start, 1, l->end[i] - start, f);
+}
+
+/* One per-VM gauge family: VALUE(decision, sample) in KiB, or skipped when unknown. */
+static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *l, const char *name,
+                     const char *help, uint64_t (*value)(const struct bd_decision *, const struct bd_vm_sample *)) {
+        family(f, name, "gauge", help);
+        for (size_t i = 0; i < r->n; i++) {
+                uint64_t v = value(&r->decisions[i], &r->samples[i]);
+
+                if (v == BD_KIB_UNKNOWN)
+                        continue;
+                fputs(name, f);
+                vm_labels_put(f, l, i);
+                fputs("} ", f);
+                bd_put_u64(f, v * 1024ULL);
+                putc('\n', f);
+        }
+}
+
+static uint64_t v_target(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)s;
+        return d->target_kib;
+}
+static uint64_t v_actual(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)d;
+        return s->actual_kib;
+}
+static uint64_t v_max(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)d;
+        return s->max_kib;
+}
+static uint64_t v_floor(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)s;
+        return d->status == BD_STATUS_OK ? d->floor_kib : BD_KIB_UNKNOWN;
+}
+static uint64_t v_usable(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)s;
+        return d->usable_kib;
+}
+
+char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
+        const struct bd_cycle_result *r = &d->last;
+        const struct bd_counters *c = &d->counters;
+        uint64_t reclaimed = 0, reclaimable = 0;
+        struct vm_labels labels;
+        char *buf = NULL;
+        FILE *f;
+
+        if (vm_labels_build(&labels, r) < 0)
+                return NULL;
+        f = open_memstream(&buf, len);
+        if (!f) {
+                free(labels.text);
+                free(labels.end);
+                return NULL;
+        }
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
+        family(f, "balloond_build_info", "gauge", "balloond's version.");
+        fprintf(f, "balloond_build_info{version=\"%s\"} 1\n", BALLOOND_VERSION);
+        family(f, "balloond_dry_run", "gauge", "1 when balloond only describes its decisions.");
+        fprintf(f, "balloond_dry_run %d\n", d->cfg.dry_run ? 1 : 0);
+        family(f, "balloond_cycles_total", "counter", "Policy cycles run.");
+        fprintf(f, "balloond_cycles_total %llu\n", (unsigned long long)c->cycles);
+        family(f, "balloond_last_cycle_timestamp_seconds", "gauge", "When the last cycle ran (Unix time).");
+        fprintf(f, "balloond_last_cycle_timestamp_seconds %lld\n", (long long)r->now_wall_sec);
+        family(f, "balloond_cycle_duration_seconds", "histogram", "How long a cycle took: collect, decide, apply.");
+        for (int i = 0; i < BD_DURATION_BUCKETS; i++)
+                fprintf(f, "balloond_cycle_duration_seconds_bucket{le=\"%g\"} %llu\n", bd_duration_bounds_sec[i],
+                        (unsigned long long)c->duration_bucket[i]);
+        fprintf(f, "balloond_cycle_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                (unsigned long long)c->duration_bucket[BD_DURATION_BUCKETS]);
+        fprintf(f, "balloond_cycle_duration_seconds_sum %.6f\n", c->duration_sum_sec);
+        fprintf(f, "balloond_cycle_duration_seconds_count %llu\n",
+                (unsigned long long)c->duration_bucket[BD_DURATION_BUCKETS]);
+
+        /* The host. */
+        family(f, "balloond_host_memory_total_bytes", "gauge", "Host RAM (MemTotal).");
+        fprintf(f, "balloond_host_memory_total_bytes %.0f\n", (double)r->host.mem_total_kib * KIB);
+        family(f, "balloond_host_memory_available_bytes", "gauge", "Host MemAvailable.");
+        fprintf(f, "balloond_host_memory_available_bytes %.0f\n", (double)r->host.mem_available_kib * KIB);
+        family(f, "balloond_host_reserve_bytes", "gauge", "Memory kept free for the host (host.reserve_mib).");
+        fprintf(f, "balloond_host_reserve_bytes %.0f\n", (double)d->cfg.host_reserve_kib * KIB);
+        family(f, "balloond_host_vm_budget_bytes", "gauge", "Memory the VMs may hold; 0 = no budget.");
+        fprintf(f, "balloond_host_vm_budget_bytes %.0f\n", (double)d->cfg.vm_budget_kib * KIB);
+        family(f, "balloond_host_free_ratio", "gauge",
+               "Free memory of the binding constraint (RAM after reserve, or budget), 0..1.");
+        fprintf(f, "balloond_host_free_ratio %.6f\n", r->view.free_pct / 100.0);
+        family(f, "balloond_host_band", "gauge", "1 for the host's current band: relaxed, normal, pressure, critical.");
+        for (int b = BD_BAND_RELAXED; b <= BD_BAND_CRITICAL; b++)
+                fprintf(f, "balloond_host_band{band=\"%s\"} %d\n", bd_band_to_string((enum bd_band)b),
+                        r->view.band == (enum bd_band)b ? 1 : 0);
+        if (r->host.psi_valid) {
+                family(f, "balloond_host_psi_memory_some_avg10_ratio", "gauge",
+                       "PSI memory some avg10, 0..1.");
+                fprintf(f, "balloond_host_psi_memory_some_avg10_ratio %.4f\n", r->host.psi_some_avg10_pct / 100.0);
+                family(f, "balloond_host_psi_memory_full_avg10_ratio", "gauge",
+                       "PSI memory full avg10, 0..1.");
+                fprintf(f, "balloond_host_psi_memory_full_avg10_ratio %.4f\n", r->host.psi_full_avg10_pct / 100.0);
+        }
+        for (size_t i = 0; i < r->n; i++) {
+                const struct bd_decision *dec = &r->decisions[i];
+                const struct bd_vm_sample *s = &r->samples[i];
+
+                if (s->actual_kib != BD_KIB_UNKNOWN && s->max_kib != BD_KIB_UNKNOWN && s->max_kib > s->actual_kib)
+                        reclaimed += s->max_kib - s->actual_kib;
+                if (dec->status == BD_STATUS_OK && dec->actual_kib > dec->floor_kib)
+                        reclaimable += dec->actual_kib - dec->floor_kib;
+        }
+        family(f, "balloond_reclaimed_bytes", "gauge", "Memory held back from the VMs: sum of maximum - actual.");
+        fprintf(f, "balloond_reclaimed_bytes %.0f\n", (double)reclaimed * KIB);
+        family(f, "balloond_reclaimable_bytes", "gauge",
+               "Memory that could still be reclaimed now: sum of actual - floor over managed VMs.");
+        fprintf(f, "balloond_reclaimable_bytes %.0f\n", (double)reclaimable * KIB);
+
+        /* Each VM. */
+        vm_bytes(f, r, &labels, "balloond_vm_target_bytes", "The VM's balloon target.", v_target);
+        vm_bytes(f, r, &labels, "balloond_vm_actual_bytes", "The VM's balloon size as the hypervisor reports it.", v_actual);
+        vm_bytes(f, r, &labels, "balloond_vm_maximum_bytes", "The VM's maximum memory.", v_max);
+        vm_bytes(f, r, &labels, "balloond_vm_floor_bytes", "The VM's floor: what it uses plus its free margin.", v_floor);
+        vm_bytes(f, r, &labels, "balloond_vm_usable_bytes", "The guest's free memory (MemAvailable).", v_usable);
+        family(f, "balloond_vm_state", "gauge", "1 for the VM's state: ok, excluded, blind, stuck.");
+        for (size_t i = 0; i < r->n; i++)
+                for (int st = BD_STATUS_OK; st <= BD_STATUS_STUCK; st++) {
+                        fputs("balloond_vm_state", f);
+                        vm_labels_put(f, &labels, i);
+                        fputs(",state=\"", f);
+                        fputs(bd_status_to_string((enum bd_vm_status)st), f);
+                        fputs(r->decisions[i].status == (enum bd_vm_status)st ? "\"} 1\n" : "\"} 0\n", f);
+                }
+        family(f, "balloond_vm_last_change_timestamp_seconds", "gauge",
+               "When balloond last changed the VM's balloon (Unix time).");
+        for (size_t i = 0; i < r->n; i++) {
+                uint64_t changed = r->history ? r->history[i].last_change_usec : 0;
+
+                if (!changed || changed > r->now_usec)
+                        continue;
+                fputs("balloond_vm_last_change_timestamp_seconds", f);
+                vm_labels_put(f, &labels, i);
+                fprintf(f, "} %lld\n", (long long)(r->now_wall_sec - (int64_t)((r->now_usec - changed) / 1000000)));
+        }
+
+        /* Counters. */
+        family(f, "balloond_decisions_total", "counter", "Changes decided, by action and reason.");
+        for (int a = BD_ACTION_SHRINK; a <= BD_ACTION_GROW; a++)
+                for (int why = 0; why < BD_REASON__COUNT; why++)
+                        if (c->decisions[a][why])
+                                fprintf(f, "balloond_decisions_total{action=\"%s\",reason=\"%s\"} %llu\n",
+                                        bd_action_to_string((enum bd_action)a), bd_reason_to_string((enum bd_reason)why),
+                                        (unsigned long long)c->decisions[a][why]);
+        family(f, "balloond_libvirt_errors_total", "counter",
+               "Errors talking to the hypervisor: transient (retried), permanent (VM left alone), collect (a cycle "
+               "could not sample).");
+        fprintf(f, "balloond_libvirt_errors_total{kind=\"transient\"} %llu\n", (unsigned long long)c->errors_transient);
+        fprintf(f, "balloond_libvirt_errors_total{kind=\"permanent\"} %llu\n", (unsigned long long)c->errors_permanent);
+        fprintf(f, "balloond_libvirt_errors_total{kind=\"collect\"} %llu\n", (unsigned long long)c->errors_collect);
+        family(f, "balloond_config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
+        fprintf(f, "balloond_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)c->reloads_ok);
+        fprintf(f, "balloond_config_reloads_total{result=\"failed\"} %llu\n", (unsigned long long)c->reloads_failed);
+        free(labels.text);
+        free(labels.end);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+int bd_metrics_write_textfile(const char *dir, const char *text, size_t len) {
+        char tmp[4096], path[4096];
+        int fd, r = 0;
+
+        if ((size_t)snprintf(path, sizeof(path), "%s/balloond.prom", dir) >= sizeof(path) ||
+            (size_t)snprintf(tmp, sizeof(tmp), "%s/.balloond.prom.XXXXXX", dir) >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = mkstemp(tmp);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, 0644) < 0)
+                r = -errno;
+        while (r == 0 && len > 0) {
+                ssize_t k = write(fd, text, len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        break;
+                }
+                text += k;
+                len -= (size_t)k;
+        }
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reporters of a cycle's result: the --once table for people and the JSON
+ * document for programs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+#include "balloond/daemon/report.h"
+
+static void mib_cell(char *buf, size_t len, uint64_t kib) {
+        if (kib == BD_KIB_UNKNOWN)
+                snprintf(buf, len, "-");
+        else
+                snprintf(buf, len, "%llu", (unsigned long long)(kib / 1024));
+}
+
+static double gib(uint64_t kib) {
+        return (double)kib / (1024.0 * 1024.0);
+}
+
+static int by_name(const void *a, const void *b, void *samples) {
+        const struct bd_vm_sample *s = samples;
+
+        return strcmp(s[*(const size_t *)a].name, s[*(const size_t *)b].name);
+}
+
+void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
+        const struct bd_host_view *v = &r->view;
+        size_t *order = calloc(r->n ? r->n : 1, sizeof(*order));
+        int name_w = 4;
+
+        if (!order)
+                abort(); /* out of memory is fatal */
+        for (size_t i = 0; i < r->n; i++)
+                order[i] = i;
+        qsort_r(order, r->n, sizeof(*order), by_name, (void *)r->samples);
+
+        fprintf(f, "host: %s, %.1f GiB free of %.1f GiB %s (%.1f%%), VMs hold %.1f GiB",
+                bd_band_to_string(v->band), gib(v->free_kib), gib(v->base_kib),
+                v->budget_binds ? "VM budget" : "RAM after reserve", v->free_pct, gib(v->vm_total_kib));
+        if (r->host.psi_valid)
+                fprintf(f, ", PSI full %.2f%%%s", r->host.psi_full_avg10_pct,
+                        v->psi_escalated ? " (escalated)" : "");
+        if (v->reclaim_goal_kib > 0)
+                fprintf(f, ", reclaim goal %llu MiB", (unsigned long long)(v->reclaim_goal_kib / 1024));
+        fprintf(f, "%s\n", dry_run ? " [dry run: nothing applied]" : "");
+
+        for (size_t i = 0; i < r->n; i++) {
+                int len = (int)strlen(r->samples[i].name);
+
+                if (len > name_w)
+                        name_w = len;
+        }
+        fprintf(f, "%-*s  %-9s %-8s %7s %7s %7s %-6s  %-18s %s\n", name_w, "NAME", "STATE", "STATUS",
+                "ACTUAL", "TARGET", "USABLE", "ACTION", "REASON", "DETAIL");
+        for (size_t k = 0; k < r->n; k++) {
+                size_t i = order[k];
+                const struct bd_vm_sample *s = &r->samples[i];
+                const struct bd_decision *d = &r->decisions[i];
+                char actual[24], target[24], usable[24], detail[160];
+
+                mib_cell(actual, sizeof(actual), d->actual_kib);
+                mib_cell(target, sizeof(target), d->target_kib);
+                mib_cell(usable, sizeof(usable), d->usable_kib);
+                if (d->status == BD_STATUS_OK)
+                        snprintf(detail, sizeof(detail), "floor %llu, max %llu, margin %llu, limit %llu",
+                                 (unsigned long long)(d->floor_kib / 1024),
+                                 (unsigned long long)(d->max_kib / 1024),
+                                 (unsigned long long)(d->margin_kib / 1024),
+                                 (unsigned long long)(d->limit_kib / 1024));
+                else
+                        snprintf(detail, sizeof(detail), "%s", bd_reason_describe(d->reason));
+                if (r->apply_result && r->apply_result[i] < 0)
+                        snprintf(detail, sizeof(detail), "apply failed: %s", strerror(-r->apply_result[i]));
+                fprintf(f, "%-*s  %-9s %-8s %7s %7s %7s %-6s  %-18s %s\n", name_w, s->name,
+                        bd_run_state_to_string(s->state), bd_status_to_string(d->status), actual, target,
+                        usable, bd_action_to_string(d->action), bd_reason_to_string(d->reason), detail);
+        }
+        free(order);
+}
+
+static void kib_or_null(struct bd_jw *w, const char *key, uint64_t kib) {
+        bd_jw_key(w, key);
+        if (kib == BD_KIB_UNKNOWN)
+                bd_jw_null(w);
+        else
+                bd_jw_u64(w, kib);
+}
+
+static void key_u64(struct bd_jw *w, const char *key, uint64_t v) {
+        bd_jw_key(w, key);
+        bd_jw_u64(w, v);
+}
+
+static void key_i64(struct bd_jw *w, const char *key, int64_t v) {
+        bd_jw_key(w, key);
+        bd_jw_i64(w, v);
+}
+
+static void key_str(struct bd_jw *w, const char *key, const char *v) {
+        bd_jw_key(w, key);
+        bd_jw_string(w, v);
+}
+
+static void key_bool(struct bd_jw *w, const char *key, bool v) {
+        bd_jw_key(w, key);
+        bd_jw_bool(w, v);
+}
+
+void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bool dry_run) {
+        const struct bd_host_view *v = &r->view;
+
+        key_str(w, "version", BALLOOND_VERSION);
+        key_bool(w, "dry_run", dry_run);
+        key_i64(w, "time", r->now_wall_sec);
+        key_u64(w, "cycle_usec", r->duration_usec);
+        bd_jw_key(w, "host");
+        bd_jw_object_begin(w);
+        key_str(w, "band", bd_band_to_string(v->band));
+        key_u64(w, "mem_total_kib", r->host.mem_total_kib);
+        key_u64(w, "mem_available_kib", r->host.mem_available_kib);
+        key_u64(w, "free_kib", v->free_kib);
+        key_u64(w, "base_kib", v->base_kib);
+        bd_jw_key(w, "free_pct");
+        bd_jw_double(w, v->free_pct);
+        key_bool(w, "budget_binds", v->budget_binds);
+        key_u64(w, "vm_total_kib", v->vm_total_kib);
+        bd_jw_key(w, "psi_full_avg10_pct");
+        if (r->host.psi_valid)
+                bd_jw_double(w, r->host.psi_full_avg10_pct);
+        else
+                bd_jw_null(w);
+        key_bool(w, "psi_escalated", v->psi_escalated);
+        key_i64(w, "reclaim_goal_kib", v->reclaim_goal_kib);
+        key_u64(w, "grow_room_kib", v->grow_room_kib);
+        key_u64(w, "shrink_kib", v->shrink_kib);
+        key_u64(w, "grow_kib", v->grow_kib);
+        bd_jw_object_end(w);
+
+        bd_jw_key(w, "vms");
+        bd_jw_array_begin(w);
+        for (size_t i = 0; i < r->n; i++) {
+                const struct bd_vm_sample *s = &r->samples[i];
+                const struct bd_decision *d = &r->decisions[i];
+                int err = r->apply_result ? r->apply_result[i] : 0;
+                uint64_t changed = r->history ? r->history[i].last_change_usec : 0;
+
+                bd_jw_object_begin(w);
+                key_str(w, "name", s->name);
+                key_str(w, "uuid", s->uuid);
+                key_str(w, "state", bd_run_state_to_string(s->state));
+                key_str(w, "status", bd_status_to_string(d->status));
+                key_str(w, "action", bd_action_to_string(d->action));
+                key_str(w, "reason", bd_reason_to_string(d->reason));
+                key_str(w, "reason_text", bd_reason_describe(d->reason));
+                kib_or_null(w, "actual_kib", d->actual_kib);
+                kib_or_null(w, "target_kib", d->target_kib);
+                kib_or_null(w, "max_kib", d->max_kib);
+                key_u64(w, "floor_kib", d->floor_kib);
+                kib_or_null(w, "usable_kib", d->usable_kib);
+                kib_or_null(w, "used_kib", d->used_kib);
+                key_u64(w, "margin_kib", d->margin_kib);
+                key_u64(w, "limit_kib", d->limit_kib);
+                key_i64(w, "shares", d->shares);
+                key_bool(w, "guest_pressure", d->guest_pressure);
+                key_bool(w, "swapping_out", d->swapping_out);
+                key_bool(w, "applied", r->applied && r->applied[i]);
+                bd_jw_key(w, "error");
+                if (err < 0)
+                        bd_jw_string(w, strerror(-err));
+                else
+                        bd_jw_null(w);
+                bd_jw_key(w, "last_change_age_sec");
+                if (changed && r->now_usec >= changed)
+                        bd_jw_u64(w, (r->now_usec - changed) / 1000000);
+                else
+                        bd_jw_null(w);
+                bd_jw_object_end(w);
+        }
+        bd_jw_array_end(w);
+}
+
+int bd_report_json(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
+        struct bd_jw w;
+
+        bd_jw_init(&w, f, true);
+        bd_jw_object_begin(&w);
+        bd_report_json_members(&w, r, dry_run);
+        bd_jw_object_end(&w);
+        putc('\n', f);
+        return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The policy simulator: runs a scenario on the simulated host (src/sim/model.c)
+ * under one policy, in 1 s steps, as fast as the CPU goes, and measures what
+ * the policy did to the guests and the host.
+ *
+ * balloond runs through the same pure policy function the daemon calls
+ * (bd_policy_run) with the scenario's configuration, every interval_sec;
+ * MOM and Proxmox every 10 s (MOM samples every 5 s); the oracle every 5 s. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "balloond/sim/baselines.h"
+#include "balloond/core/policy.h"
+#include "balloond/sim/simulate.h"
+
+#define SEC 1000000ULL
+#define T0_USEC (1000 * SEC)
+#define WALL0_SEC 1790000000LL
+#define MIB 1024ULL
+#define ORACLE_LOOKAHEAD_SEC 60
+
+static const char *const names[BD_SIMPOL__COUNT] = {
+        [BD_SIMPOL_BALLOOND] = "balloond", [BD_SIMPOL_MOM] = "mom",       [BD_SIMPOL_PROXMOX] = "proxmox",
+        [BD_SIMPOL_NONE] = "none",         [BD_SIMPOL_ORACLE] = "oracle",
+};
+
+const char *bd_sim_policy_name(enum bd_sim_policy p) {
+        return (unsigned)p < BD_SIMPOL__COUNT ? names[p] : "unknown";
+}
+
+int bd_sim_policy_from_name(const char *name, enum bd_sim_policy *out) {
+        for (int i = 0; i < BD_SIMPOL__COUNT; i++)
+                if (strcmp(name, names[i]) == 0) {
+                        *out = (enum bd_sim_policy)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+struct run {
+        const struct bd_scenario *sc;
+        enum bd_sim_policy policy;
+        struct bd_sim *sim;
+        size_t n;
+        /* balloond */
+        struct bd_vm_history *history;
+        struct bd_decision *decisions;
+        struct bd_host_state host_state;
+        /* baselines */
+        struct bd_mom_state *mom;
+        uint64_t *min_kib, *targets, *future_peak, **demand;
+        int *shares;
+        bool *untouchable;
+        uint64_t *last_target;
+        struct bd_sim_metrics *m;
+};
+
+static void free_run(struct run *r) {
+        if (r->demand)
+                for (size_t i = 0; i < r->n; i++)
+                        free(r->demand[i]);
+        free(r->demand);
+        free(r->history);
+        free(r->decisions);
+        free(r->mom);
+        free(r->min_kib);
+        free(r->targets);
+        free(r->future_peak);
+        free(r->shares);
+        free(r->untouchable);
+        free(r->last_target);
+        bd_sim_free(r->sim);
+}
+
+/* Set a target; count it, and count it as bad if balloond would have left
+ * the VM alone. */
+static void set_target(struct run *r, size_t i, uint64_t target, const struct bd_vm_sample *s, int64_t wall) {
+        if (target == 0 || target == r->last_target[i])
+                return;
+        if (bd_sim_set_target(r->sim, i, target) < 0)
+                return;
+        r->last_target[i] = target;
+        r->m->balloon_ops++;
+        /* The oracle sees the truth, not the stats: nothing is blind to it. */
+        if (r->policy != BD_SIMPOL_ORACLE && bd_policy_untouchable(&r->sc->cfg, s, wall))
+                r->m->bad_decisions++;
+}
+
+static void check_decision(struct run *r, const struct bd_decision *d) {
+        bool ok = true;
+
+        if (d->action == BD_ACTION_NONE)
+                return;
+        if (d->status == BD_STATUS_EXCLUDED || d->status == BD_STATUS_STUCK)
+                ok = false;
+        if (d->status == BD_STATUS_BLIND && d->action == BD_ACTION_SHRINK)
+                ok = false;
+        if (d->action == BD_ACTION_SHRINK && d->target_kib < d->floor_kib)
+                ok = false;
+        if (d->action == BD_ACTION_GROW && d->target_kib > d->max_kib)
+                ok = false;
+        if (!ok)
+                r->m->invariant_violations++;
+}
+
+static void run_balloond(struct run *r, uint64_t now_usec, int64_t wall) {
+        struct bd_host_sample host;
+        struct bd_host_view view;
+        const struct bd_vm_sample *s;
+        size_t n;
+
+        s = bd_sim_samples(r->sim, &n);
+        bd_sim_host_sample(r->sim, &host);
+        bd_policy_run(&r->sc->cfg, &host, s, r->history, n, &r->host_state, now_usec, wall, r->decisions, &view);
+        for (size_t i = 0; i < n; i++) {
+                const struct bd_decision *d = &r->decisions[i];
+
+                check_decision(r, d);
+                if (d->action == BD_ACTION_NONE)
+                        continue;
+                r->last_target[i] = 0; /* balloond decides each change itself */
+                if (bd_sim_set_target(r->sim, i, d->target_kib) < 0)
+                        continue;
+                r->m->balloon_ops++;
+                if (d->status != BD_STATUS_OK && d->status != BD_STATUS_BLIND)
+                        r->m->bad_decisions++;
+                bd_policy_note_applied(&r->history[i], d, now_usec);
+        }
+}
+
+static void run_baseline(struct run *r, uint64_t t, int64_t wall) {
+        struct bd_host_sample host;
+        const struct bd_vm_sample *s;
+        size_t n;
+
+        s = bd_sim_samples(r->sim, &n);
+        bd_sim_host_sample(r->sim, &host);
+        switch (r->policy) {
+        case BD_SIMPOL_MOM:
+                if (t % 5 == 0)
+                        bd_mom_sample(r->mom, &host, s, n);
+                if (t % 10 != 0)
+                        return;
+                bd_mom_decide(r->mom, &host, s, r->min_kib, n, r->targets);
+                break;
+        case BD_SIMPOL_PROXMOX:
+                if (t % 10 != 0)
+                        return;
+                bd_proxmox_decide(&host, s, r->min_kib, r->shares, n, r->targets);
+                break;
+        case BD_SIMPOL_ORACLE:
+                if (t % 5 != 0)
+                        return;
+                for (size_t i = 0; i < n; i++) {
+                        r->future_peak[i] = 0;
+                        for (uint64_t k = t; k <= t + ORACLE_LOOKAHEAD_SEC; k++)
+                                if (r->demand[i][k] > r->future_peak[i])
+                                        r->future_peak[i] = r->demand[i][k];
+                        /* What the oracle may not touch: what balloond may never touch
+                         * (devices, state, class), whatever the stats say. */
+                        r->untouchable[i] = s[i].state != BD_RUN_RUNNING ||
+                                            (s[i].flags & (BD_VM_NO_BALLOON | BD_VM_VFIO)) ||
+                                            r->sc->vms[i].spec.balloon_stuck;
+                        if (!r->untouchable[i]) {
+                                struct bd_vm_settings set;
+
+                                bd_config_vm_settings(&r->sc->cfg, &s[i], &set);
+                                r->untouchable[i] = set.excluded;
+                        }
+                }
+                bd_oracle_decide(s, r->future_peak, r->untouchable, n, r->targets);
+                break;
+        default:
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                set_target(r, i, r->targets[i], &s[i], wall);
+}
+
+/* Per second: what the policy did to the guests. */
+static void measure(struct run *r) {
+        const struct bd_vm_sample *s;
+        size_t n;
+
+        s = bd_sim_samples(r->sim, &n);
+        for (size_t i = 0; i < n; i++) {
+                struct bd_sim_vm_truth t;
+                double short_mib;
+
+                if (s[i].state != BD_RUN_RUNNING)
+                        continue;
+                bd_sim_vm_truth(r->sim, i, &t);
+                r->m->reclaimed_gib_h += (double)(s[i].max_kib - s[i].actual_kib) / (1024.0 * 1024.0) / 3600.0;
+                short_mib = (double)(t.swapped_kib + t.shortfall_kib) / 1024.0;
+                if (short_mib > 0)
+                        r->m->guest_pressure_vm_sec += 1.0;
+                if (short_mib > r->m->worst_shortfall_mib)
+                        r->m->worst_shortfall_mib = short_mib;
+        }
+}
+
+#define ALLOC(p, count)                                     \
+        do {                                                \
+                (p) = calloc((count) ? (count) : 1, sizeof(*(p))); \
+                if (!(p))                                   \
+                        goto oom;                           \
+        } while (0)
+
+int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct bd_sim_metrics *out,
+                bd_sim_trace_fn trace, void *ctx) {
+        struct bd_sim_vm_spec specs[BD_SCENARIO_MAX_VMS];
+        struct bd_sim_metrics m = { 0 };
+        struct bd_sim_host_truth host;
+        struct run r = { .sc = sc, .policy = policy, .n = sc->n_vms, .m = &m };
+        uint64_t interval_sec = sc->cfg.interval_usec / SEC ? sc->cfg.interval_usec / SEC : 1;
+        int ret;
+
+        for (size_t i = 0; i < sc->n_vms; i++)
+                specs[i] = sc->vms[i].spec;
+        ret = bd_sim_new(&sc->host, specs, sc->n_vms, &r.sim);
+        if (ret < 0)
+                return ret;
+        ALLOC(r.history, r.n);
+        ALLOC(r.decisions, r.n);
+        ALLOC(r.mom, 1);
+        ALLOC(r.min_kib, r.n);
+        ALLOC(r.targets, r.n);
+        ALLOC(r.future_peak, r.n);
+        ALLOC(r.shares, r.n);
+        ALLOC(r.untouchable, r.n);
+        ALLOC(r.last_target, r.n);
+        ALLOC(r.demand, r.n);
+        for (size_t i = 0; i < r.n; i++) {
+                r.min_kib[i] = sc->vms[i].min_kib;
+                r.shares[i] = sc->vms[i].shares;
+                ALLOC(r.demand[i], sc->duration_sec + ORACLE_LOOKAHEAD_SEC + 1);
+                bd_sim_demand_series(&sc->vms[i].spec.demand, sc->duration_sec + ORACLE_LOOKAHEAD_SEC + 1,
+                                     r.demand[i]);
+        }
+
+        bd_sim_advance(r.sim, T0_USEC, WALL0_SEC);
+        if (policy == BD_SIMPOL_NONE) {
+                /* No ballooning: every VM has its maximum. */
+                const struct bd_vm_sample *s = bd_sim_samples(r.sim, &r.n);
+
+                for (size_t i = 0; i < r.n; i++)
+                        if (s[i].actual_kib < s[i].max_kib)
+                                (void)bd_sim_set_target(r.sim, i, s[i].max_kib);
+        }
+        for (uint64_t t = 0; t < sc->duration_sec; t++) {
+                uint64_t now = T0_USEC + t * SEC;
+                int64_t wall = WALL0_SEC + (int64_t)t;
+
+                if (policy == BD_SIMPOL_BALLOOND && t % interval_sec == 0)
+                        run_balloond(&r, now, wall);
+                else if (policy != BD_SIMPOL_BALLOOND && policy != BD_SIMPOL_NONE)
+                        run_baseline(&r, t, wall);
+                bd_sim_advance(r.sim, now + SEC, wall + 1);
+                measure(&r);
+                if (trace)
+                        trace(ctx, t + 1, r.sim, sc);
+        }
+        bd_sim_host_truth(r.sim, &host);
+        m.host_overcommit_sec = (double)host.overcommit_usec / (double)SEC;
+        for (size_t i = 0; i < r.n; i++) {
+                struct bd_sim_vm_truth t;
+
+                bd_sim_vm_truth(r.sim, i, &t);
+                m.oom_events += t.oom_events;
+        }
+        *out = m;
+        free_run(&r);
+        return 0;
+oom:
+        free_run(&r);
+        return -ENOMEM;
+}
