@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "balloond/core/units.h"
 #include "balloond/core/config.h"
 #include "balloond/core/host.h"
 #include "balloond/core/policy.h"
@@ -42,7 +43,6 @@
 #define NAME_LEN_MOD 48
 #define WALL_BASE_SEC 1790000000LL
 #define CYCLE_USEC 5000000ULL
-#define GIB (1024ULL * 1024)
 /* The policy's leeway for guest-reported sizes (SANITY_SLACK_KIB in policy.c). */
 #define SLACK_KIB (64ULL * 1024)
 

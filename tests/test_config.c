@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
+#include "balloond/core/units.h"
 #include "balloond/core/config.h"
 
-#define MIB 1024ULL
 #define SEC 1000000ULL
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 

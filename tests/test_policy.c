@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "balloond/core/units.h"
 #include "balloond/core/policy.h"
 #include "config_rules.h"
 
@@ -27,7 +28,6 @@
 
 /* ---- units and the contract's formulas ------------------------------------ */
 
-#define MIB 1024ULL
 #define SEC 1000000ULL
 #define M(mib) ((uint64_t)(mib) * MIB)
 #define MIN_(a, b) ((a) < (b) ? (a) : (b))

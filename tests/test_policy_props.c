@@ -46,12 +46,12 @@
 
 #include <cmocka.h>
 
+#include "balloond/core/units.h"
 #include "balloond/core/policy.h"
 #include "config_rules.h"
 #include "balloond/core/stats.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define MIB 1024ULL
 #define SEC 1000000ULL
 #define M(mib) ((uint64_t)(mib) * MIB)
 /* The leeway src/core/policy.c gives guest sizes against the balloon size. */
@@ -132,24 +132,6 @@ static void fail_here(int bad) {
         print_error("%d broken promise(s) at %s; replay with BALLOOND_PROP_SEED=0x%016" PRIx64 "\n", bad,
                     g_where, g_seed);
         fail();
-}
-
-/* ---- saturating arithmetic of the oracle ------------------------------------- */
-
-static uint64_t add_sat(uint64_t a, uint64_t b) {
-        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t sub_sat(uint64_t a, uint64_t b) {
-        return a > b ? a - b : 0;
-}
-
-static uint64_t min_u(uint64_t a, uint64_t b) {
-        return a < b ? a : b;
-}
-
-static uint64_t max_u(uint64_t a, uint64_t b) {
-        return a > b ? a : b;
 }
 
 /* P % of KIB, truncated, saturated at UINT64_MAX (2^64 does not fit). */
@@ -628,7 +610,7 @@ static void observe(struct world *w) {
                         if (chance(r, 10))
                                 v->used_kib = between(r, M(32), s->max_kib);
                         else if (chance(r, 50))
-                                v->used_kib = min_u(s->max_kib, add_sat(sub_sat(v->used_kib, M(64)),
+                                v->used_kib = min_u64(s->max_kib, add_sat(sub_sat(v->used_kib, M(64)),
                                                                           below(r, M(128))));
                         if (v->pause_left > 0 && --v->pause_left == 0)
                                 s->state = BD_RUN_RUNNING;
@@ -679,7 +661,7 @@ static void observe(struct world *w) {
                         break;
                 }
                 if (s->state != BD_RUN_SHUTOFF)
-                        held = add_sat(held, min_u(s->actual_kib, M(1ULL << 24)));
+                        held = add_sat(held, min_u64(s->actual_kib, M(1ULL << 24)));
         }
         w->host.psi_valid = chance(r, 70);
         w->host.psi_full_avg10_pct = chance(r, 80) ? 0.0 : (double)below(r, 300) / 10.0;
@@ -936,15 +918,15 @@ static int check_cycle(const struct world *w) {
                 /* OK: the floor is a safety property. */
                 {
                         uint64_t used = sub_sat(s->actual_kib, s->usable_kib);
-                        uint64_t margin = max_u(pct(c->margin_pct, used), c->margin_min_kib);
-                        uint64_t floor = min_u(max_u(set.min_kib, add_sat(used, margin)), s->max_kib);
+                        uint64_t margin = max_u64(pct(c->margin_pct, used), c->margin_min_kib);
+                        uint64_t floor = min_u64(max_u64(set.min_kib, add_sat(used, margin)), s->max_kib);
                         struct signals g = signals_of(c, s, h, w->now, margin);
                         bool pressure = g.low_free || g.swap_in || g.fault_burst;
                         bool cooling = h->last_change_usec && w->now - h->last_change_usec < c->cooldown_usec;
-                        uint64_t rate = min_u(pct(c->shrink_pct, s->actual_kib), c->shrink_max_kib);
+                        uint64_t rate = min_u64(pct(c->shrink_pct, s->actual_kib), c->shrink_max_kib);
 
                         eff_max = set.max_kib && set.max_kib < s->max_kib ? set.max_kib : s->max_kib;
-                        eff_max = max_u(eff_max, floor);
+                        eff_max = max_u64(eff_max, floor);
                         if (d->used_kib != used || d->margin_kib != margin)
                                 BROKEN("used %" PRIu64 " margin %" PRIu64 " are not actual - usable (%" PRIu64
                                        ") and max(margin_pct x used, margin_min) (%" PRIu64 ")",
@@ -965,10 +947,10 @@ static int check_cycle(const struct world *w) {
                                 uint64_t want = floor;
 
                                 if (pressure)
-                                        want = max_u(want, add_sat(used, 2 * min_u(margin, UINT64_MAX / 2)));
+                                        want = max_u64(want, add_sat(used, 2 * min_u64(margin, UINT64_MAX / 2)));
                                 if (g.swap_in || g.fault_burst)
-                                        want = max_u(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
-                                want = min_u(want, eff_max);
+                                        want = max_u64(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
+                                want = min_u64(want, eff_max);
                                 if (want > s->actual_kib &&
                                     (d->action != BD_ACTION_GROW || d->target_kib != want))
                                         BROKEN("a guest in need did not grow to %" PRIu64, want);
@@ -985,7 +967,7 @@ static int check_cycle(const struct world *w) {
                                 BROKEN("target above the maximum %" PRIu64, eff_max);
                         }
                         if (d->reason != BD_REASON_ABOVE_MAX && !guest_grow_reason(d->reason) &&
-                            delta < max_u(c->deadband_kib, pct(c->deadband_pct, s->actual_kib)))
+                            delta < max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib)))
                                 BROKEN("change of %" PRIu64 " KiB under the deadband", delta);
                         if (d->action == BD_ACTION_SHRINK) {
                                 uint64_t limit = d->reason == BD_REASON_HOST_CRITICAL ? add_sat(rate, rate) : rate;
@@ -1306,7 +1288,7 @@ static void test_greedy_guest_cannot_starve_others(void **state) {
 
                                 v->frozen = false;
                                 if (c % HONEST == i - 1 && (c / HONEST) % 3 != 2)
-                                        v->used_kib = min_u(w->s[i].max_kib, w->s[i].actual_kib);
+                                        v->used_kib = min_u64(w->s[i].max_kib, w->s[i].actual_kib);
                                 else if (c % 7 == 0)
                                         v->used_kib = M(1024);
                                 honest_stats(w, i);
@@ -1336,7 +1318,7 @@ static void test_greedy_guest_cannot_starve_others(void **state) {
                                         continue;
                                 needs[i]++;
                                 if (d->action == BD_ACTION_GROW &&
-                                    d->target_kib >= min_u(d->used_kib + d->margin_kib, d->max_kib))
+                                    d->target_kib >= min_u64(d->used_kib + d->margin_kib, d->max_kib))
                                         served[i]++;
                         }
                         /* The greedy guest: bounded by its maximum. */

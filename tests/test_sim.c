@@ -11,11 +11,10 @@
 
 #include <cmocka.h>
 
+#include "balloond/core/units.h"
 #include "balloond/core/config.h"
 #include "balloond/sim/model.h"
 
-#define MIB 1024ULL
-#define GIB (1024ULL * 1024ULL)
 #define SEC 1000000ULL
 #define T0 (50 * SEC)
 #define W0 1790000000LL

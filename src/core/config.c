@@ -31,9 +31,8 @@
 #include <libconfig.h>
 
 #include "balloond/core/config.h"
+#include "balloond/core/units.h"
 
-#define KIB_PER_MIB 1024ULL
-#define USEC_PER_SEC 1000000ULL
 #define MAX_MIB 16777216LL /* 16 TiB */
 #define MAX_SHARES 50000
 #define MAX_CONFIG_BYTES (1024 * 1024)

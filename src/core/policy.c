@@ -27,46 +27,12 @@
 #include <string.h>
 
 #include "balloond/core/policy.h"
+#include "balloond/core/units.h"
 
-#define KIB_PER_MIB 1024ULL
-#define USEC_PER_SEC 1000000ULL
 /* Leeway for guest-reported sizes against the balloon size. */
 #define SANITY_SLACK_KIB (64 * KIB_PER_MIB)
 /* Bisection steps for the water level of a fill: 2^-64 of the range. */
 #define FILL_STEPS 64
-
-static uint64_t sub_sat(uint64_t a, uint64_t b) {
-        return a > b ? a - b : 0;
-}
-
-/* a + b, or UINT64_MAX where that does not fit: guest-reported sizes reach
- * 2^64 - 1. */
-static uint64_t add_sat(uint64_t a, uint64_t b) {
-        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b) {
-        return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b) {
-        return a > b ? a : b;
-}
-
-static uint64_t dist_u64(uint64_t a, uint64_t b) {
-        return a > b ? a - b : b - a;
-}
-
-/* V truncated to an integer, UINT64_MAX where it does not fit: converting
- * 2^64 or more is undefined, and a size near 2^64 - 1 rounds up to 2^64 as a
- * double. */
-static uint64_t u64_of(double v) {
-        return v >= 18446744073709551615.0 ? UINT64_MAX : v > 0.0 ? (uint64_t)v : 0;
-}
-
-static uint64_t pct_of(double pct, uint64_t kib) {
-        return u64_of(pct / 100.0 * (double)kib);
-}
 
 uint64_t bd_policy_margin_kib(const struct bd_config *cfg, uint64_t used_kib) {
         return max_u64(pct_of(cfg->margin_pct, used_kib), cfg->margin_min_kib);

@@ -18,6 +18,7 @@
 
 #include "balloond/daemon/backend.h"
 #include "balloond/core/config.h"
+#include "balloond/core/units.h"
 #include "balloond/core/trust.h"
 #include "balloond/daemon/cycle.h"
 #include "balloond/daemon/log.h"
@@ -219,7 +220,7 @@ static void now_both(uint64_t *mono_usec, int64_t *wall_sec) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        *mono_usec = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+        *mono_usec = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
         clock_gettime(CLOCK_REALTIME, &ts);
         *wall_sec = ts.tv_sec;
 }
@@ -351,8 +352,8 @@ static void notify_status(struct service *s) {
                    (unsigned long long)(reclaimed_kib / 1024), s->daemon.cfg.dry_run ? ", dry run" : "");
 }
 
-#define BACKOFF_MIN_USEC (1 * 1000000ULL)
-#define BACKOFF_MAX_USEC (60 * 1000000ULL)
+#define BACKOFF_MIN_USEC (1 * USEC_PER_SEC)
+#define BACKOFF_MAX_USEC (60 * USEC_PER_SEC)
 
 static void connection_lost(struct service *s) {
         if (s->lost)

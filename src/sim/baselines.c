@@ -3,9 +3,9 @@
  * Restated in ../shared/BASELINES.md; sources cited at each function. */
 #include <string.h>
 
+#include "balloond/core/units.h"
 #include "balloond/sim/baselines.h"
 
-#define MIB 1024ULL
 
 static uint64_t avg(const uint64_t *v, size_t n) {
         uint64_t sum = 0;
@@ -13,14 +13,6 @@ static uint64_t avg(const uint64_t *v, size_t n) {
         for (size_t i = 0; i < n; i++)
                 sum += v[i];
         return n ? sum / n : 0;
-}
-
-static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi) {
-        return v < lo ? lo : v > hi ? hi : v;
-}
-
-static uint64_t dist(uint64_t a, uint64_t b) {
-        return a > b ? a - b : b - a;
 }
 
 /* ---- oVirt MOM ---------------------------------------------------------------
@@ -91,7 +83,7 @@ void bd_mom_decide(const struct bd_mom_state *st, const struct bd_host_sample *h
                         if (want <= cur)
                                 continue; /* when relaxed MOM only grows */
                 }
-                if (want < MIB || dist((uint64_t)want, (uint64_t)cur) < (uint64_t)(cur * 0.0025))
+                if (want < MIB || dist_u64((uint64_t)want, (uint64_t)cur) < (uint64_t)(cur * 0.0025))
                         continue;
                 targets[i] = (uint64_t)want;
         }
@@ -169,9 +161,9 @@ void bd_proxmox_decide(const struct bd_host_sample *host, const struct bd_vm_sam
                         want = cur + 100.0 * MIB;
                 if (want < cur - 100.0 * MIB)
                         want = cur - 100.0 * MIB;
-                if (dist((uint64_t)want, (uint64_t)cur) < MIB)
+                if (dist_u64((uint64_t)want, (uint64_t)cur) < MIB)
                         continue;
-                targets[i] = clamp((uint64_t)want, min_kib[i], vms[i].max_kib);
+                targets[i] = clamp_u64((uint64_t)want, min_kib[i], vms[i].max_kib);
         }
 }
 
@@ -188,7 +180,7 @@ void bd_oracle_decide(const struct bd_vm_sample *vms, const uint64_t *future_pea
                 targets[i] = 0;
                 if (untouchable[i] || vms[i].actual_kib == BD_KIB_UNKNOWN)
                         continue;
-                want = clamp(want, 128 * MIB, vms[i].max_kib);
+                want = clamp_u64(want, 128 * MIB, vms[i].max_kib);
                 if (want != vms[i].actual_kib)
                         targets[i] = want;
         }

@@ -36,11 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balloond/core/units.h"
 #include "balloond/sim/model.h"
 
-#define MIB 1024ULL
-#define GIB (1024ULL * 1024ULL)
-#define USEC_PER_SEC 1000000ULL
 #define KERNEL_KIB (40 * MIB)   /* balloon size - guest MemTotal */
 #define MIN_FREE_KIB (64 * MIB) /* the guest keeps this much free */
 #define PAGE_KIB 4ULL
@@ -74,14 +72,6 @@ struct bd_sim {
         uint64_t resident_kib;
         double psi_full_avg10_pct; /* PSI-like: stall while the host swaps, averaged over ~10 s */
 };
-
-static uint64_t min_u64(uint64_t a, uint64_t b) {
-        return a < b ? a : b;
-}
-
-static uint64_t sub_sat(uint64_t a, uint64_t b) {
-        return a > b ? a - b : 0;
-}
 
 /* xorshift64*: deterministic noise for random walks. */
 static uint64_t next_rand(uint64_t *s) {

@@ -13,9 +13,9 @@
 
 #include <json-c/json.h>
 
+#include "balloond/core/units.h"
 #include "balloond/sim/scenario.h"
 
-#define MIB 1024ULL
 #define MAX_MIB 16777216LL
 
 struct parser {

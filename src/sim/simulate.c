@@ -12,12 +12,12 @@
 
 #include "balloond/sim/baselines.h"
 #include "balloond/core/policy.h"
+#include "balloond/core/units.h"
 #include "balloond/sim/simulate.h"
 
 #define SEC 1000000ULL
 #define T0_USEC (1000 * SEC)
 #define WALL0_SEC 1790000000LL
-#define MIB 1024ULL
 #define ORACLE_LOOKAHEAD_SEC 60
 
 static const char *const names[BD_SIMPOL__COUNT] = {
