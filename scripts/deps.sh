@@ -2,7 +2,7 @@
 # Install what balloond needs from Debian 12's archive: to build (build), and
 # to run the whole test suite (test). Idempotent; run as root.
 set -euo pipefail
-BUILD_PKGS="build-essential cmake pkg-config libvirt-dev libsystemd-dev libjson-c-dev libconfig-dev libmicrohttpd-dev"
+BUILD_PKGS="build-essential cmake pkg-config libvirt-dev libsystemd-dev libjson-c-dev libconfig-dev libmicrohttpd-dev libxml2-dev"
 TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 busybox-static jq time prometheus prometheus-node-exporter curl iproute2 valgrind"
 case "${1:-test}" in
 build) pkgs="$BUILD_PKGS" ;;

@@ -19,11 +19,43 @@
 /* A balloon that needs nothing said about it. */
 #define GOOD_BALLOON "<devices><memballoon model='virtio' freePageReporting='on'/></devices>"
 
+/* Three questions over bd_domxml_read: the flags and class (-EINVAL and
+ * nothing written for what is not a domain), the stats period (-1 for what
+ * is not a domain), the maximum (-EINVAL when unknown, nothing written). */
+static int domxml_facts(const char *xml, unsigned *flags, char *class_tag) {
+        struct bd_domain_facts f;
+        int r = bd_domxml_read(xml, &f);
+
+        if (r < 0)
+                return r;
+        *flags |= f.flags;
+        memcpy(class_tag, f.class_tag, BD_CLASS_MAX);
+        return 0;
+}
+
+static int domxml_stats_period(const char *xml) {
+        struct bd_domain_facts f;
+
+        return bd_domxml_read(xml, &f) < 0 ? -1 : f.stats_period;
+}
+
+static int domxml_memory_kib(const char *xml, uint64_t *out) {
+        struct bd_domain_facts f;
+        int r = bd_domxml_read(xml, &f);
+
+        if (r < 0)
+                return r;
+        if (f.max_kib == BD_KIB_UNKNOWN)
+                return -EINVAL;
+        *out = f.max_kib;
+        return 0;
+}
+
 static unsigned facts(const char *xml, char *class_tag) {
         unsigned flags = 0;
         char tmp[BD_CLASS_MAX];
 
-        assert_int_equal(bd_domxml_facts(xml, &flags, class_tag ? class_tag : tmp), 0);
+        assert_int_equal(domxml_facts(xml, &flags, class_tag ? class_tag : tmp), 0);
         return flags;
 }
 
@@ -77,13 +109,16 @@ static const char canonical[] =
 static void test_plain(void **state) {
         char cls[BD_CLASS_MAX] = "junk";
         uint64_t kib = 0;
+        struct bd_domain_facts f;
 
         (void)state;
         assert_int_equal(facts(plain, cls), 0);
         assert_string_equal(cls, "");
-        assert_int_equal(bd_domxml_stats_period(plain), 5);
-        assert_int_equal(bd_domxml_memory_kib(plain, &kib), 0);
+        assert_int_equal(domxml_stats_period(plain), 5);
+        assert_int_equal(domxml_memory_kib(plain, &kib), 0);
         assert_int_equal(kib, 4194304);
+        assert_int_equal(bd_domxml_read(plain, &f), 0);
+        assert_int_equal(f.current_kib, 4194304);
 }
 
 static void test_canonical(void **state) {
@@ -92,7 +127,7 @@ static void test_canonical(void **state) {
         (void)state;
         assert_int_equal(facts(canonical, cls), BD_VM_TAG_EXCLUDE | BD_VM_AUTODEFLATE | BD_VM_NO_FREE_PAGE_REPORTING);
         assert_string_equal(cls, "");
-        assert_int_equal(bd_domxml_stats_period(canonical), 0);
+        assert_int_equal(domxml_stats_period(canonical), 0);
 }
 
 static void test_flags(void **state) {
@@ -232,6 +267,80 @@ static void test_metadata(void **state) {
                          0);
 }
 
+/* What libvirt 9.0 printed (virsh dumpxml, test driver) for a domain
+ * defined with xmlns:bd on <domain>: libvirt moves the declaration to
+ * <metadata>, so balloond's element carries none of its own. The old tag
+ * scanner looked for the declaration on the element only and shrank this VM
+ * its administrator had excluded. */
+static const char moved_ns[] =
+        "<domain type='test'>\n"
+        "  <name>nstest</name>\n"
+        "  <uuid>28abed26-6d49-42b1-8766-9f019754987b</uuid>\n"
+        "  <metadata xmlns:o=\"http://other/1\" xmlns:bd=\"" NS "\">\n"
+        "    <bd:vm exclude=\"yes\" class=\"database\"/>\n"
+        "    <o:x>\n"
+        "      <metadata>\n"
+        "        <y/>\n"
+        "      </metadata>\n"
+        "      <o:memballoon model=\"none\"/>\n"
+        "    </o:x>\n"
+        "  </metadata>\n"
+        "  <memory unit='KiB'>1048576</memory>\n"
+        "  <currentMemory unit='KiB'>524288</currentMemory>\n"
+        "  <devices>\n"
+        "    <memballoon model='virtio'/>\n"
+        "  </devices>\n"
+        "</domain>\n";
+
+static void test_namespace_in_scope(void **state) {
+        static const struct {
+                const char *xml;
+                unsigned flags;
+                const char *class_tag;
+        } rows[] = {
+                /* Declared on an ancestor: <metadata> or <domain>. */
+                { "<domain><metadata xmlns:bd='" NS "'><bd:vm exclude='yes'/></metadata>" GOOD_BALLOON "</domain>",
+                  BD_VM_TAG_EXCLUDE, "" },
+                { "<domain xmlns:b='" NS "'><metadata><b:vm class='batch'/></metadata>" GOOD_BALLOON "</domain>",
+                  0, "batch" },
+                /* Character references are the characters they name. */
+                { "<domain><metadata><bd:vm xmlns:bd='https:&#x2F;&#47;balloond.org/xmlns/vm/1' "
+                  "exclude='&#121;es' class='data&#98;ase'/></metadata>" GOOD_BALLOON "</domain>",
+                  BD_VM_TAG_EXCLUDE, "database" },
+                /* Our prefix bound to another namespace: not ours, wherever bound. */
+                { "<domain><metadata xmlns:bd='https://example.org/other'><bd:vm exclude='yes'/></metadata>"
+                  GOOD_BALLOON "</domain>",
+                  0, "" },
+                { "<domain><metadata xmlns:bd='" NS "'><bd:vm xmlns:bd='https://example.org/other' exclude='yes'/>"
+                  "</metadata>" GOOD_BALLOON "</domain>",
+                  0, "" },
+                /* In scope but nested in another application's element: not ours. */
+                { "<domain><metadata xmlns:bd='" NS "'><o:x xmlns:o='https://example.org/other'>"
+                  "<bd:vm exclude='yes'/><metadata><bd:vm exclude='yes'/></metadata></o:x></metadata>"
+                  GOOD_BALLOON "</domain>",
+                  0, "" },
+                /* A <metadata> in our namespace is not the domain's (libvirt drops it too). */
+                { "<domain><metadata xmlns='" NS "'><vm exclude='yes'/></metadata>" GOOD_BALLOON "</domain>", 0,
+                  "" },
+        };
+        char cls[BD_CLASS_MAX];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                unsigned got;
+
+                strcpy(cls, "junk");
+                got = facts(rows[i].xml, cls);
+                if (got != rows[i].flags || strcmp(cls, rows[i].class_tag) != 0) {
+                        print_error("row %zu: %s: got 0x%x '%s', expected 0x%x '%s'\n", i, rows[i].xml, got, cls,
+                                    rows[i].flags, rows[i].class_tag);
+                        fail();
+                }
+        }
+        assert_int_equal(facts(moved_ns, cls), BD_VM_TAG_EXCLUDE | BD_VM_NO_FREE_PAGE_REPORTING);
+        assert_string_equal(cls, "database");
+}
+
 static void test_text_and_comments(void **state) {
         (void)state;
         assert_int_equal(facts("<domain><title>&lt;locked/&gt;</title>"
@@ -243,8 +352,9 @@ static void test_text_and_comments(void **state) {
                                "<devices><!-- --><memballoon model='virtio' freePageReporting='on'/></devices></domain>",
                                NULL),
                          0);
-        /* '>' inside an attribute value does not end the tag. */
-        assert_int_equal(facts("<domain><devices><disk x='a>b <memballoon model=\"none\"/>'/>"
+        /* '>' inside an attribute value does not end the tag ('<' cannot be
+         * there: see test_bad_input). */
+        assert_int_equal(facts("<domain><devices><disk x='a>b &lt;memballoon model=\"none\"/>'/>"
                                "<memballoon model='virtio' freePageReporting='on'/></devices></domain>",
                                NULL),
                          0);
@@ -268,6 +378,13 @@ static void test_bad_input(void **state) {
                 "<domain><devices><memballoon model='virtio'",
                 "<domain><devices><memballoon model='virtio' freePageReporting='on'><stats period='",
                 "\x01\x02\xff<\xfe>",
+                /* Not XML: '<' in an attribute value (libvirt writes &lt;). */
+                "<domain><devices><disk x='a>b <memballoon model=\"none\"/>'/>"
+                "<memballoon model='virtio' freePageReporting='on'/></devices></domain>",
+                /* Not XML: an undeclared entity, two roots, a namespaced root. */
+                "<domain><description>&nope;</description></domain>",
+                "<domain/><domain/>",
+                "<x:domain xmlns:x='https://example.org/other'/>",
         };
         unsigned flags;
         char cls[BD_CLASS_MAX];
@@ -278,19 +395,19 @@ static void test_bad_input(void **state) {
                 flags = 0x100;
                 strcpy(cls, "keep");
                 kib = 7;
-                if (bd_domxml_facts(bad[i], &flags, cls) != -EINVAL) {
+                if (domxml_facts(bad[i], &flags, cls) != -EINVAL) {
                         print_error("row %zu: %s: accepted\n", i, bad[i]);
                         fail();
                 }
                 assert_int_equal(flags, 0x100); /* out-parameters untouched */
                 assert_string_equal(cls, "keep");
-                assert_int_equal(bd_domxml_stats_period(bad[i]), -1);
-                assert_int_equal(bd_domxml_memory_kib(bad[i], &kib), -EINVAL);
+                assert_int_equal(domxml_stats_period(bad[i]), -1);
+                assert_int_equal(domxml_memory_kib(bad[i], &kib), -EINVAL);
                 assert_int_equal(kib, 7);
         }
         flags = 0;
-        assert_int_equal(bd_domxml_facts(NULL, &flags, cls), -EINVAL);
-        assert_int_equal(bd_domxml_stats_period(NULL), -1);
+        assert_int_equal(domxml_facts(NULL, &flags, cls), -EINVAL);
+        assert_int_equal(domxml_stats_period(NULL), -1);
 }
 
 /* Every prefix of real XML: -EINVAL until the root is closed, the full facts
@@ -315,15 +432,15 @@ static void test_every_prefix(void **state) {
                         assert_non_null(p);
                         memcpy(p, doc, k);
                         p[k] = '\0';
-                        r = bd_domxml_facts(p, &flags, cls);
+                        r = domxml_facts(p, &flags, cls);
                         if (k < complete) {
                                 assert_int_equal(r, -EINVAL);
-                                assert_int_equal(bd_domxml_stats_period(p), -1);
+                                assert_int_equal(domxml_stats_period(p), -1);
                         } else {
                                 assert_int_equal(r, 0);
                                 assert_int_equal(flags, want);
                         }
-                        (void)bd_domxml_memory_kib(p, &max);
+                        (void)domxml_memory_kib(p, &max);
                         free(p);
                 }
         }
@@ -359,7 +476,7 @@ static void test_stats_period(void **state) {
                 int got;
 
                 snprintf(xml, sizeof(xml), "<domain><devices>%s</devices></domain>", rows[i].devices);
-                got = bd_domxml_stats_period(xml);
+                got = domxml_stats_period(xml);
                 if (got != rows[i].period) {
                         print_error("row %zu: %s: got %d, expected %d\n", i, rows[i].devices, got, rows[i].period);
                         fail();
@@ -407,7 +524,7 @@ static void test_memory(void **state) {
                 snprintf(xml, sizeof(xml), "<domain><name>x</name>%s<currentMemory>1</currentMemory></domain>",
                          rows[i].memory);
                 kib = 0;
-                assert_int_equal(bd_domxml_memory_kib(xml, &kib), 0);
+                assert_int_equal(domxml_memory_kib(xml, &kib), 0);
                 if (kib != rows[i].kib) {
                         print_error("row %zu: %s: got %llu, expected %llu\n", i, rows[i].memory,
                                     (unsigned long long)kib, (unsigned long long)rows[i].kib);
@@ -416,15 +533,49 @@ static void test_memory(void **state) {
         }
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 kib = 7;
-                if (bd_domxml_memory_kib(bad[i], &kib) != -EINVAL) {
+                if (domxml_memory_kib(bad[i], &kib) != -EINVAL) {
                         print_error("bad row %zu: %s: accepted\n", i, bad[i]);
                         fail();
                 }
                 assert_int_equal(kib, 7);
         }
         kib = 7;
-        assert_int_equal(bd_domxml_memory_kib(NULL, &kib), -EINVAL);
+        assert_int_equal(domxml_memory_kib(NULL, &kib), -EINVAL);
         assert_int_equal(kib, 7);
+}
+
+/* <currentMemory>, in the units <memory> takes; unknown when absent or bad. */
+static void test_current_memory(void **state) {
+        static const struct {
+                const char *sizes;
+                uint64_t max_kib, current_kib;
+        } rows[] = {
+                { "<memory unit='GiB'>4</memory><currentMemory unit='MiB'>2048</currentMemory>", 4194304, 2097152 },
+                { "<memory>1024</memory><currentMemory>512</currentMemory>", 1024, 512 },
+                { "<memory unit='KiB'>1024</memory>", 1024, BD_KIB_UNKNOWN },
+                { "<currentMemory unit='MiB'>1</currentMemory>", BD_KIB_UNKNOWN, 1024 },
+                { "<memory>1024</memory><currentMemory unit='parsec'>1</currentMemory>", 1024, BD_KIB_UNKNOWN },
+                { "<memory>1024</memory><currentMemory>-1</currentMemory>", 1024, BD_KIB_UNKNOWN },
+                /* The first one counts; a NUMA cell's or a device's does not. */
+                { "<currentMemory>5</currentMemory><currentMemory>6</currentMemory>", BD_KIB_UNKNOWN, 5 },
+                { "<cpu><numa><cell currentMemory='1'/></numa></cpu>"
+                  "<devices><currentMemory>7</currentMemory></devices>",
+                  BD_KIB_UNKNOWN, BD_KIB_UNKNOWN },
+        };
+        char xml[512];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                struct bd_domain_facts f;
+
+                snprintf(xml, sizeof(xml), "<domain>%s</domain>", rows[i].sizes);
+                assert_int_equal(bd_domxml_read(xml, &f), 0);
+                if (f.max_kib != rows[i].max_kib || f.current_kib != rows[i].current_kib) {
+                        print_error("row %zu: %s: got %llu/%llu\n", i, rows[i].sizes, (unsigned long long)f.max_kib,
+                                    (unsigned long long)f.current_kib);
+                        fail();
+                }
+        }
 }
 
 int main(void) {
@@ -433,6 +584,8 @@ int main(void) {
                 cmocka_unit_test(test_canonical),
                 cmocka_unit_test(test_flags),
                 cmocka_unit_test(test_metadata),
+                cmocka_unit_test(test_namespace_in_scope),
+                cmocka_unit_test(test_current_memory),
                 cmocka_unit_test(test_text_and_comments),
                 cmocka_unit_test(test_bad_input),
                 cmocka_unit_test(test_every_prefix),

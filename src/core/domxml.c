@@ -1,337 +1,150 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Facts from a domain's XML description, without an XML library: a small
- * tag scanner over the canonical XML libvirt writes. Comments, CDATA,
- * processing instructions and text are skipped, and an element counts only at
- * its place in the document (a <memballoon> in another application's
- * <metadata> is not the domain's); inside <description>/<title> there are no
- * tags (libvirt escapes their text). Every read is bounded by the
- * terminating NUL; truncated or garbage input is -EINVAL. */
+/* Facts from a domain's XML description, read with libxml2: the document is
+ * parsed (well-formed, or -EINVAL; no network, no external entities), then
+ * each fact is one XPath expression, compiled once per process. Namespaces
+ * are XML's own: balloond's metadata is whatever child of /domain/metadata is
+ * in BD_METADATA_NS, whichever prefix names it and wherever it is declared;
+ * everything else in <metadata> belongs to other applications and never
+ * counts, however it is nested (an element named memballoon or metadata in
+ * there is not the domain's). Text, comments, CDATA and processing
+ * instructions are never elements, so words in a <description> are words. */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "balloond/core/domxml.h"
 
-struct tag {
-        const char *name;
-        size_t name_len;
-        const char *attrs; /* between the name and the closing '>' */
-        size_t attrs_len;
-        bool end;          /* </name> */
-        bool self_closing; /* <name/> */
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+#define MAX_STATS_PERIOD_SEC 86400
+
+enum query { Q_METADATA, Q_LOCKED, Q_HUGEPAGES, Q_BALLOON, Q_VFIO, Q_MEMORY, Q_CURRENT_MEMORY, N_QUERIES };
+
+static const char *const query_text[N_QUERIES] = {
+        [Q_METADATA] = "/domain/metadata/bd:*",
+        [Q_LOCKED] = "/domain/memoryBacking/locked",
+        [Q_HUGEPAGES] = "/domain/memoryBacking/hugepages",
+        [Q_BALLOON] = "/domain/devices/memballoon",
+        /* A PCI or mediated device, or an SR-IOV VF as a network interface. */
+        [Q_VFIO] = "/domain/devices/hostdev[@type='pci' or @type='mdev'] | "
+                   "/domain/devices/interface[@type='hostdev']",
+        [Q_MEMORY] = "/domain/memory[1]",
+        [Q_CURRENT_MEMORY] = "/domain/currentMemory[1]",
 };
 
-/* Skip past the string END starting at P; NULL if it never comes. */
-static const char *skip_past(const char *p, const char *end) {
-        const char *q = strstr(p, end);
+static xmlXPathCompExprPtr compiled[N_QUERIES];
+static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
+static bool compile_failed;
 
-        return q ? q + strlen(end) : NULL;
+static void compile_queries(void) {
+        xmlInitParser(); /* libvirt has done it; harmless twice */
+        for (int i = 0; i < N_QUERIES; i++)
+                if (!(compiled[i] = xmlXPathCompile(BAD_CAST query_text[i])))
+                        compile_failed = true;
 }
 
-/* Find the next element tag at or after P. Returns the position after it,
- * or NULL at the end of the input or on malformed input. */
-static const char *next_tag(const char *p, struct tag *t) {
-        for (;;) {
-                const char *q;
-                char quote = 0;
+/* The nodes query Q finds (possibly none) into *OUT, freed by the caller. */
+static int run_query(xmlXPathContextPtr ctx, enum query q, xmlXPathObjectPtr *out) {
+        xmlXPathObjectPtr obj = xmlXPathCompiledEval(compiled[q], ctx);
 
-                p = strchr(p, '<');
-                if (!p)
-                        return NULL;
-                if (strncmp(p, "<!--", 4) == 0) {
-                        p = skip_past(p + 4, "-->");
-                } else if (strncmp(p, "<![CDATA[", 9) == 0) {
-                        p = skip_past(p + 9, "]]>");
-                } else if (p[1] == '?') {
-                        p = skip_past(p + 2, "?>");
-                } else if (p[1] == '!') {
-                        p = skip_past(p + 2, ">");
-                } else {
-                        memset(t, 0, sizeof(*t));
-                        q = p + 1;
-                        if (*q == '/') {
-                                t->end = true;
-                                q++;
-                        }
-                        t->name = q;
-                        while (*q && !strchr(" \t\r\n/>", *q))
-                                q++;
-                        t->name_len = (size_t)(q - t->name);
-                        if (t->name_len == 0)
-                                return NULL;
-                        t->attrs = q;
-                        for (; *q; q++) {
-                                if (quote) {
-                                        if (*q == quote)
-                                                quote = 0;
-                                } else if (*q == '"' || *q == '\'') {
-                                        quote = *q;
-                                } else if (*q == '>') {
-                                        break;
-                                }
-                        }
-                        if (*q != '>')
-                                return NULL;
-                        t->attrs_len = (size_t)(q - t->attrs);
-                        if (t->attrs_len > 0 && q[-1] == '/') {
-                                t->self_closing = true;
-                                t->attrs_len--;
-                        }
-                        return q + 1;
-                }
-                if (!p)
-                        return NULL;
+        if (!obj || obj->type != XPATH_NODESET) {
+                xmlXPathFreeObject(obj);
+                return -ENOMEM; /* the queries are fixed: only memory can fail */
+        }
+        *out = obj;
+        return 0;
+}
+
+static int n_nodes(const xmlXPathObject *obj) {
+        return obj->nodesetval ? obj->nodesetval->nodeNr : 0;
+}
+
+static xmlNodePtr node_at(const xmlXPathObject *obj, int i) {
+        return obj->nodesetval->nodeTab[i];
+}
+
+/* Is attribute NAME (in no namespace) of N equal to VALUE? */
+static bool attr_is(xmlNodePtr n, const char *name, const char *value) {
+        xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
+        bool eq = v && strcmp((const char *)v, value) == 0;
+
+        xmlFree(v);
+        return eq;
+}
+
+static bool attr_is_yes(xmlNodePtr n, const char *name) {
+        return attr_is(n, name, "yes") || attr_is(n, name, "true") || attr_is(n, name, "1");
+}
+
+/* balloond's own elements in <metadata>: exclude and class. */
+static void read_metadata(const xmlXPathObject *obj, struct bd_domain_facts *f) {
+        for (int i = 0; i < n_nodes(obj); i++) {
+                xmlNodePtr n = node_at(obj, i);
+                xmlChar *cls = xmlGetNoNsProp(n, BAD_CAST "class");
+
+                if (attr_is_yes(n, "exclude"))
+                        f->flags |= BD_VM_TAG_EXCLUDE;
+                if (cls && bd_class_valid((const char *)cls))
+                        strcpy(f->class_tag, (const char *)cls); /* valid: shorter than BD_CLASS_MAX */
+                xmlFree(cls);
         }
 }
 
-static bool tag_is(const struct tag *t, const char *name) {
-        return t->name_len == strlen(name) && strncmp(t->name, name, t->name_len) == 0;
-}
+/* The first valid <stats period='N'/> of balloon B, 0 if none. */
+static int stats_period(xmlNodePtr b) {
+        for (xmlNodePtr c = b->children; c; c = c->next) {
+                xmlChar *v;
+                char *end;
+                long period;
+                bool ok;
 
-/* Copy attribute NAME's value into BUF. Returns false if absent or too long. */
-static bool tag_attr(const struct tag *t, const char *name, char *buf, size_t size) {
-        const char *p = t->attrs, *end = t->attrs + t->attrs_len;
-        size_t nlen = strlen(name);
-
-        while (p < end) {
-                const char *an, *v;
-                size_t alen, vlen;
-                char quote;
-
-                while (p < end && strchr(" \t\r\n", *p))
-                        p++;
-                an = p;
-                while (p < end && !strchr(" \t\r\n=", *p))
-                        p++;
-                alen = (size_t)(p - an);
-                while (p < end && strchr(" \t\r\n", *p))
-                        p++;
-                if (p >= end || *p != '=')
-                        return false;
-                p++;
-                while (p < end && strchr(" \t\r\n", *p))
-                        p++;
-                if (p >= end || (*p != '"' && *p != '\''))
-                        return false;
-                quote = *p++;
-                v = p;
-                while (p < end && *p != quote)
-                        p++;
-                if (p >= end)
-                        return false;
-                vlen = (size_t)(p - v);
-                p++;
-                if (alen == nlen && strncmp(an, name, nlen) == 0) {
-                        if (vlen >= size)
-                                return false;
-                        memcpy(buf, v, vlen);
-                        buf[vlen] = '\0';
-                        return true;
-                }
-        }
-        return false;
-}
-
-static bool attr_equals(const struct tag *t, const char *name, const char *value) {
-        char buf[64];
-
-        return tag_attr(t, name, buf, sizeof(buf)) && strcmp(buf, value) == 0;
-}
-
-static bool is_yes(const char *v) {
-        return strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
-}
-
-/* A walk over the elements of a document, with the names of the elements
- * open around the current tag (enough levels for the paths we look at). */
-#define WALK_DEPTH 8
-
-struct walker {
-        const char *p;
-        struct {
-                const char *name;
-                size_t len;
-        } open[WALK_DEPTH];
-        int depth;        /* elements open */
-        bool root_closed; /* the root's end tag was seen */
-};
-
-/* The next start or end tag into T; T's level (root 1) into *LEVEL. Returns
- * 1, 0 once the root is closed, -EINVAL on malformed or truncated input
- * (including a document that ends before its root is closed). */
-static int walk(struct walker *w, struct tag *t, int *level) {
-        if (w->root_closed)
-                return 0;
-        w->p = next_tag(w->p, t);
-        if (!w->p)
-                return -EINVAL;
-        if (t->end) {
-                if (w->depth == 0)
-                        return -EINVAL;
-                if (w->depth <= WALK_DEPTH &&
-                    (w->open[w->depth - 1].len != t->name_len ||
-                     strncmp(w->open[w->depth - 1].name, t->name, t->name_len) != 0))
-                        return -EINVAL; /* </b> closing <a> */
-                *level = w->depth--;
-                if (w->depth == 0)
-                        w->root_closed = true;
-                return 1;
-        }
-        *level = w->depth + 1;
-        if (t->self_closing) {
-                if (w->depth == 0)
-                        w->root_closed = true;
-                return 1;
-        }
-        if (w->depth < WALK_DEPTH) {
-                w->open[w->depth].name = t->name;
-                w->open[w->depth].len = t->name_len;
-        }
-        w->depth++;
-        return 1;
-}
-
-/* Is the start tag at LEVEL a child of the elements PARENTS (from the
- * root, N of them, N < WALK_DEPTH)? */
-static bool child_of(const struct walker *w, int level, const char *const *parents, int n) {
-        if (level != n + 1)
-                return false;
-        for (int i = 0; i < n; i++)
-                if (w->open[i].len != strlen(parents[i]) || strncmp(w->open[i].name, parents[i], w->open[i].len) != 0)
-                        return false;
-        return true;
-}
-
-static const char *const AT_DOMAIN[] = { "domain" };
-static const char *const AT_METADATA[] = { "domain", "metadata" };
-static const char *const AT_BACKING[] = { "domain", "memoryBacking" };
-static const char *const AT_DEVICES[] = { "domain", "devices" };
-static const char *const AT_BALLOON[] = { "domain", "devices", "memballoon" };
-#define CHILD_OF(w, level, path) child_of(w, level, path, (int)(sizeof(path) / sizeof(path[0])))
-
-/* Is this element in balloond's namespace, declared on the element itself
- * (as libvirt writes metadata): <P:x xmlns:P="NS"> with any prefix P, or
- * <x xmlns="NS">? */
-static bool in_our_ns(const struct tag *t) {
-        const char *colon = memchr(t->name, ':', t->name_len);
-        char attr[64], value[64];
-
-        if (colon) {
-                size_t plen = (size_t)(colon - t->name);
-
-                if (plen == 0 || plen > sizeof(attr) - sizeof("xmlns:"))
-                        return false;
-                memcpy(attr, "xmlns:", 6);
-                memcpy(attr + 6, t->name, plen);
-                attr[6 + plen] = '\0';
-        } else {
-                strcpy(attr, "xmlns");
-        }
-        return tag_attr(t, attr, value, sizeof(value)) && strcmp(value, BD_METADATA_NS) == 0;
-}
-
-struct facts {
-        unsigned flags;
-        char class_tag[BD_CLASS_MAX];
-        int stats_period; /* -1 no usable balloon */
-};
-
-/* Only what libvirt's domain XML has at these places counts: children of
- * <metadata> in balloond's namespace (anything else in <metadata> belongs to
- * other applications), <memoryBacking>'s children, and the devices. */
-static int scan(const char *xml, struct facts *f) {
-        struct walker w = { .p = xml };
-        struct tag t;
-        int level, r;
-        bool balloon_seen = false;
-
-        memset(f, 0, sizeof(*f));
-        f->stats_period = -1;
-        while ((r = walk(&w, &t, &level)) > 0) {
-                char v[64];
-
-                if (level == 1 && !tag_is(&t, "domain"))
-                        return -EINVAL;
-                if (t.end)
+                if (c->type != XML_ELEMENT_NODE || c->ns || strcmp((const char *)c->name, "stats") != 0)
                         continue;
-                if (CHILD_OF(&w, level, AT_METADATA)) {
-                        if (!in_our_ns(&t))
-                                continue;
-                        if (tag_attr(&t, "exclude", v, sizeof(v)) && is_yes(v))
-                                f->flags |= BD_VM_TAG_EXCLUDE;
-                        if (tag_attr(&t, "class", v, sizeof(v)) && bd_class_valid(v))
-                                memcpy(f->class_tag, v, strlen(v) + 1); /* valid: shorter than BD_CLASS_MAX */
-                } else if (CHILD_OF(&w, level, AT_BACKING)) {
-                        if (tag_is(&t, "locked"))
-                                f->flags |= BD_VM_LOCKED;
-                        else if (tag_is(&t, "hugepages"))
-                                f->flags |= BD_VM_HUGEPAGES;
-                } else if (CHILD_OF(&w, level, AT_DEVICES)) {
-                        if (tag_is(&t, "memballoon")) {
-                                balloon_seen = true;
-                                if (attr_equals(&t, "model", "none")) {
-                                        f->flags |= BD_VM_NO_BALLOON;
-                                        continue;
-                                }
-                                f->stats_period = 0;
-                                if (attr_equals(&t, "autodeflate", "on"))
-                                        f->flags |= BD_VM_AUTODEFLATE;
-                                if (!attr_equals(&t, "freePageReporting", "on"))
-                                        f->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
-                        } else if (tag_is(&t, "hostdev")) {
-                                if (attr_equals(&t, "type", "pci") || attr_equals(&t, "type", "mdev"))
-                                        f->flags |= BD_VM_VFIO;
-                        } else if (tag_is(&t, "interface")) {
-                                if (attr_equals(&t, "type", "hostdev")) /* an SR-IOV VF through VFIO */
-                                        f->flags |= BD_VM_VFIO;
-                        }
-                } else if (CHILD_OF(&w, level, AT_BALLOON) && tag_is(&t, "stats") && f->stats_period == 0) {
-                        char *end;
-                        long period;
-
-                        if (tag_attr(&t, "period", v, sizeof(v))) {
-                                errno = 0;
-                                period = strtol(v, &end, 10);
-                                if (errno == 0 && *end == '\0' && end != v && period >= 0 && period <= 86400)
-                                        f->stats_period = (int)period;
-                        }
-                }
+                v = xmlGetNoNsProp(c, BAD_CAST "period");
+                if (!v)
+                        continue;
+                errno = 0;
+                period = strtol((const char *)v, &end, 10);
+                ok = errno == 0 && *end == '\0' && end != (char *)v && period >= 0 && period <= MAX_STATS_PERIOD_SEC;
+                xmlFree(v);
+                if (ok && period > 0)
+                        return (int)period;
         }
-        if (r < 0)
-                return r;
-        if (!balloon_seen)
+        return 0;
+}
+
+/* The balloon devices: none, model='none', or one that can be used. */
+static void read_balloon(const xmlXPathObject *obj, struct bd_domain_facts *f) {
+        if (n_nodes(obj) == 0)
                 f->flags |= BD_VM_NO_BALLOON;
-        return 0;
+        for (int i = 0; i < n_nodes(obj); i++) {
+                xmlNodePtr b = node_at(obj, i);
+
+                if (attr_is(b, "model", "none")) {
+                        f->flags |= BD_VM_NO_BALLOON;
+                        continue;
+                }
+                if (f->stats_period <= 0)
+                        f->stats_period = stats_period(b);
+                if (attr_is(b, "autodeflate", "on"))
+                        f->flags |= BD_VM_AUTODEFLATE;
+                if (!attr_is(b, "freePageReporting", "on"))
+                        f->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
+        }
 }
 
-int bd_domxml_facts(const char *xml, unsigned *flags, char *class_tag) {
-        struct facts f;
-        int r;
-
-        if (!xml)
-                return -EINVAL;
-        r = scan(xml, &f);
-        if (r < 0)
-                return r;
-        *flags |= f.flags;
-        memcpy(class_tag, f.class_tag, BD_CLASS_MAX);
-        return 0;
-}
-
-int bd_domxml_stats_period(const char *xml) {
-        struct facts f;
-
-        if (!xml || scan(xml, &f) < 0)
-                return -1;
-        return f.stats_period;
-}
-
-static int unit_kib(const char *unit, uint64_t *per_kib_num, uint64_t *per_kib_den) {
+/* KiB = value x num / den, for each unit libvirt accepts. */
+static int unit_kib(const char *unit, uint64_t *num, uint64_t *den) {
         static const struct {
                 const char *name;
-                uint64_t num, den; /* KiB = value x num / den */
+                uint64_t num, den;
         } units[] = {
                 { "b", 1, 1024 },           { "bytes", 1, 1024 },        { "KB", 1000, 1024 },
                 { "k", 1, 1 },              { "KiB", 1, 1 },             { "MB", 1000000, 1024 },
@@ -342,39 +155,86 @@ static int unit_kib(const char *unit, uint64_t *per_kib_num, uint64_t *per_kib_d
 
         for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
                 if (strcmp(unit, units[i].name) == 0) {
-                        *per_kib_num = units[i].num;
-                        *per_kib_den = units[i].den;
+                        *num = units[i].num;
+                        *den = units[i].den;
                         return 0;
                 }
         return -EINVAL;
 }
 
-int bd_domxml_memory_kib(const char *xml, uint64_t *out) {
-        struct walker w = { .p = xml };
-        struct tag t;
-        int level, r;
+/* A size element (<memory unit='MiB'>4096</memory>, KiB without a unit) in
+ * KiB: digits only, no sign or blanks, no overflow. BD_KIB_UNKNOWN if the
+ * query found none or it is malformed. */
+static uint64_t size_kib(const xmlXPathObject *obj) {
+        uint64_t num = 1, den = 1, v, kib = BD_KIB_UNKNOWN;
+        xmlChar *unit, *text;
+        char *end;
 
-        if (!xml)
-                return -EINVAL;
-        while ((r = walk(&w, &t, &level)) > 0) {
-                if (level == 1 && !tag_is(&t, "domain"))
-                        return -EINVAL;
-                if (!t.end && !t.self_closing && tag_is(&t, "memory") && CHILD_OF(&w, level, AT_DOMAIN)) {
-                        char unit[64];
-                        uint64_t num, den, v;
-                        char *end;
-
-                        if (!tag_attr(&t, "unit", unit, sizeof(unit)))
-                                strcpy(unit, "KiB"); /* libvirt's default unit */
-                        if (unit_kib(unit, &num, &den) < 0 || *w.p < '0' || *w.p > '9')
-                                return -EINVAL;
-                        errno = 0;
-                        v = strtoull(w.p, &end, 10);
-                        if (errno == ERANGE || *end != '<' || v > UINT64_MAX / num)
-                                return -EINVAL;
-                        *out = v * num / den;
-                        return 0;
-                }
+        if (n_nodes(obj) == 0)
+                return BD_KIB_UNKNOWN;
+        unit = xmlGetNoNsProp(node_at(obj, 0), BAD_CAST "unit");
+        text = xmlNodeGetContent(node_at(obj, 0));
+        if (text && (!unit || unit_kib((const char *)unit, &num, &den) == 0) && text[0] >= '0' && text[0] <= '9') {
+                errno = 0;
+                v = strtoull((const char *)text, &end, 10);
+                if (errno == 0 && *end == '\0' && v <= UINT64_MAX / num)
+                        kib = v * num / den;
         }
-        return -EINVAL;
+        xmlFree(unit);
+        xmlFree(text);
+        return kib;
+}
+
+/* Every query over the parsed domain DOC, into F. */
+static int read_facts(xmlDocPtr doc, struct bd_domain_facts *f) {
+        xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+        xmlXPathObjectPtr res[N_QUERIES] = { 0 };
+        int r = ctx ? 0 : -ENOMEM;
+
+        if (r == 0 && xmlXPathRegisterNs(ctx, BAD_CAST "bd", BAD_CAST BD_METADATA_NS) < 0)
+                r = -ENOMEM;
+        for (int q = 0; q < N_QUERIES && r == 0; q++)
+                r = run_query(ctx, (enum query)q, &res[q]);
+        if (r == 0) {
+                read_metadata(res[Q_METADATA], f);
+                if (n_nodes(res[Q_LOCKED]) > 0)
+                        f->flags |= BD_VM_LOCKED;
+                if (n_nodes(res[Q_HUGEPAGES]) > 0)
+                        f->flags |= BD_VM_HUGEPAGES;
+                if (n_nodes(res[Q_VFIO]) > 0)
+                        f->flags |= BD_VM_VFIO;
+                read_balloon(res[Q_BALLOON], f);
+                f->max_kib = size_kib(res[Q_MEMORY]);
+                f->current_kib = size_kib(res[Q_CURRENT_MEMORY]);
+        }
+        for (int q = 0; q < N_QUERIES; q++)
+                xmlXPathFreeObject(res[q]);
+        xmlXPathFreeContext(ctx);
+        return r;
+}
+
+int bd_domxml_read(const char *xml, struct bd_domain_facts *out) {
+        struct bd_domain_facts f = { .stats_period = -1 };
+        size_t len = xml ? strlen(xml) : 0;
+        xmlDocPtr doc;
+        xmlNodePtr root;
+        int r;
+
+        if (!xml || len > INT_MAX)
+                return -EINVAL;
+        pthread_once(&compile_once, compile_queries);
+        if (compile_failed)
+                return -ENOMEM;
+        doc = xmlReadMemory(xml, (int)len, NULL, NULL, PARSE_OPTIONS);
+        if (!doc)
+                return -EINVAL;
+        root = xmlDocGetRootElement(doc);
+        if (!root || root->ns || strcmp((const char *)root->name, "domain") != 0)
+                r = -EINVAL;
+        else
+                r = read_facts(doc, &f);
+        xmlFreeDoc(doc);
+        if (r == 0)
+                *out = f;
+        return r;
 }

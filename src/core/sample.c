@@ -8,6 +8,7 @@ void bd_vm_sample_init(struct bd_vm_sample *s) {
         s->state = BD_RUN_OTHER;
         s->max_kib = BD_KIB_UNKNOWN;
         s->actual_kib = BD_KIB_UNKNOWN;
+        s->entitled_kib = BD_KIB_UNKNOWN;
         s->available_kib = BD_KIB_UNKNOWN;
         s->unused_kib = BD_KIB_UNKNOWN;
         s->usable_kib = BD_KIB_UNKNOWN;

@@ -8,9 +8,12 @@
  * (the sizes only) for the others, so that paused and balloon-less VMs still
  * count in the VM budget as they do with QEMU's bulk stats. What the domain
  * XML says (balloon device, host devices, memory backing, balloond metadata,
- * stats period, maximum) is read once per domain start and cached by UUID
- * and domain id, and again when libvirt says the domain's metadata or
- * devices changed, so the steady state costs no per-domain round trip. A
+ * stats period, maximum; src/core/domxml.c) is read once per domain start
+ * and cached by UUID and domain id, and again when libvirt says the
+ * domain's metadata or devices changed, so the steady state costs no
+ * per-domain round trip. What a running domain is entitled to (its
+ * persistent <currentMemory>) comes from its inactive XML, read at start
+ * and again when libvirt says it was defined anew. A
  * running domain whose facts could not be read is reported without guest
  * stats (blind: never shrunk) until they are. Running domains whose balloon
  * stats period is 0 get it armed once (not in a dry run, which changes nothing).
@@ -97,6 +100,7 @@ struct dom_facts {
         char class_tag[BD_CLASS_MAX];
         int stats_period;   /* -1 no balloon; 0 none armed */
         uint64_t max_kib;   /* <memory>, BD_KIB_UNKNOWN if unreadable */
+        uint64_t entitled_kib; /* persistent <currentMemory>, BD_KIB_UNKNOWN if unreadable */
         int arm_attempts;   /* failed attempts to arm the stats period */
         bool arm_failed;    /* arming it is unsupported or kept failing: not retried */
         bool arm_deferred;  /* a dry run left it unarmed (said once per domain start) */
@@ -104,9 +108,15 @@ struct dom_facts {
 };
 
 /* A domain an event was about, noted by a callback. */
+enum pending_kind {
+        PENDING_STARTED, /* started or resumed: arm its stats period */
+        PENDING_REREAD,  /* its metadata or devices changed: read its XML again */
+        PENDING_DEFINED, /* its persistent definition changed: read its entitlement again */
+};
+
 struct pending {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        bool reread; /* its metadata or devices changed (else it started) */
+        enum pending_kind kind;
 };
 
 #define MAX_PENDING 64
@@ -176,14 +186,14 @@ static void on_close(virConnectPtr conn, int reason, void *opaque) {
 }
 
 /* Note DOM for handle_events. */
-static void note_domain(struct lv_backend *lv, virDomainPtr dom, bool reread) {
+static void note_domain(struct lv_backend *lv, virDomainPtr dom, enum pending_kind kind) {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
         if (virDomainGetUUIDString(dom, uuid) < 0)
                 return;
         if (lv->n_pending < MAX_PENDING) {
                 memcpy(lv->pending[lv->n_pending].uuid, uuid, sizeof(uuid));
-                lv->pending[lv->n_pending++].reread = reread;
+                lv->pending[lv->n_pending++].kind = kind;
         } else {
                 lv->overflow = true;
         }
@@ -193,20 +203,22 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         (void)conn;
         (void)detail;
         if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_RESUMED)
-                note_domain(opaque, dom, false);
+                note_domain(opaque, dom, PENDING_STARTED);
+        else if (event == VIR_DOMAIN_EVENT_DEFINED) /* virsh define, setmem --config, ... */
+                note_domain(opaque, dom, PENDING_DEFINED);
         return 0;
 }
 
 static void on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri, void *opaque) {
         (void)conn;
         if (type == VIR_DOMAIN_METADATA_ELEMENT && (!nsuri || strcmp(nsuri, BD_METADATA_NS) == 0))
-                note_domain(opaque, dom, true);
+                note_domain(opaque, dom, PENDING_REREAD);
 }
 
 static void on_device(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque) {
         (void)conn;
         (void)alias;
-        note_domain(opaque, dom, true); /* a host device or a balloon may have come or gone */
+        note_domain(opaque, dom, PENDING_REREAD); /* a host device or a balloon may have come or gone */
 }
 
 static void quiet(void *userdata, virErrorPtr err) {
@@ -293,45 +305,88 @@ static struct dom_facts *facts_for(struct lv_backend *lv, const char *uuid, size
         f->id = FACTS_UNREAD;
         f->stats_period = -1;
         f->max_kib = BD_KIB_UNKNOWN;
+        f->entitled_kib = BD_KIB_UNKNOWN;
         return f;
+}
+
+/* DOM's XML (FLAGS: 0 live, VIR_DOMAIN_XML_INACTIVE persistent) read into
+ * *OUT. Returns 0, or a negative errno (logged at debug). */
+static int read_xml(virDomainPtr dom, unsigned flags, struct bd_domain_facts *out) {
+        char *xml = virDomainGetXMLDesc(dom, flags);
+        int r;
+
+        if (!xml) {
+                r = last_errno();
+                bd_log(BD_LOG_DEBUG, "%s: cannot read its%s XML: %s", virDomainGetName(dom),
+                       flags ? " persistent" : "", last_error());
+                return r;
+        }
+        r = bd_domxml_read(xml, out);
+        free(xml);
+        return r;
+}
+
+/* What DOM is entitled to: the <currentMemory> its administrator gave it,
+ * from its persistent definition (virsh setmem --config changes it). For a
+ * transient domain libvirt gives the live XML, read at start: the size it
+ * was started with. BD_KIB_UNKNOWN if unreadable. */
+static uint64_t read_entitled(virDomainPtr dom) {
+        struct bd_domain_facts df;
+
+        return read_xml(dom, VIR_DOMAIN_XML_INACTIVE, &df) == 0 ? df.current_kib : BD_KIB_UNKNOWN;
 }
 
 /* Read the XML facts of DOM when it is new, was restarted, or FORCE (its
  * metadata or devices changed). Returns 0 when the facts are known, a
  * negative errno when they could not be read (tried again next time). */
 static int refresh_facts(virDomainPtr dom, struct dom_facts *f, bool force) {
-        unsigned id = virDomainGetID(dom);
-        char *xml;
+        unsigned id = virDomainGetID(dom); /* (unsigned)-1: inactive, its XML is the persistent one */
+        struct bd_domain_facts df;
         int r;
 
         if (f->id == id && !force)
                 return 0;
-        xml = virDomainGetXMLDesc(dom, 0);
-        if (!xml) {
-                r = last_errno();
-                bd_log(BD_LOG_DEBUG, "%s: cannot read its XML: %s", virDomainGetName(dom), last_error());
+        r = read_xml(dom, 0, &df);
+        if (r == -EINVAL) {
+                /* Its exclusions cannot be known: leave it alone until it restarts. */
+                df = (struct bd_domain_facts){ .flags = BD_VM_UNSUPPORTED, .stats_period = -1,
+                                               .max_kib = BD_KIB_UNKNOWN, .current_kib = BD_KIB_UNKNOWN };
+                bd_log(BD_LOG_WARNING, "%s: its XML is not a domain description balloond can read; "
+                                       "leaving it alone", virDomainGetName(dom));
+        } else if (r < 0) {
                 f->id = FACTS_UNREAD;
                 return r;
         }
-        f->flags = 0;
-        f->class_tag[0] = '\0';
-        r = bd_domxml_facts(xml, &f->flags, f->class_tag);
-        if (r < 0) {
-                /* Its exclusions cannot be known: leave it alone until it restarts. */
-                f->flags = BD_VM_UNSUPPORTED;
-                bd_log(BD_LOG_WARNING, "%s: its XML is not a domain description balloond can read; "
-                                       "leaving it alone", virDomainGetName(dom));
-        }
-        f->stats_period = bd_domxml_stats_period(xml);
-        if (bd_domxml_memory_kib(xml, &f->max_kib) < 0)
-                f->max_kib = BD_KIB_UNKNOWN;
+        f->flags = df.flags;
+        snprintf(f->class_tag, sizeof(f->class_tag), "%s", df.class_tag);
+        f->stats_period = df.stats_period;
+        f->max_kib = df.max_kib;
+        if (id == (unsigned)-1)
+                f->entitled_kib = df.current_kib;
+        else if (f->id != id)
+                f->entitled_kib = read_entitled(dom);
         if (f->id != id) {
                 f->arm_attempts = 0;
                 f->arm_failed = false;
         }
         f->id = id;
-        free(xml);
         return 0;
+}
+
+/* DOM's persistent definition changed: its entitlement (an active domain),
+ * or all of its facts (an inactive one, whose XML is that definition). */
+static void refresh_defined(virDomainPtr dom, struct dom_facts *f) {
+        uint64_t was = f->entitled_kib;
+
+        if (f->id == FACTS_UNREAD)
+                return; /* the next collect reads everything */
+        if (virDomainGetID(dom) == (unsigned)-1)
+                (void)refresh_facts(dom, f, true);
+        else
+                f->entitled_kib = read_entitled(dom);
+        if (f->entitled_kib != was)
+                bd_log(BD_LOG_DEBUG, "%s: definition changed, entitled to %llu KiB", virDomainGetName(dom),
+                       (unsigned long long)f->entitled_kib);
 }
 
 /* Arm the stats period of a running domain with a balloon whose period is 0.
@@ -542,6 +597,7 @@ static bool collect_one(struct lv_backend *lv, virDomainStatsRecordPtr rec, size
                 }
         }
         s->flags = f->flags;
+        s->entitled_kib = f->entitled_kib;
         snprintf(s->class_tag, sizeof(s->class_tag), "%s", f->class_tag);
         s->stats_period_sec = f->stats_period > 0 ? f->stats_period : -1;
         return true;
@@ -668,8 +724,10 @@ static unsigned lv_handle_events(struct bd_backend *b) {
                         continue;
                 f = facts_for(lv, pending[i].uuid, SIZE_MAX);
                 f->seen = true;
-                if (refresh_facts(dom, f, pending[i].reread) == 0) {
-                        if (pending[i].reread)
+                if (pending[i].kind == PENDING_DEFINED) {
+                        refresh_defined(dom, f);
+                } else if (refresh_facts(dom, f, pending[i].kind == PENDING_REREAD) == 0) {
+                        if (pending[i].kind == PENDING_REREAD)
                                 bd_log(BD_LOG_DEBUG, "%s: metadata or devices changed, XML read again",
                                        virDomainGetName(dom));
                         else if (virDomainGetState(dom, &state, &reason, 0) == 0 &&

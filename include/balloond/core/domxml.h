@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Facts balloond needs from a domain's XML description, found without an XML
- * library in the canonical XML libvirt produces. Pure. */
+/* Facts balloond needs from a domain's XML description, read with libxml2
+ * (the parser libvirt itself uses, already in the daemon's process): XPath
+ * over the parsed document, namespaces resolved as XML defines them. Pure:
+ * no libvirt, no I/O. */
 #pragma once
 
 #include <stddef.h>
@@ -11,20 +13,23 @@
 /* The XML namespace of balloond's per-domain metadata:
  *   <metadata>
  *     <balloond:vm xmlns:balloond="https://balloond.org/xmlns/vm/1" exclude="yes" class="database"/>
- *   </metadata>                                                                   */
+ *   </metadata>
+ * Any prefix, the default namespace, or a declaration on an ancestor (libvirt
+ * moves one made on <domain> to <metadata>) all name the same namespace.   */
 #define BD_METADATA_NS "https://balloond.org/xmlns/vm/1"
 #define BD_METADATA_PREFIX "balloond"
 
-/* Set bd_vm_flag bits in *FLAGS (NO_BALLOON, VFIO, LOCKED, HUGEPAGES,
- * NO_FREE_PAGE_REPORTING, AUTODEFLATE, TAG_EXCLUDE) and the metadata class in
- * CLASS_TAG (size BD_CLASS_MAX, "" if none) from a domain XML. Returns 0, or
- * -EINVAL when XML is not a domain description. */
-int bd_domxml_facts(const char *xml, unsigned *flags, char *class_tag);
+/* What one domain XML says. */
+struct bd_domain_facts {
+        unsigned flags;               /* bd_vm_flag: NO_BALLOON, VFIO, LOCKED, HUGEPAGES,
+                                       * NO_FREE_PAGE_REPORTING, AUTODEFLATE, TAG_EXCLUDE */
+        char class_tag[BD_CLASS_MAX]; /* the metadata class, "" if none */
+        int stats_period;             /* the balloon's <stats period='N'/>: 0 if none, -1 no balloon */
+        uint64_t max_kib;             /* <memory>, BD_KIB_UNKNOWN if absent or malformed */
+        uint64_t current_kib;         /* <currentMemory>, BD_KIB_UNKNOWN if absent or malformed */
+};
 
-/* The domain's maximum memory (<memory unit='...'>N</memory>) in KiB into
- * *OUT. Returns 0, or -EINVAL when absent or malformed. */
-int bd_domxml_memory_kib(const char *xml, uint64_t *out);
-
-/* The stats period of the domain's memballoon (<stats period='N'/>), 0 if
- * absent, -1 if there is no balloon. */
-int bd_domxml_stats_period(const char *xml);
+/* Read the facts of the domain description XML (a NUL-terminated string)
+ * into *OUT. Returns 0; -EINVAL when XML is not a well-formed domain
+ * description (*OUT untouched); -ENOMEM. */
+int bd_domxml_read(const char *xml, struct bd_domain_facts *out);

@@ -46,6 +46,7 @@ struct bd_vm_sample {
 
         uint64_t max_kib;    /* balloon maximum (domain's <memory>) */
         uint64_t actual_kib; /* balloon current size, live from the hypervisor */
+        uint64_t entitled_kib; /* persistent <currentMemory> (a transient domain's at start), BD_KIB_UNKNOWN */
 
         /* Guest-reported statistics; BD_KIB_UNKNOWN / BD_COUNT_UNKNOWN when missing. */
         uint64_t available_kib;   /* guest MemTotal (NOT free memory) */
