@@ -379,8 +379,8 @@ static void test_bad_input(void **state) {
                 "<domain><devices><memballoon model='virtio' freePageReporting='on'><stats period='",
                 "\x01\x02\xff<\xfe>",
                 /* Not XML: '<' in an attribute value (libvirt writes &lt;). */
-                "<domain><devices><disk x='a>b <memballoon model=\"none\"/>'/>"
-                "<memballoon model='virtio' freePageReporting='on'/></devices></domain>",
+                ("<domain><devices><disk x='a>b <memballoon model=\"none\"/>'/>"
+                 "<memballoon model='virtio' freePageReporting='on'/></devices></domain>"),
                 /* Not XML: an undeclared entity, two roots, a namespaced root. */
                 "<domain><description>&nope;</description></domain>",
                 "<domain/><domain/>",
