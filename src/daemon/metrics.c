@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "balloond/core/jsonw.h"
+#include "balloond/daemon/atomicfile.h"
 #include "balloond/daemon/metrics.h"
 
 #define KIB 1024.0
@@ -244,34 +245,9 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
 }
 
 int bd_metrics_write_textfile(const char *dir, const char *text, size_t len) {
-        char tmp[4096], path[4096];
-        int fd, r = 0;
+        char path[4096];
 
-        if ((size_t)snprintf(path, sizeof(path), "%s/balloond.prom", dir) >= sizeof(path) ||
-            (size_t)snprintf(tmp, sizeof(tmp), "%s/.balloond.prom.XXXXXX", dir) >= sizeof(tmp))
+        if ((size_t)snprintf(path, sizeof(path), "%s/balloond.prom", dir) >= sizeof(path))
                 return -ENAMETOOLONG;
-        fd = mkstemp(tmp);
-        if (fd < 0)
-                return -errno;
-        if (fchmod(fd, 0644) < 0)
-                r = -errno;
-        while (r == 0 && len > 0) {
-                ssize_t k = write(fd, text, len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                text += k;
-                len -= (size_t)k;
-        }
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                unlink(tmp);
-        return r;
+        return bd_atomic_write(path, text, len, 0644, (gid_t)-1);
 }

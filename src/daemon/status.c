@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Publishing the daemon's view: the cycle's JSON document plus who wrote it,
- * written to a temporary file in the same directory and renamed over the
- * old one, so a reader sees the old file or the new one, never half. */
+ * replaced whole (src/daemon/atomicfile.c), so a reader sees the old file or
+ * the new one, never half. */
 #include <errno.h>
 #include <grp.h>
 #include <stdbool.h>
@@ -13,23 +13,9 @@
 
 #include <stdio_ext.h>
 
+#include "balloond/daemon/atomicfile.h"
 #include "balloond/daemon/report.h"
 #include "balloond/daemon/status.h"
-
-static int write_all(int fd, const char *buf, size_t len) {
-        while (len > 0) {
-                ssize_t k = write(fd, buf, len);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += k;
-                len -= (size_t)k;
-        }
-        return 0;
-}
 
 /* The group that may read the status file: libvirt's (looked up once). */
 static gid_t reader_group(void) {
@@ -46,11 +32,11 @@ static gid_t reader_group(void) {
 }
 
 int bd_status_write(const char *path, const struct bd_daemon *d) {
-        char tmp[4096], *text = NULL;
+        char *text = NULL;
         size_t len = 0;
         struct bd_jw w;
         FILE *f;
-        int fd = -1, r;
+        int r;
 
         /* The document, in memory first: a write error never leaves half a file. */
         f = open_memstream(&text, &len);
@@ -74,43 +60,7 @@ int bd_status_write(const char *path, const struct bd_daemon *d) {
                 free(text);
                 return -ENOMEM;
         }
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-                r = -ENAMETOOLONG;
-                goto out;
-        }
-        fd = mkstemp(tmp);
-        if (fd < 0) {
-                r = -errno;
-                goto out;
-        }
-        if (reader_group() != (gid_t)-1 && fchown(fd, (uid_t)-1, reader_group()) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (fchmod(fd, 0640) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        r = write_all(fd, text, len);
-        if (r < 0)
-                goto fail;
-        if (close(fd) < 0) {
-                fd = -1;
-                r = -errno;
-                goto fail;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        r = 0;
-        goto out;
-fail:
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-out:
+        r = bd_atomic_write(path, text, len, 0640, reader_group());
         free(text);
         return r;
 }
