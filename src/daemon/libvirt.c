@@ -13,7 +13,7 @@
  * domain's metadata or devices changed, so the steady state costs no
  * per-domain round trip. What a running domain is entitled to (its
  * persistent <currentMemory>) comes from its inactive XML, read at start
- * and again when libvirt says it was defined anew. A
+ * and again when libvirt says it was defined anew (see read_entitled). A
  * running domain whose facts could not be read is reported without guest
  * stats (blind: never shrunk) until they are. Running domains whose balloon
  * stats period is 0 get it armed once (not in a dry run, which changes nothing).
@@ -204,7 +204,7 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         (void)detail;
         if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_RESUMED)
                 note_domain(opaque, dom, PENDING_STARTED);
-        else if (event == VIR_DOMAIN_EVENT_DEFINED) /* virsh define, setmem --config, ... */
+        else if (event == VIR_DOMAIN_EVENT_DEFINED) /* virsh define or edit (setmem --config sends none) */
                 note_domain(opaque, dom, PENDING_DEFINED);
         return 0;
 }
@@ -327,9 +327,11 @@ static int read_xml(virDomainPtr dom, unsigned flags, struct bd_domain_facts *ou
 }
 
 /* What DOM is entitled to: the <currentMemory> its administrator gave it,
- * from its persistent definition (virsh setmem --config changes it). For a
- * transient domain libvirt gives the live XML, read at start: the size it
- * was started with. BD_KIB_UNKNOWN if unreadable. */
+ * from its persistent definition. For a transient domain libvirt gives the
+ * live XML, read at start: the size it was started with. Read at each start
+ * and on a "defined" event (virsh define, virsh edit); virsh setmem --config
+ * changes it without any event (libvirt 9.0, QEMU and test drivers), so
+ * that change is seen at the next start. BD_KIB_UNKNOWN if unreadable. */
 static uint64_t read_entitled(virDomainPtr dom) {
         struct bd_domain_facts df;
 
