@@ -45,8 +45,12 @@ struct bd_vm_sample {
         unsigned flags; /* enum bd_vm_flag */
 
         uint64_t max_kib;    /* balloon maximum (domain's <memory>) */
+        /* What the administrator set the VM to hold (the persistent
+         * <currentMemory>): what balloond owes it. BD_KIB_UNKNOWN when
+         * unknown (max_kib stands in). actual < entitled: balloond holds
+         * memory of it, whichever balloond process shrank it. */
+        uint64_t entitled_kib;
         uint64_t actual_kib; /* balloon current size, live from the hypervisor */
-        uint64_t entitled_kib; /* persistent <currentMemory> (a transient domain's at start), BD_KIB_UNKNOWN */
 
         /* Guest-reported statistics; BD_KIB_UNKNOWN / BD_COUNT_UNKNOWN when missing. */
         uint64_t available_kib;   /* guest MemTotal (NOT free memory) */
