@@ -117,23 +117,11 @@ static uint64_t v_usable(const struct bd_decision *d, const struct bd_vm_sample 
         return d->usable_kib;
 }
 
-char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
+/* balloond itself: version, mode, cycles and how long they took. */
+static void put_daemon(FILE *f, const struct bd_daemon *d) {
         const struct bd_cycle_result *r = &d->last;
         const struct bd_counters *c = &d->counters;
-        uint64_t reclaimed = 0, reclaimable = 0;
-        struct vm_labels labels;
-        char *buf = NULL;
-        FILE *f;
 
-        if (vm_labels_build(&labels, r) < 0)
-                return NULL;
-        f = open_memstream(&buf, len);
-        if (!f) {
-                free(labels.text);
-                free(labels.end);
-                return NULL;
-        }
-        __fsetlocking(f, FSETLOCKING_BYCALLER);
         family(f, "balloond_build_info", "gauge", "balloond's version.");
         fprintf(f, "balloond_build_info{version=\"%s\"} 1\n", BALLOOND_VERSION);
         family(f, "balloond_dry_run", "gauge", "1 when balloond only describes its decisions.");
@@ -151,8 +139,14 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         fprintf(f, "balloond_cycle_duration_seconds_sum %.6f\n", c->duration_sum_sec);
         fprintf(f, "balloond_cycle_duration_seconds_count %llu\n",
                 (unsigned long long)c->duration_bucket[BD_DURATION_BUCKETS]);
+}
 
-        /* The host. */
+/* The host: its memory, the configured reserve and budget, the band, PSI,
+ * and what balloond holds back from the VMs. */
+static void put_host(FILE *f, const struct bd_daemon *d) {
+        const struct bd_cycle_result *r = &d->last;
+        uint64_t reclaimed = 0, reclaimable = 0;
+
         family(f, "balloond_host_memory_total_bytes", "gauge", "Host RAM (MemTotal).");
         fprintf(f, "balloond_host_memory_total_bytes %.0f\n", (double)r->host.mem_total_kib * KIB);
         family(f, "balloond_host_memory_available_bytes", "gauge", "Host MemAvailable.");
@@ -190,18 +184,20 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         family(f, "balloond_reclaimable_bytes", "gauge",
                "Memory that could still be reclaimed now: sum of actual - floor over managed VMs.");
         fprintf(f, "balloond_reclaimable_bytes %.0f\n", (double)reclaimable * KIB);
+}
 
-        /* Each VM. */
-        vm_bytes(f, r, &labels, "balloond_vm_target_bytes", "The VM's balloon target.", v_target);
-        vm_bytes(f, r, &labels, "balloond_vm_actual_bytes", "The VM's balloon size as the hypervisor reports it.", v_actual);
-        vm_bytes(f, r, &labels, "balloond_vm_maximum_bytes", "The VM's maximum memory.", v_max);
-        vm_bytes(f, r, &labels, "balloond_vm_floor_bytes", "The VM's floor: what it uses plus its free margin.", v_floor);
-        vm_bytes(f, r, &labels, "balloond_vm_usable_bytes", "The guest's free memory (MemAvailable).", v_usable);
+/* Each VM: its sizes, its state, when balloond last changed it. */
+static void put_vms(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *labels) {
+        vm_bytes(f, r, labels, "balloond_vm_target_bytes", "The VM's balloon target.", v_target);
+        vm_bytes(f, r, labels, "balloond_vm_actual_bytes", "The VM's balloon size as the hypervisor reports it.", v_actual);
+        vm_bytes(f, r, labels, "balloond_vm_maximum_bytes", "The VM's maximum memory.", v_max);
+        vm_bytes(f, r, labels, "balloond_vm_floor_bytes", "The VM's floor: what it uses plus its free margin.", v_floor);
+        vm_bytes(f, r, labels, "balloond_vm_usable_bytes", "The guest's free memory (MemAvailable).", v_usable);
         family(f, "balloond_vm_state", "gauge", "1 for the VM's state: ok, excluded, blind, stuck.");
         for (size_t i = 0; i < r->n; i++)
                 for (int st = BD_STATUS_OK; st <= BD_STATUS_STUCK; st++) {
                         fputs("balloond_vm_state", f);
-                        vm_labels_put(f, &labels, i);
+                        vm_labels_put(f, labels, i);
                         fputs(",state=\"", f);
                         fputs(bd_status_to_string((enum bd_vm_status)st), f);
                         fputs(r->decisions[i].status == (enum bd_vm_status)st ? "\"} 1\n" : "\"} 0\n", f);
@@ -214,11 +210,13 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
                 if (!changed || changed > r->now_usec)
                         continue;
                 fputs("balloond_vm_last_change_timestamp_seconds", f);
-                vm_labels_put(f, &labels, i);
+                vm_labels_put(f, labels, i);
                 fprintf(f, "} %lld\n", (long long)(r->now_wall_sec - (int64_t)((r->now_usec - changed) / 1000000)));
         }
+}
 
-        /* Counters. */
+/* The counters: decisions, libvirt errors, reloads. */
+static void put_counters(FILE *f, const struct bd_counters *c) {
         family(f, "balloond_decisions_total", "counter", "Changes decided, by action and reason.");
         for (int a = BD_ACTION_SHRINK; a <= BD_ACTION_GROW; a++)
                 for (int why = 0; why < BD_REASON__COUNT; why++)
@@ -235,6 +233,26 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         family(f, "balloond_config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
         fprintf(f, "balloond_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)c->reloads_ok);
         fprintf(f, "balloond_config_reloads_total{result=\"failed\"} %llu\n", (unsigned long long)c->reloads_failed);
+}
+
+char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
+        struct vm_labels labels;
+        char *buf = NULL;
+        FILE *f;
+
+        if (vm_labels_build(&labels, &d->last) < 0)
+                return NULL;
+        f = open_memstream(&buf, len);
+        if (!f) {
+                free(labels.text);
+                free(labels.end);
+                return NULL;
+        }
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
+        put_daemon(f, d);
+        put_host(f, d);
+        put_vms(f, &d->last, &labels);
+        put_counters(f, &d->counters);
         free(labels.text);
         free(labels.end);
         if (fclose(f) != 0) {
