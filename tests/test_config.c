@@ -47,6 +47,8 @@ static bool config_equal(const struct bd_config *a, const struct bd_config *b) {
         EQ_NUM(restore_on_exit);
         EQ_NUM(host_reserve_kib);
         EQ_NUM(vm_budget_kib);
+        EQ_NUM(vm_budget_hard);
+        EQ_NUM(unavailable_kib);
         EQ_NUM(relaxed_free_pct);
         EQ_NUM(pressure_free_pct);
         EQ_NUM(critical_free_pct);
@@ -72,6 +74,9 @@ static bool config_equal(const struct bd_config *a, const struct bd_config *b) {
         EQ_NUM(stuck_retry_usec);
         EQ_NUM(major_faults_per_sec);
         EQ_NUM(swap_in_grow_kib);
+        EQ_NUM(swap_in_kib_per_sec);
+        EQ_NUM(claim_half_life_usec);
+        EQ_NUM(frequent_claim_credit);
         EQ_NUM(blind_action);
         EQ_STR(metrics_textfile_dir);
         EQ_STR(metrics_http_address);
@@ -182,7 +187,12 @@ static void test_defaults(void **state) {
         assert_true(c.psi_critical_pct == 10.0);
         assert_int_equal(c.host_shrink_cap_kib, 1024 * MIB);
         assert_string_equal(c.meminfo_path, "/proc/meminfo");
-        assert_string_equal(c.psi_path, "/proc/pressure/memory");
+        assert_string_equal(c.psi_path, "/sys/fs/cgroup/machine.slice/memory.pressure");
+        assert_false(c.vm_budget_hard);
+        assert_int_equal(c.unavailable_kib, 0);
+        assert_int_equal(c.swap_in_kib_per_sec, 1024);
+        assert_int_equal(c.claim_half_life_usec, 600 * USEC_PER_SEC);
+        assert_true(c.frequent_claim_credit == 3.0);
         assert_true(c.margin_pct == 20.0);
         assert_int_equal(c.margin_min_kib, 256 * MIB);
         assert_int_equal(c.min_kib, 0);
@@ -335,6 +345,9 @@ static const struct {
           "-1", "-1 is out of range (0..16777216)" },
         { "host.vm_budget_mib", "1.5", "expected an integer (0..16777216)",
           "16777217", "16777217 is out of range (0..16777216)" },
+        { "host.vm_budget_hard", "\"no\"", "expected a boolean (true or false)", NULL, NULL },
+        { "host.unavailable_mib", "-0.5", "expected an integer (0..16777216)",
+          "16777217", "16777217 is out of range (0..16777216)" },
         { "host.relaxed_free_pct", "\"30\"", "expected a number (0..100)",
           "100.5", "100.5 is out of range (0..100)" },
         { "host.pressure_free_pct", "true", "expected a number (0..100)", "-1", "-1 is out of range (0..100)" },
@@ -371,6 +384,12 @@ static const struct {
           "10000001", "10000001 is out of range (1..10000000)" },
         { "guest.swap_in_grow_mib", "false", "expected an integer (0..16777216)",
           "16777217", "16777217 is out of range (0..16777216)" },
+        { "guest.swap_in_kib_per_sec", "1.5", "expected an integer (1..16777216)",
+          "0", "0 is out of range (1..16777216)" },
+        { "guest.claim_half_life_sec", "\"600\"", "expected an integer (1..86400)",
+          "0", "0 is out of range (1..86400)" },
+        { "guest.frequent_claim_credit", "\"3\"", "expected a number (0..1000000)",
+          "-1", "-1 is out of range (0..1000000)" },
         { "guest.blind_action", "0", "expected a string (\"hold\" or \"deflate\")",
           "\"panic\"", "\"panic\" is not a valid value (\"hold\" or \"deflate\")" },
         { "metrics.textfile_dir", "0",

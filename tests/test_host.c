@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The host sampler: /proc/meminfo and /proc/pressure/memory parsing, and
- * reading them from (fixture) paths. */
+/* The host sampler: /proc/meminfo (with its hugetlb pools) and a cgroup's
+ * memory.pressure parsing, and reading them from (fixture) paths. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +22,39 @@ static void test_meminfo(void **state) {
         /* Order does not matter; similar names do not match. */
         assert_int_equal(bd_host_parse_meminfo("MemAvailableX: 1 kB\nMemAvailable:\t 7 kB\nMemTotal: 9 kB", &h), 0);
         assert_int_equal(h.mem_available_kib, 7);
+}
+
+/* Hugetlb pools: "Hugetlb" (every page size, Linux 4.16), else the default
+ * size's HugePages_Total x Hugepagesize; none is 0. */
+static void test_meminfo_hugetlb(void **state) {
+        struct bd_host_sample h = { 0 };
+
+        (void)state;
+        assert_int_equal(bd_host_parse_meminfo("MemTotal: 100 kB\nMemAvailable: 40 kB\n", &h), 0);
+        assert_int_equal(h.hugetlb_kib, 0);
+        assert_int_equal(bd_host_parse_meminfo("MemTotal: 536870912 kB\nMemAvailable: 100663296 kB\n"
+                                               "HugePages_Total:     384\nHugepagesize:    1048576 kB\n"
+                                               "Hugetlb:        402653184 kB\n",
+                                               &h),
+                         0);
+        assert_int_equal(h.hugetlb_kib, 402653184ULL);
+        /* An older kernel: the default size's pool. */
+        assert_int_equal(bd_host_parse_meminfo("MemTotal: 1000000 kB\nMemAvailable: 40 kB\n"
+                                               "HugePages_Total:     100\nHugePages_Free:   100\n"
+                                               "Hugepagesize:       2048 kB\n",
+                                               &h),
+                         0);
+        assert_int_equal(h.hugetlb_kib, 204800);
+        /* Malformed or impossible pools are errors, not zero. */
+        assert_int_equal(bd_host_parse_meminfo("MemTotal: 100 kB\nMemAvailable: 40 kB\nHugetlb: x kB\n", &h), -EINVAL);
+        assert_int_equal(bd_host_parse_meminfo("MemTotal: 100 kB\nMemAvailable: 40 kB\nHugetlb: 101 kB\n", &h),
+                         -EINVAL);
+        assert_int_equal(bd_host_parse_meminfo("MemTotal: 100 kB\nMemAvailable: 40 kB\nHugePages_Total: 3\n", &h),
+                         -EINVAL); /* no page size */
+        assert_int_equal(bd_host_parse_meminfo("MemTotal: 100 kB\nMemAvailable: 40 kB\n"
+                                               "HugePages_Total: 18446744073709551615\nHugepagesize: 2048 kB\n",
+                                               &h),
+                         -EINVAL);
 }
 
 static void test_meminfo_bad(void **state) {
@@ -88,6 +121,12 @@ static void test_read(void **state) {
         assert_int_equal(h.mem_total_kib, 16384000);
         assert_int_equal(h.mem_available_kib, 8192000);
         assert_true(h.psi_valid && h.psi_full_avg10_pct == 1.25);
+        /* A cgroup's memory.pressure reads the same as the root's. */
+        assert_int_equal(bd_host_sample_read(TESTS_DIR "/data/meminfo-hugetlb.txt",
+                                             TESTS_DIR "/data/machine.slice-memory.pressure", &h),
+                         0);
+        assert_int_equal(h.hugetlb_kib, 402653184ULL);
+        assert_true(h.psi_valid && h.psi_full_avg10_pct == 0.5 && h.psi_some_avg10_pct == 2.0);
         /* Missing PSI is not an error. */
         assert_int_equal(bd_host_sample_read(TESTS_DIR "/data/meminfo-ok.txt", "/nonexistent/pressure", &h), 0);
         assert_false(h.psi_valid);
@@ -106,6 +145,7 @@ static void test_read(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_meminfo),
+                cmocka_unit_test(test_meminfo_hugetlb),
                 cmocka_unit_test(test_meminfo_bad),
                 cmocka_unit_test(test_psi),
                 cmocka_unit_test(test_psi_bad),

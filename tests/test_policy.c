@@ -203,6 +203,7 @@ static int check_decisions(const char *what, const struct bd_config *cfg, const 
 
         for (size_t i = 0; i < n; i++)
                 funding = funding || grows_for_guest(&d[i]);
+        funding = funding || v->unmet_demand_kib > 0;
         for (size_t i = 0; i < n; i++) {
                 uint64_t delta = d[i].target_kib > d[i].actual_kib ? d[i].target_kib - d[i].actual_kib
                                                                    : d[i].actual_kib - d[i].target_kib;
@@ -252,15 +253,21 @@ static int check_decisions(const char *what, const struct bd_config *cfg, const 
                         break;
                 }
                 /* OK VMs: the floor is a safety property. */
+                /* used is taken against the balloon size the report was
+                 * made at: the larger of the sizes it may have been made at,
+                 * so never less than actual - usable. */
                 if (d[i].used_kib == BD_KIB_UNKNOWN ||
-                    d[i].used_kib != (s[i].actual_kib > s[i].usable_kib ? s[i].actual_kib - s[i].usable_kib : 0))
-                        BROKEN("used is not actual - usable");
+                    d[i].used_kib < (s[i].actual_kib > s[i].usable_kib ? s[i].actual_kib - s[i].usable_kib : 0))
+                        BROKEN("used is below actual - usable");
                 else if (d[i].margin_kib != bd_policy_margin_kib(cfg, d[i].used_kib))
                         BROKEN("margin is not bd_policy_margin_kib(used)");
                 else if (d[i].floor_kib < MIN_(d[i].used_kib + d[i].margin_kib, s[i].max_kib))
                         BROKEN("floor below used + margin");
-                if (d[i].target_kib < d[i].floor_kib)
+                if (d[i].action == BD_ACTION_SHRINK && d[i].target_kib < d[i].floor_kib)
                         BROKEN("target below the floor");
+                if (d[i].action == BD_ACTION_GROW && d[i].target_kib < d[i].floor_grow_kib &&
+                    (!d[i].unmet_kib || d[i].refused == BD_LINE_NONE))
+                        BROKEN("a grow short of the floor without unmet demand and the line that cut it");
                 if (d[i].reason != BD_REASON_ABOVE_MAX && d[i].reason != BD_REASON_BELOW_MIN &&
                     !grows_for_guest(&d[i]) && delta < deadband_of(cfg, d[i].actual_kib))
                         BROKEN("change of %llu KiB under the deadband", (unsigned long long)delta);
@@ -288,6 +295,27 @@ static int check_decisions(const char *what, const struct bd_config *cfg, const 
                         if (d[i].reason != BD_REASON_HOST_RELAXED && !grows_for_guest(&d[i]))
                                 BROKEN("grow with a shrink's reason");
                 }
+        }
+        /* The host budget: grants never past RAM's critical line, nor past
+         * the VM budget's but for emergencies (reported), and never at all
+         * when the budget is hard. */
+        if (grow > v->ram_headroom_kib) {
+                print_error("%s: granted %llu KiB, RAM has %llu KiB above its critical line\n", what,
+                            (unsigned long long)grow, (unsigned long long)v->ram_headroom_kib);
+                bad++;
+        }
+        if (grow > v->budget_headroom_kib &&
+            (cfg->vm_budget_hard || grow - v->budget_crossed_kib > v->budget_headroom_kib)) {
+                print_error("%s: granted %llu KiB (%llu past it as emergencies), the VM budget has %llu KiB\n", what,
+                            (unsigned long long)grow, (unsigned long long)v->budget_crossed_kib,
+                            (unsigned long long)v->budget_headroom_kib);
+                bad++;
+        }
+        if (v->granted_kib + v->unmet_demand_kib != v->demand_kib) {
+                print_error("%s: demand %llu KiB is not granted %llu + unmet %llu\n", what,
+                            (unsigned long long)v->demand_kib, (unsigned long long)v->granted_kib,
+                            (unsigned long long)v->unmet_demand_kib);
+                bad++;
         }
         if (shrink > cfg->host_shrink_cap_kib) {
                 print_error("%s: total shrink %llu KiB above the host cap %llu KiB\n", what,
@@ -547,14 +575,22 @@ static void test_bands(void **state) {
                 { .what = "critical: twice the per-VM rate", .avail_kib = CRITICAL_HOST,
                   .vm = { { VM("a", 4096, 4096, 3072), WANT(SHRINK, HOST_CRITICAL, OK, T_CRITICAL(4096)) } },
                   .band = BD_BAND_CRITICAL },
-                { .what = "PSI full avg10 at the threshold (10 %) escalates to critical", .avail_kib = NORMAL_HOST,
+                { .what = "PSI full avg10 at the threshold (10 %): normal becomes pressure, one cap's worth",
+                  .avail_kib = NORMAL_HOST, .psi_valid = true, .psi_full_pct = 10.0,
+                  .vm = { { VM("a", 4096, 4096, 3072), WANT(SHRINK, HOST_PRESSURE, OK, T_PRESSURE(4096)) } },
+                  .band = BD_BAND_PRESSURE, .psi_escalated = YES },
+                { .what = "PSI at the threshold: pressure becomes critical", .avail_kib = PRESSURE_HOST,
                   .psi_valid = true, .psi_full_pct = 10.0,
                   .vm = { { VM("a", 4096, 4096, 3072), WANT(SHRINK, HOST_CRITICAL, OK, T_CRITICAL(4096)) } },
                   .band = BD_BAND_CRITICAL, .psi_escalated = YES },
-                { .what = "PSI escalates a relaxed host too", .avail_kib = AVAIL(60), .psi_valid = true,
-                  .psi_full_pct = 30.0,
+                { .what = "PSI never alone: a relaxed host stays relaxed whatever PSI says", .avail_kib = AVAIL(60),
+                  .psi_valid = true, .psi_full_pct = 100.0,
+                  .vm = { { VM("a", 4096, 4096, 3072), WANT(NONE, AT_MAX, OK, M(4096)) } },
+                  .band = BD_BAND_RELAXED, .psi_escalated = NO },
+                { .what = "PSI on a critical host: still critical, not escalated", .avail_kib = CRITICAL_HOST,
+                  .psi_valid = true, .psi_full_pct = 50.0,
                   .vm = { { VM("a", 4096, 4096, 3072), WANT(SHRINK, HOST_CRITICAL, OK, T_CRITICAL(4096)) } },
-                  .band = BD_BAND_CRITICAL, .psi_escalated = YES },
+                  .band = BD_BAND_CRITICAL, .psi_escalated = NO },
                 { .what = "PSI full just under the threshold: nothing", .avail_kib = NORMAL_HOST,
                   .psi_valid = true, .psi_full_pct = 9.9,
                   .vm = { { VM("a", 4096, 4096, 3072), WANT(NONE, STEADY, OK, M(4096)) } },
@@ -771,8 +807,13 @@ static void test_guest_pressure(void **state) {
                   .avail_kib = PRESSURE_HOST,
                   .vm = { { VM("a", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(2048, 100)) } },
                   .band = BD_BAND_PRESSURE },
-                { .what = "low free: grows when the host is critical too", .avail_kib = CRITICAL_HOST,
-                  .vm = { { VM("a", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(2048, 100)) } },
+                { .what = "low free on a host below its critical line: nothing to grant, demand unmet",
+                  .avail_kib = CRITICAL_HOST,
+                  .vm = { { VM("a", 4096, 2048, 100), WANT(NONE, NO_HEADROOM, OK, M(2048)) } },
+                  .band = BD_BAND_CRITICAL },
+                { .what = "low free, critical by PSI above the critical line: granted up to its floor only",
+                  .avail_kib = PRESSURE_HOST, .psi_valid = true, .psi_full_pct = 20.0,
+                  .vm = { { VM("a", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, FLOOR(M(1948))) } },
                   .band = BD_BAND_CRITICAL },
                 { .what = "low free: a small guest's margin is 256 MiB", .avail_kib = PRESSURE_HOST,
                   .vm = { { VM("a", 2048, 1024, 200), WANT(GROW, GUEST_LOW_FREE, OK, M(824 + 512)) } },
@@ -787,15 +828,16 @@ static void test_guest_pressure(void **state) {
                   .vm = { { VM("a", 16384, 4096, 100),
                             WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(4096, 100)) } },
                   .band = BD_BAND_PRESSURE },
-                { .what = "low free, no room: an idle VM pays in the same cycle", .avail_kib = AVAIL(21),
+                { .what = "low free in the normal band: granted from the headroom above the critical line",
+                  .avail_kib = AVAIL(21),
                   .vm = { { VM("needy", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(2048, 100)) },
+                          { VM("idle", 8192, 8192, 7000), WANT(NONE, STEADY, OK, M(8192)) } },
+                  .band = BD_BAND_NORMAL },
+                { .what = "100 MiB above the critical line: the grant is cut to it; an idle VM pays for later",
+                  .avail_kib = AVAIL(5) + M(100),
+                  .vm = { { VM("needy", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, M(2048 + 100)) },
                           { VM("idle", 8192, 8192, 7000), WANT(SHRINK, HOST_PRESSURE, OK, T_PRESSURE(8192)) } },
-                  .band = BD_BAND_NORMAL },
-                { .what = "... and pays only what the grow needs", .avail_kib = AVAIL(21),
-                  .vm = { { VM("needy", 4096, 3900, 250), WANT(GROW, GUEST_LOW_FREE, OK, M(4096)) },
-                          { VM("idle", 8192, 8192, 7000),
-                            WANT(SHRINK, HOST_PRESSURE, OK, M(8192) - (M(4096) - M(3900))), .tol_kib = 2 } },
-                  .band = BD_BAND_NORMAL },
+                  .band = BD_BAND_PRESSURE },
                 { .what = "low free on a relaxed host: the grow comes out of the room first",
                   .avail_kib = AVAIL(31),
                   .vm = { { VM("needy", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(2048, 100)) },
@@ -809,22 +851,33 @@ static void test_guest_pressure(void **state) {
                           { VM("idle", 8192, 8192, 7000), WANT(NONE, AT_MAX, OK, M(8192)) } },
                   .band = BD_BAND_RELAXED },
                 { .what = "swap-in since the last cycle: grows by swap_in_grow", .avail_kib = PRESSURE_HOST,
-                  .vm = { { VM("a", 8192, 4096, 3000), .swap_in_kib = 1004,
+                  .vm = { { VM("a", 8192, 4096, 3000), .swap_in_kib = 1000 + 10240,
                             .hist = { SEEN(5), .prev_swap_in_kib = 1000 },
                             WANT(GROW, GUEST_SWAP_IN, OK, M(4096 + 256)) } },
                   .band = BD_BAND_PRESSURE },
+                { .what = "4 KiB of swap-in over a 5 s report: under 1 MiB/s, no pressure", .avail_kib = PRESSURE_HOST,
+                  .vm = { { VM("a", 8192, 4096, 3000), .swap_in_kib = 1004,
+                            .hist = { SEEN(5), .prev_swap_in_kib = 1000 },
+                            WANT(SHRINK, HOST_PRESSURE, OK, T_PRESSURE(4096)) } },
+                  .band = BD_BAND_PRESSURE },
+                { .what = "the same report again: no new rate, no grow", .avail_kib = PRESSURE_HOST,
+                  .vm = { { VM("a", 8192, 4096, 3000), .swap_in_kib = 1000 + 10240,
+                            .hist = { .seen = true, .prev_sample_usec = NOW - 5 * SEC, .prev_last_update_sec = WALL,
+                                      .prev_swap_in_kib = 1000 + 10240 },
+                            WANT(SHRINK, HOST_PRESSURE, OK, T_PRESSURE(4096)) } },
+                  .band = BD_BAND_PRESSURE },
                 { .what = "swap-in: capped at the maximum", .avail_kib = PRESSURE_HOST,
-                  .vm = { { VM("a", 4200, 4096, 3000), .swap_in_kib = 1004,
+                  .vm = { { VM("a", 4200, 4096, 3000), .swap_in_kib = 1000 + 10240,
                             .hist = { SEEN(5), .prev_swap_in_kib = 1000 },
                             WANT(GROW, GUEST_SWAP_IN, OK, M(4200)) } },
                   .band = BD_BAND_PRESSURE },
                 { .what = "swap-in and low free: the larger grow", .avail_kib = PRESSURE_HOST,
-                  .vm = { { VM("a", 8192, 2048, 100), .swap_in_kib = 1004,
+                  .vm = { { VM("a", 8192, 2048, 100), .swap_in_kib = 1000 + 10240,
                             .hist = { SEEN(5), .prev_swap_in_kib = 1000 },
                             WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(2048, 100)) } },
                   .band = BD_BAND_PRESSURE },
                 { .what = "swap_in_grow = 1 GiB", .avail_kib = PRESSURE_HOST, .tweak = swap_in_grow_1g,
-                  .vm = { { VM("a", 8192, 4096, 3000), .swap_in_kib = 1004,
+                  .vm = { { VM("a", 8192, 4096, 3000), .swap_in_kib = 1000 + 10240,
                             .hist = { SEEN(5), .prev_swap_in_kib = 1000 },
                             WANT(GROW, GUEST_SWAP_IN, OK, M(4096 + 1024)) } },
                   .band = BD_BAND_PRESSURE },
@@ -1190,15 +1243,17 @@ static void test_blind(void **state) {
                 { .what = "insane: a report from the future", .avail_kib = CRITICAL_HOST,
                   .vm = { { VM("a", 4096, 4096, 3000), .age_sec = -3600, BLIND_HELD(STATS_INVALID) } },
                   .band = BD_BAND_CRITICAL },
-                { .what = "insane: swap-in, swap-out, major faults backwards since the last cycle",
+                { .what = "counters backwards (a guest reboot): a reset, not impossible, not a signal",
                   .avail_kib = CRITICAL_HOST,
                   .vm = { { VM("a", 4096, 4096, 3000), .swap_in_kib = 10,
-                            .hist = { SEEN(5), .prev_swap_in_kib = 5000 }, BLIND_HELD(STATS_INVALID) },
+                            .hist = { SEEN(5), .prev_swap_in_kib = 5000 },
+                            WANT(SHRINK, HOST_CRITICAL, OK, ANY_KIB) },
                           { VM("b", 4096, 4096, 3000), .swap_out_kib = 10,
-                            .hist = { SEEN(5), .prev_swap_out_kib = 5000 }, BLIND_HELD(STATS_INVALID) },
+                            .hist = { SEEN(5), .prev_swap_out_kib = 5000 },
+                            WANT(SHRINK, HOST_CRITICAL, OK, ANY_KIB) },
                           { VM("c", 4096, 4096, 3000), .major_faults = 10,
-                            .hist = { SEEN(5), .prev_major_faults = 5000 }, BLIND_HELD(STATS_INVALID) },
-                          GIVER },
+                            .hist = { SEEN(5), .prev_major_faults = 5000 },
+                            WANT(SHRINK, HOST_CRITICAL, OK, ANY_KIB) } },
                   .band = BD_BAND_CRITICAL },
                 { .what = "insane: last-update backwards", .avail_kib = CRITICAL_HOST,
                   .vm = { { VM("a", 4096, 4096, 3000), .age_sec = 4,
@@ -1762,8 +1817,8 @@ static void test_frozen_stats(void **state) {
         assert_int_equal(w.d[a].status, BD_STATUS_OK);
 }
 
-/* A counter going backwards across two cycles: blind for that cycle, the new
- * value the baseline of the next. */
+/* A counter going backwards (the guest rebooted): never blind, no signal
+ * from the jump, the new value the baseline of the next report. */
 static void test_counters_backwards(void **state) {
         struct world w;
         size_t a;
@@ -1777,10 +1832,14 @@ static void test_counters_backwards(void **state) {
         assert_int_equal(w.d[a].status, BD_STATUS_OK);
         w.s[a].swap_out_kib = 10;
         world_cycle(&w);
-        assert_int_equal(w.d[a].status, BD_STATUS_BLIND);
-        assert_int_equal(w.d[a].reason, BD_REASON_STATS_INVALID);
+        assert_int_equal(w.d[a].status, BD_STATUS_OK);
+        assert_true(w.d[a].counters_reset);
+        assert_false(w.d[a].swapping_out);
+        w.s[a].swap_out_kib = 20; /* swapping out from the new baseline */
         world_cycle(&w);
         assert_int_equal(w.d[a].status, BD_STATUS_OK);
+        assert_false(w.d[a].counters_reset);
+        assert_true(w.d[a].swapping_out);
 }
 
 /* A VM paused (say for a snapshot) while its balloon had a target cannot
@@ -1902,10 +1961,13 @@ static void test_stats_insane_helper(void **state) {
                         assert_true(strlen(why) > 0);
         }
         assert_int_equal(bad, 0);
-        /* With history: a counter backwards; without history it cannot be. */
+        /* With history: a counter backwards is a guest reboot, not a lie;
+         * the report's time going backwards is impossible. */
         r.fix = NULL;
         sample_from_row(&r, 0, WALL, &s);
         s.swap_in_kib = 50;
+        assert_null(bd_policy_stats_insane(&s, &h));
+        h.prev_last_update_sec = s.last_update_sec + 1;
         assert_non_null(bd_policy_stats_insane(&s, &h));
         assert_null(bd_policy_stats_insane(&s, NULL));
         h.seen = false;
@@ -1945,7 +2007,7 @@ static void test_strings(void **state) {
                 R(HOST_CAP), R(NO_HEADROOM), R(EXCLUDED_CONFIG), R(EXCLUDED_CLASS), R(EXCLUDED_METADATA),
                 R(NO_BALLOON), R(VFIO), R(LOCKED_MEMORY), R(HUGEPAGES), R(PAUSED), R(MIGRATING),
                 R(SHUT_OFF), R(NOT_RUNNING), R(UNSUPPORTED), R(STATS_NEVER), R(STATS_STALE),
-                R(STATS_INVALID), R(BLIND_DEFLATE), R(STUCK),
+                R(STATS_INVALID), R(BLIND_DEFLATE), R(STUCK), R(AWAIT_REPORT),
         };
 #undef R
         (void)state;

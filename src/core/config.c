@@ -47,6 +47,8 @@ void bd_config_defaults(struct bd_config *c) {
 
         c->host_reserve_kib = 1024 * KIB_PER_MIB;
         c->vm_budget_kib = 0;
+        c->vm_budget_hard = false;
+        c->unavailable_kib = 0;
         c->relaxed_free_pct = 30.0;
         c->pressure_free_pct = 20.0;
         c->critical_free_pct = 5.0;
@@ -54,7 +56,7 @@ void bd_config_defaults(struct bd_config *c) {
         c->psi_critical_pct = 10.0;
         c->host_shrink_cap_kib = 1024 * KIB_PER_MIB;
         snprintf(c->meminfo_path, sizeof(c->meminfo_path), "/proc/meminfo");
-        snprintf(c->psi_path, sizeof(c->psi_path), "/proc/pressure/memory");
+        snprintf(c->psi_path, sizeof(c->psi_path), "/sys/fs/cgroup/machine.slice/memory.pressure");
 
         c->margin_pct = 20.0;
         c->margin_min_kib = 256 * KIB_PER_MIB;
@@ -73,6 +75,9 @@ void bd_config_defaults(struct bd_config *c) {
         c->stuck_retry_usec = 300 * USEC_PER_SEC;
         c->major_faults_per_sec = 200;
         c->swap_in_grow_kib = 256 * KIB_PER_MIB;
+        c->swap_in_kib_per_sec = 1024;
+        c->claim_half_life_usec = 600 * USEC_PER_SEC;
+        c->frequent_claim_credit = 3.0;
         c->blind_action = BD_BLIND_HOLD;
 
         c->metrics_textfile_dir[0] = '\0';
@@ -155,6 +160,8 @@ static const struct key keys[] = {
 
         K_U64("host.reserve_mib", 0, MAX_MIB, KIB_PER_MIB, host_reserve_kib),
         K_U64("host.vm_budget_mib", 0, MAX_MIB, KIB_PER_MIB, vm_budget_kib),
+        K_BOOL("host.vm_budget_hard", vm_budget_hard),
+        K_U64("host.unavailable_mib", 0, MAX_MIB, KIB_PER_MIB, unavailable_kib),
         K_PCT("host.relaxed_free_pct", 0, 100, relaxed_free_pct),
         K_PCT("host.pressure_free_pct", 0, 100, pressure_free_pct),
         K_PCT("host.critical_free_pct", 0, 100, critical_free_pct),
@@ -181,6 +188,9 @@ static const struct key keys[] = {
         K_U64("guest.stuck_retry_sec", 1, 86400, USEC_PER_SEC, stuck_retry_usec),
         K_U64("guest.major_faults_per_sec", 1, 10000000, 1, major_faults_per_sec),
         K_U64("guest.swap_in_grow_mib", 0, MAX_MIB, KIB_PER_MIB, swap_in_grow_kib),
+        K_U64("guest.swap_in_kib_per_sec", 1, MAX_MIB, 1, swap_in_kib_per_sec),
+        K_U64("guest.claim_half_life_sec", 1, 86400, USEC_PER_SEC, claim_half_life_usec),
+        K_PCT("guest.frequent_claim_credit", 0, 1000000, frequent_claim_credit),
         { "guest.blind_action", KEY_BLIND, 0, 0, STORE_U64, 1, offsetof(struct bd_config, blind_action), 0 },
 
         K_STR("metrics.textfile_dir", KEY_DIR, metrics_textfile_dir),

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The host sampler: /proc/meminfo (required) and /proc/pressure/memory
- * (optional: kernels without PSI, or with it disabled, are fine). */
+/* The host sampler: /proc/meminfo (required: MemTotal, MemAvailable, and the
+ * hugetlb pools, which no balloon can take or give) and the memory pressure
+ * of the cgroup that holds the VMs (optional: machine.slice on systemd hosts,
+ * psi_path; kernels without PSI, or hosts without that cgroup, are fine).
+ * Not the root's /proc/pressure/memory: any memory-limited cgroup, even an
+ * unprivileged user's, stalls there. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -34,8 +38,9 @@ static int read_small_file(const char *path, char *buf, size_t size) {
         return r;
 }
 
-/* Find "KEY:" at the start of a line and parse its value in kB. */
-static int meminfo_field(const char *text, const char *key, uint64_t *out) {
+/* Find "KEY:" at the start of a line and parse its value in kB (UNIT "kB") or
+ * as a plain count (UNIT NULL). -ENOENT when absent, -EINVAL when malformed. */
+static int meminfo_value(const char *text, const char *key, const char *unit, uint64_t *out) {
         size_t klen = strlen(key);
         const char *p = text;
 
@@ -55,7 +60,7 @@ static int meminfo_field(const char *text, const char *key, uint64_t *out) {
                                 return -EINVAL;
                         while (*end == ' ')
                                 end++;
-                        if (strncmp(end, "kB", 2) != 0)
+                        if (unit ? strncmp(end, unit, strlen(unit)) != 0 : (*end != '\n' && *end != '\0'))
                                 return -EINVAL;
                         *out = v;
                         return 0;
@@ -64,18 +69,40 @@ static int meminfo_field(const char *text, const char *key, uint64_t *out) {
                 if (p)
                         p++;
         }
-        return -EINVAL;
+        return -ENOENT;
+}
+
+/* The hugetlb pools, all page sizes ("Hugetlb", Linux 4.16), else the
+ * default size's pool (HugePages_Total x Hugepagesize). 0 when unknown. */
+static int meminfo_hugetlb(const char *text, uint64_t *out) {
+        uint64_t pages, size;
+        int r = meminfo_value(text, "Hugetlb", "kB", out);
+
+        if (r != -ENOENT)
+                return r;
+        *out = 0;
+        r = meminfo_value(text, "HugePages_Total", NULL, &pages);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 || meminfo_value(text, "Hugepagesize", "kB", &size) < 0)
+                return -EINVAL;
+        if (size && pages > UINT64_MAX / size)
+                return -EINVAL;
+        *out = pages * size;
+        return 0;
 }
 
 int bd_host_parse_meminfo(const char *text, struct bd_host_sample *out) {
-        uint64_t total, avail;
+        uint64_t total, avail, huge;
 
-        if (meminfo_field(text, "MemTotal", &total) < 0 || meminfo_field(text, "MemAvailable", &avail) < 0)
+        if (meminfo_value(text, "MemTotal", "kB", &total) < 0 ||
+            meminfo_value(text, "MemAvailable", "kB", &avail) < 0 || meminfo_hugetlb(text, &huge) < 0)
                 return -EINVAL;
-        if (total == 0 || avail > total)
+        if (total == 0 || avail > total || huge > total)
                 return -EINVAL;
         out->mem_total_kib = total;
         out->mem_available_kib = avail;
+        out->hugetlb_kib = huge;
         return 0;
 }
 

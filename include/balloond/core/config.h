@@ -52,14 +52,16 @@ struct bd_config {
         /* host */
         uint64_t host_reserve_kib;       /* kept free for the host [1 GiB] */
         uint64_t vm_budget_kib;          /* total the VMs may hold, 0 = no budget [0] */
+        bool vm_budget_hard;             /* no grant passes the budget, not even an emergency [false] */
+        uint64_t unavailable_kib;        /* RAM no VM can get, beyond hugetlb pools (taken out of the base) [0] */
         double relaxed_free_pct;         /* free >= this: relaxed, deflate toward max [30] */
         double pressure_free_pct;        /* free < this: pressure, reclaim [20] */
         double critical_free_pct;        /* free < this: critical [5] */
         double hysteresis_pct;           /* leave a band only this far past its edge [2] */
-        double psi_critical_pct;         /* PSI memory full avg10 >= this: critical [10] */
+        double psi_critical_pct;         /* PSI full avg10 >= this: one band worse, never out of relaxed [10] */
         uint64_t host_shrink_cap_kib;    /* total shrink per cycle, whole host [1 GiB] */
         char meminfo_path[BD_PATH_MAX];  /* [/proc/meminfo] */
-        char psi_path[BD_PATH_MAX];      /* [/proc/pressure/memory] */
+        char psi_path[BD_PATH_MAX];      /* the VMs' cgroup [/sys/fs/cgroup/machine.slice/memory.pressure] */
 
         /* guest */
         double margin_pct;               /* free margin, % of what the guest uses [20] */
@@ -78,6 +80,9 @@ struct bd_config {
         uint64_t stuck_after_usec;       /* balloon not moving toward target this long: stuck [10 s] */
         uint64_t stuck_retry_usec;       /* try a stuck balloon again after this [300 s] */
         uint64_t major_faults_per_sec;   /* guest major faults above this rate: guest pressure [200] */
+        uint64_t swap_in_kib_per_sec;    /* guest swap-in above this rate: guest pressure [1024] */
+        uint64_t claim_half_life_usec;   /* a guest's claim credit halves in this time [600 s] */
+        double frequent_claim_credit;    /* claim credit above this: a frequent claimer [3] */
         uint64_t swap_in_grow_kib;       /* grow at least this much on swap-in [256 MiB] */
         enum bd_blind_action blind_action; /* [hold] */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The balloon policy: a pure function from (host sample, VM samples, per-VM
- * history, config, now) to one decision per VM. No libvirt, no clock, no
- * logging, no allocation. */
+ * history, config, now) to one decision per VM, run as named phases (host
+ * view, classify, urgent grants, donors, takers, finalise: see
+ * src/core/policy_phases.h). No libvirt, no clock, no logging, no allocation. */
 #pragma once
 
 #include <stdbool.h>
@@ -69,6 +70,7 @@ enum bd_reason {
         BD_REASON_STATS_INVALID,       /* blind: report failed sanity checks */
         BD_REASON_BLIND_DEFLATE,       /* grow: blind VM given its memory back (blind_action=deflate) */
         BD_REASON_STUCK,               /* balloon not moving toward its target */
+        BD_REASON_AWAIT_REPORT,        /* no grow: already grown on this guest report */
         BD_REASON__COUNT,
 };
 
@@ -76,11 +78,19 @@ enum bd_reason {
  * per VM (matched by UUID), zeroed for a new VM, and passes it to each cycle. */
 struct bd_vm_history {
         bool seen;                  /* a previous sample exists */
-        uint64_t prev_swap_in_kib;  /* previous counters, to compute deltas */
+        uint64_t prev_swap_in_kib;  /* counters of the last guest report, to compute rates */
         uint64_t prev_swap_out_kib;
         uint64_t prev_major_faults;
-        int64_t prev_last_update_sec;
-        uint64_t prev_sample_usec;
+        int64_t prev_last_update_sec; /* last-update of that report */
+        uint64_t prev_sample_usec;  /* monotonic time of the previous cycle */
+        uint64_t prev_actual_kib;   /* balloon size at the previous cycle */
+        /* The balloon size when the last report was taken lies in
+         * [report_lo_kib, report_hi_kib] (the balloon may have moved between
+         * the cycle before it arrived and the cycle it arrived in). */
+        uint64_t report_lo_kib, report_hi_kib;
+        int64_t grow_report_sec;    /* last-update of the report the last guest-pressure grow was decided on */
+        double claim_credit;        /* claims of recent reports, decaying (claim_half_life_sec) */
+        uint64_t credit_usec;       /* when claim_credit was last decayed */
 
         uint64_t last_change_usec;  /* last applied change, 0 = never */
         int64_t change_stats_sec;   /* last-update of the stats that change was decided on */
@@ -98,6 +108,15 @@ struct bd_host_state {
         bool seen;
 };
 
+/* The two lines a grant may meet: physical RAM (hard: nothing passes it) and
+ * the administrator's VM budget (an emergency may pass it unless
+ * host.vm_budget_hard). */
+enum bd_line {
+        BD_LINE_NONE = 0,
+        BD_LINE_RAM,
+        BD_LINE_BUDGET,
+};
+
 /* The numbers a decision compared, so that it can be explained. */
 struct bd_decision {
         enum bd_action action;
@@ -113,6 +132,14 @@ struct bd_decision {
         uint64_t limit_kib;   /* the rate limit that applied to this cycle's change */
         bool guest_pressure;  /* guest showed pressure this cycle */
         bool swapping_out;
+        bool claimed;         /* a new report claimed memory (counts in its claim credit) */
+        bool counters_reset;  /* the guest's counters restarted (a reboot): a new baseline */
+        uint64_t want_kib;    /* size an urgent grow asked for (0: none) */
+        uint64_t unmet_kib;   /* part of that the host could not grant this cycle */
+        uint64_t floor_grow_kib; /* grows aim at least here: the floor on the report's smallest size */
+        double claim_credit;  /* its claim credit this cycle (after decay) */
+        enum bd_line crossed; /* a line its grant went past (an emergency past the budget) */
+        enum bd_line refused; /* the line that cut its grant */
         int64_t stats_sec;    /* last-update of the stats decided on */
         int shares;           /* effective shares */
         double weight;        /* its claim when memory was shared out (0: took no part) */
@@ -125,7 +152,8 @@ struct bd_decision {
 struct bd_host_view {
         enum bd_band band;
         uint64_t free_kib;       /* the binding constraint's free memory (may be 0) */
-        uint64_t base_kib;       /* the binding constraint's total (RAM or budget) */
+        uint64_t base_kib;       /* the binding constraint's total (RAM less hugetlb and unavailable, or budget) */
+        uint64_t hugetlb_kib;    /* hugetlb pools, out of the RAM base */
         double free_pct;         /* free_kib / base_kib, in % */
         bool budget_binds;       /* the VM budget, not RAM, is the binding constraint */
         uint64_t vm_total_kib;   /* sum of the VMs' actual sizes */
@@ -133,7 +161,16 @@ struct bd_host_view {
         uint64_t grow_room_kib;  /* memory the VMs may grow by without entering pressure */
         uint64_t shrink_kib;     /* total decided shrink */
         uint64_t grow_kib;       /* total decided grow */
-        bool psi_escalated;      /* PSI pushed the band to critical */
+        bool psi_escalated;      /* PSI made the band one step worse */
+        /* The host budget of this cycle's grants. */
+        uint64_t ram_headroom_kib;    /* RAM free above its critical line, less grows not yet arrived */
+        uint64_t budget_headroom_kib; /* the same within the VM budget (UINT64_MAX: no budget) */
+        uint64_t pending_grow_kib;    /* grows decided earlier that the balloons have not made yet */
+        uint64_t observed_reclaim_kib; /* shrinks the balloons made since the previous cycle (in MemAvailable) */
+        uint64_t demand_kib;     /* urgent grows asked for */
+        uint64_t granted_kib;    /* urgent grows granted */
+        uint64_t unmet_demand_kib; /* asked for, not granted: the host does not have it */
+        uint64_t budget_crossed_kib; /* granted past the VM budget (emergencies, within RAM) */
 };
 
 /* Run the policy for N VMs. SAMPLES[i] and HISTORY[i] belong to the same VM;
@@ -152,6 +189,21 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
 
 /* Record a permanent error (e.g. setting memory unsupported): the VM is left alone. */
 void bd_policy_note_unsupported(struct bd_vm_history *h);
+
+/* Stopping (restore_on_exit): give each VM that holds less than it is
+ * entitled to (entitled_kib, else max_kib) memory back, within the host's
+ * headroom above its critical line (and the VM budget), neediest first (the
+ * least free memory, as a share of its size; blind guests after those that
+ * report). ORDER is scratch for N indices. TARGETS[i] receives the new size,
+ * or 0 for none. Returns the memory given back, in KiB; *SHORT_KIB receives
+ * what the host had no room for. */
+uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sample *host,
+                           const struct bd_vm_sample *samples, size_t n, size_t *order, uint64_t *targets,
+                           uint64_t *short_kib);
+
+/* What balloond owes VM S: its entitled size, else its maximum (BD_KIB_UNKNOWN
+ * if neither is known). */
+uint64_t bd_policy_entitled_kib(const struct bd_vm_sample *s);
 
 /* Pure helpers, exposed for tests and reporters. */
 
@@ -174,5 +226,6 @@ const char *bd_band_to_string(enum bd_band b);
 const char *bd_action_to_string(enum bd_action a);
 const char *bd_status_to_string(enum bd_vm_status s);
 const char *bd_reason_to_string(enum bd_reason r);
+const char *bd_line_to_string(enum bd_line l);
 /* A short human sentence for a reason, e.g. "host under memory pressure". */
 const char *bd_reason_describe(enum bd_reason r);

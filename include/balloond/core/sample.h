@@ -67,7 +67,11 @@ struct bd_vm_sample {
 struct bd_host_sample {
         uint64_t mem_total_kib;
         uint64_t mem_available_kib;
-        bool psi_valid; /* /proc/pressure/memory was readable */
+        /* Hugetlb pools (meminfo "Hugetlb", else HugePages_Total x
+         * Hugepagesize): in MemTotal, never in MemAvailable, never a
+         * balloon's to take or give. 0 when none or unknown. */
+        uint64_t hugetlb_kib;
+        bool psi_valid; /* the VMs' cgroup memory.pressure (psi_path) was readable */
         double psi_some_avg10_pct;
         double psi_full_avg10_pct;
 };

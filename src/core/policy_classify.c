@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Phase 2 of the policy: each VM on its own. Excluded (state, devices,
+ * config, metadata, permanent errors), blind (statistics never reported,
+ * stale, impossible), stuck (balloon not moving toward the last target), or
+ * ok; for an ok VM its floor, the signals of its guest's last report and the
+ * grow it asks for.
+ *
+ * Signals do not ratchet: swap-in and major faults are rates over the
+ * guest's own report interval; a guest is grown at most once per report;
+ * "used" is taken against the balloon size when the report was made (a
+ * report read after the balloon moved is judged on the size it was made at:
+ * the smaller one for grows, the larger one for the floor that bounds
+ * shrinks); counters that restart (a reboot) are a new baseline. */
+#include <math.h>
+#include <string.h>
+
+#include "balloond/core/units.h"
+#include "policy_phases.h"
+
+/* Leeway for guest-reported sizes against the balloon size. */
+#define SANITY_SLACK_KIB (64 * KIB_PER_MIB)
+
+const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd_vm_history *h) {
+        if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0)
+                return "balloon size unknown";
+        if (s->max_kib == BD_KIB_UNKNOWN || s->max_kib == 0)
+                return "balloon maximum unknown";
+        if (s->actual_kib > add_sat(s->max_kib, SANITY_SLACK_KIB))
+                return "balloon size above maximum";
+        if (s->usable_kib != BD_KIB_UNKNOWN) {
+                if (s->available_kib != BD_KIB_UNKNOWN && s->usable_kib > s->available_kib)
+                        return "free memory above total";
+                if (s->usable_kib > add_sat(s->actual_kib, SANITY_SLACK_KIB))
+                        return "free memory above balloon size";
+        }
+        if (s->unused_kib != BD_KIB_UNKNOWN && s->available_kib != BD_KIB_UNKNOWN &&
+            s->unused_kib > s->available_kib)
+                return "unused memory above total";
+        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > add_sat(s->max_kib, SANITY_SLACK_KIB))
+                return "total memory above maximum";
+        if (s->disk_caches_kib != BD_KIB_UNKNOWN &&
+            s->disk_caches_kib > add_sat(s->actual_kib, SANITY_SLACK_KIB))
+                return "page cache above balloon size";
+        /* Counters going backwards are a reboot (a reset, see signals()),
+         * not a lie; the report's time going backwards is impossible. */
+        if (h && h->seen && s->last_update_sec != BD_TIME_UNKNOWN && h->prev_last_update_sec != BD_TIME_UNKNOWN &&
+            s->last_update_sec < h->prev_last_update_sec)
+                return "last-update went backwards";
+        return NULL;
+}
+
+/* ---- classification of one VM ------------------------------------------ */
+
+enum bd_reason bd_phase_exclusion(const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                                const struct bd_vm_settings *set) {
+        switch (s->state) {
+        case BD_RUN_RUNNING:
+                break;
+        case BD_RUN_PAUSED:
+                return BD_REASON_PAUSED;
+        case BD_RUN_SHUTOFF:
+                return BD_REASON_SHUT_OFF;
+        case BD_RUN_MIGRATING:
+                return BD_REASON_MIGRATING;
+        default:
+                return BD_REASON_NOT_RUNNING;
+        }
+        if (s->flags & BD_VM_NO_BALLOON)
+                return BD_REASON_NO_BALLOON;
+        if (s->flags & BD_VM_VFIO)
+                return BD_REASON_VFIO;
+        if (s->flags & BD_VM_LOCKED)
+                return BD_REASON_LOCKED_MEMORY;
+        if (s->flags & BD_VM_HUGEPAGES)
+                return BD_REASON_HUGEPAGES;
+        if ((s->flags & BD_VM_UNSUPPORTED) || h->unsupported)
+                return BD_REASON_UNSUPPORTED;
+        if (set->excluded)
+                return set->excluded_by_class ? BD_REASON_EXCLUDED_CLASS : BD_REASON_EXCLUDED_CONFIG;
+        if (s->flags & BD_VM_TAG_EXCLUDE)
+                return BD_REASON_EXCLUDED_METADATA;
+        return BD_REASON_STEADY;
+}
+
+static enum bd_reason blindness(const struct bd_config *cfg, const struct bd_vm_sample *s,
+                                const struct bd_vm_history *h, int64_t now_wall_sec) {
+        int64_t period_sec, max_age_sec;
+
+        if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN ||
+            s->last_update_sec <= 0)
+                return BD_REASON_STATS_NEVER;
+        if (bd_policy_stats_insane(s, h))
+                return BD_REASON_STATS_INVALID;
+        if (!cfg->check_stats_age)
+                return BD_REASON_STEADY;
+        period_sec = s->stats_period_sec > 0 ? s->stats_period_sec : cfg->stats_period_sec;
+        max_age_sec = 3 * period_sec + (int64_t)(cfg->stats_slack_usec / USEC_PER_SEC);
+        if (s->last_update_sec > now_wall_sec + max_age_sec)
+                return BD_REASON_STATS_INVALID; /* from the future */
+        if (now_wall_sec - s->last_update_sec > max_age_sec)
+                return BD_REASON_STATS_STALE;
+        return BD_REASON_STEADY;
+}
+
+bool bd_policy_untouchable(const struct bd_config *cfg, const struct bd_vm_sample *vm, int64_t now_wall_sec) {
+        struct bd_vm_history none = { 0 };
+        struct bd_vm_settings set;
+
+        bd_config_vm_settings(cfg, vm, &set);
+        return bd_phase_exclusion(vm, &none, &set) != BD_REASON_STEADY ||
+               blindness(cfg, vm, &none, now_wall_sec) != BD_REASON_STEADY;
+}
+
+/* Track the balloon's progress toward the target last applied. Returns true
+ * when it is stuck (and should be left alone). */
+static bool track_stuck(const struct bd_config *cfg, const struct bd_vm_sample *s,
+                        struct bd_vm_history *h, uint64_t now_usec) {
+        uint64_t dist, tolerance;
+
+        if (h->target_kib == 0)
+                return false;
+        dist = dist_u64(s->actual_kib, h->target_kib);
+        tolerance = max_u64(cfg->deadband_kib, KIB_PER_MIB);
+        if (dist <= tolerance) { /* arrived */
+                h->target_kib = 0;
+                h->stuck = false;
+                return false;
+        }
+        if (add_sat(dist, KIB_PER_MIB) <= h->best_distance_kib) { /* moving */
+                h->best_distance_kib = dist;
+                h->progress_usec = now_usec;
+                h->stuck = false;
+                return false;
+        }
+        if (h->stuck) {
+                if (now_usec - h->stuck_since_usec < cfg->stuck_retry_usec)
+                        return true;
+                /* Retry: forget the old target; a new one may be set this cycle. */
+                h->stuck = false;
+                h->target_kib = 0;
+                return false;
+        }
+        if (now_usec - h->progress_usec >= cfg->stuck_after_usec) {
+                h->stuck = true;
+                h->stuck_since_usec = now_usec;
+                return true;
+        }
+        return false;
+}
+
+/* What the guest's report says, against the previous one. */
+struct signals {
+        bool new_report;  /* a report the history has not seen */
+        bool reset;       /* its counters restarted */
+        bool swap_in, fault_burst, swap_out;
+        uint64_t size_lo_kib, size_hi_kib; /* balloon size when the report was made */
+};
+
+/* COUNTER's growth since PREV, 0 when unknown or restarted. */
+static uint64_t counter_delta(uint64_t cur, uint64_t prev) {
+        if (cur == BD_COUNT_UNKNOWN || prev == BD_COUNT_UNKNOWN || cur < prev)
+                return 0;
+        return cur - prev;
+}
+
+static bool went_back(uint64_t cur, uint64_t prev) {
+        return cur != BD_COUNT_UNKNOWN && prev != BD_COUNT_UNKNOWN && cur < prev;
+}
+
+/* The report's interval in seconds (0: no new report, or the first). */
+static double report_interval(const struct bd_config *cfg, const struct bd_vm_sample *s,
+                              const struct bd_vm_history *h, uint64_t now_usec) {
+        if (!h->seen)
+                return 0.0;
+        if (!cfg->check_stats_age) /* last-update never moves: every cycle is a report */
+                return now_usec > h->prev_sample_usec ? (double)(now_usec - h->prev_sample_usec) / USEC_PER_SEC
+                                                      : 0.0;
+        if (h->prev_last_update_sec == BD_TIME_UNKNOWN || s->last_update_sec <= h->prev_last_update_sec)
+                return 0.0;
+        return (double)(s->last_update_sec - h->prev_last_update_sec);
+}
+
+static void read_signals(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                         uint64_t now_usec, struct signals *sig) {
+        double dt = report_interval(cfg, s, h, now_usec);
+
+        memset(sig, 0, sizeof(*sig));
+        sig->new_report = !h->seen || !cfg->check_stats_age || s->last_update_sec != h->prev_last_update_sec;
+        sig->reset = h->seen && (went_back(s->swap_in_kib, h->prev_swap_in_kib) ||
+                                 went_back(s->swap_out_kib, h->prev_swap_out_kib) ||
+                                 went_back(s->major_faults, h->prev_major_faults));
+        if (sig->new_report && !sig->reset && dt > 0.0) {
+                sig->swap_in = (double)counter_delta(s->swap_in_kib, h->prev_swap_in_kib) / dt >
+                               (double)cfg->swap_in_kib_per_sec;
+                sig->fault_burst = (double)counter_delta(s->major_faults, h->prev_major_faults) / dt >
+                                   (double)cfg->major_faults_per_sec;
+                sig->swap_out = counter_delta(s->swap_out_kib, h->prev_swap_out_kib) > 0;
+        }
+        bd_phase_report_sizes(cfg, s, h, &sig->size_lo_kib, &sig->size_hi_kib);
+}
+
+void bd_phase_report_sizes(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                           uint64_t *lo, uint64_t *hi) {
+        uint64_t prev = h->prev_actual_kib;
+        bool new_report = !h->seen || !cfg->check_stats_age || s->last_update_sec != h->prev_last_update_sec;
+
+        if (!new_report && h->report_lo_kib) {
+                *lo = h->report_lo_kib;
+                *hi = h->report_hi_kib;
+        } else if (h->seen && prev && prev != BD_KIB_UNKNOWN && s->actual_kib != BD_KIB_UNKNOWN) {
+                *lo = min_u64(prev, s->actual_kib);
+                *hi = max_u64(prev, s->actual_kib);
+        } else {
+                *lo = *hi = s->actual_kib;
+        }
+}
+
+double bd_phase_credit(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec) {
+        double half_lives;
+
+        if (h->claim_credit <= 0.0 || now_usec <= h->credit_usec || !cfg->claim_half_life_usec)
+                return h->claim_credit > 0.0 ? h->claim_credit : 0.0;
+        half_lives = (double)(now_usec - h->credit_usec) / (double)cfg->claim_half_life_usec;
+        return h->claim_credit * exp2(-half_lives);
+}
+
+/* The floors of an ok VM: FLOOR (bounds shrinks: the largest size the
+ * report may have been made at) and FLOOR_GROW (grows aim at least here: the
+ * smallest). Returns the used memory grows are judged on. */
+static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_settings *set,
+                       const struct signals *sig, struct bd_decision *d) {
+        uint64_t used_hi = sub_sat(sig->size_hi_kib, s->usable_kib);
+        uint64_t used_lo = sub_sat(sig->size_lo_kib, s->usable_kib);
+        uint64_t margin_lo = bd_policy_margin_kib(cfg, used_lo);
+
+        d->used_kib = used_hi;
+        d->margin_kib = bd_policy_margin_kib(cfg, used_hi);
+        d->floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib)), s->max_kib);
+        d->floor_grow_kib = min_u64(max_u64(set->min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
+        if (d->floor_kib > d->max_kib)
+                d->max_kib = d->floor_kib; /* a rule's max below the floor: safety wins */
+        return used_lo;
+}
+
+/* The grow an ok VM asks for: to its floor, and when its guest shows
+ * pressure (not when the host is critical) to used + 2 x margin, on swap-in
+ * or faults at least swap_in_grow_mib more. Once per guest report. */
+static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                const struct signals *sig, uint64_t used_lo, bool low_free, bool critical, struct bd_decision *d) {
+        uint64_t want = d->floor_grow_kib, margin = bd_policy_margin_kib(cfg, used_lo);
+        bool reported_again = !cfg->check_stats_age || s->last_update_sec != h->grow_report_sec;
+
+        if (d->guest_pressure && !critical)
+                want = max_u64(want, add_sat(add_sat(used_lo, margin), margin));
+        if ((sig->swap_in || sig->fault_burst) && !critical)
+                want = max_u64(want, add_sat(s->actual_kib, cfg->swap_in_grow_kib));
+        want = min_u64(want, d->max_kib);
+        d->reason = low_free           ? BD_REASON_GUEST_LOW_FREE
+                    : sig->swap_in     ? BD_REASON_GUEST_SWAP_IN
+                    : sig->fault_burst ? BD_REASON_GUEST_MAJOR_FAULTS
+                                       : BD_REASON_BELOW_MIN;
+        if (want <= s->actual_kib) {
+                bd_decide_none(d, BD_REASON_AT_MAX, BD_STATUS_OK); /* pressure, but at its maximum */
+                return;
+        }
+        if (d->guest_pressure && !reported_again) {
+                bd_decide_none(d, BD_REASON_AWAIT_REPORT, BD_STATUS_OK);
+                return;
+        }
+        d->action = BD_ACTION_GROW;
+        d->want_kib = want;
+        d->target_kib = want;
+        d->limit_kib = want - s->actual_kib;
+        d->claimed = d->guest_pressure;
+}
+
+static void basics(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_settings *set,
+                   struct bd_decision *d) {
+        memset(d, 0, sizeof(*d));
+        bd_config_vm_settings(cfg, s, set);
+        /* Unknown sizes stay BD_KIB_UNKNOWN: such a VM is excluded or blind. */
+        d->actual_kib = s->actual_kib;
+        d->target_kib = d->actual_kib;
+        d->max_kib = set->max_kib && set->max_kib < s->max_kib ? set->max_kib : s->max_kib;
+        d->usable_kib = s->usable_kib;
+        d->stats_sec = s->last_update_sec;
+        d->used_kib = BD_KIB_UNKNOWN;
+        d->shares = set->shares > 0 ? set->shares : 1;
+}
+
+void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
+                       bool critical, uint64_t now_usec, int64_t now_wall_sec, struct bd_decision *d) {
+        struct bd_vm_settings set;
+        struct signals sig;
+        enum bd_reason why;
+        uint64_t used_lo;
+        bool low_free;
+
+        basics(cfg, s, &set, d);
+        d->claim_credit = bd_phase_credit(cfg, h, now_usec);
+        why = bd_phase_exclusion(s, h, &set);
+        if (why == BD_REASON_STEADY && (why = blindness(cfg, s, h, now_wall_sec)) != BD_REASON_STEADY) {
+                bd_decide_none(d, why, BD_STATUS_BLIND);
+        } else if (why != BD_REASON_STEADY) {
+                bd_decide_none(d, why, BD_STATUS_EXCLUDED);
+        } else {
+                read_signals(cfg, s, h, now_usec, &sig);
+                used_lo = floors(cfg, s, &set, &sig, d);
+                low_free = s->usable_kib < bd_policy_margin_kib(cfg, used_lo);
+                d->guest_pressure = low_free || sig.swap_in || sig.fault_burst;
+                d->swapping_out = sig.swap_out;
+                d->counters_reset = sig.reset;
+                /* A stuck balloon is left alone, unless its guest now needs
+                 * memory: then the grow replaces the target it cannot reach. */
+                if (track_stuck(cfg, s, h, now_usec) && !d->guest_pressure && s->actual_kib >= d->floor_grow_kib) {
+                        bd_decide_none(d, BD_REASON_STUCK, BD_STATUS_STUCK);
+                        d->floor_kib = 0;
+                        return;
+                }
+                if (d->guest_pressure || s->actual_kib < d->floor_grow_kib)
+                        ask(cfg, s, h, &sig, used_lo, low_free, critical, d);
+                return;
+        }
+        /* Paused, migrating or unseen time is not "not moving". */
+        h->target_kib = 0;
+        h->stuck = false;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Phase 4 of the policy: who gives memory back, and how much.
+ *
+ * A VM above a rule's maximum shrinks toward it. Under pressure, or to fund
+ * unmet demand, memory is reclaimed from ok VMs above their floor that are
+ * not swapping out, were not changed within the cooldown, did not grow for
+ * guest pressure recently and have reported since their last change; each at
+ * most its rate (doubled when critical), all together at most the host cap,
+ * shared by weight = (active + k x idle) / shares (ESXi's idle memory tax,
+ * k = 1 / (1 - tax)). */
+#include "balloond/core/units.h"
+#include "policy_phases.h"
+
+static bool cooling(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec) {
+        return h->last_change_usec && now_usec - h->last_change_usec < cfg->cooldown_usec;
+}
+
+/* Frozen stats look fresh for a while: never shrink twice on one report. */
+static bool awaits_stats(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h) {
+        return cfg->check_stats_age && h->last_change_usec && s->last_update_sec <= h->change_stats_sec;
+}
+
+/* A VM above a rule's maximum: toward it at its rate, within the cap. */
+static void above_max(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                      uint64_t now_usec, struct bd_decision *d, struct bd_budget *budget) {
+        uint64_t rate = min_u64(min_u64(pct_of(cfg->shrink_pct, d->actual_kib), cfg->shrink_max_kib),
+                                budget->cap_left_kib);
+        uint64_t target = max_u64(d->max_kib, d->actual_kib - rate);
+
+        if (d->swapping_out)
+                d->reason = BD_REASON_GUEST_SWAP_OUT;
+        else if (cooling(cfg, h, now_usec))
+                d->reason = BD_REASON_COOLDOWN;
+        else if (awaits_stats(cfg, s, h))
+                d->reason = BD_REASON_AWAIT_STATS;
+        else if (rate == 0)
+                d->reason = BD_REASON_HOST_CAP;
+        else if (target > s->max_kib)
+                /* Above the domain's own maximum (QEMU rounds sizes up),
+                 * further than one step can go: it is at it. */
+                d->reason = BD_REASON_AT_MAX;
+        else {
+                budget->cap_left_kib -= d->actual_kib - target;
+                d->action = BD_ACTION_SHRINK;
+                d->reason = BD_REASON_ABOVE_MAX;
+                d->target_kib = target;
+                d->limit_kib = rate;
+        }
+}
+
+/* May an ok VM give memory this cycle? If not, its reason says why. */
+static bool may_give(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                     uint64_t now_usec, struct bd_decision *d) {
+        if (d->actual_kib <= d->floor_kib)
+                d->reason = BD_REASON_AT_FLOOR;
+        else if (d->swapping_out)
+                d->reason = BD_REASON_GUEST_SWAP_OUT;
+        else if (h->last_grow_for_pressure_usec && now_usec - h->last_grow_for_pressure_usec < cfg->grow_hold_usec)
+                d->reason = BD_REASON_RECENT_GROW;
+        else if (cooling(cfg, h, now_usec))
+                d->reason = BD_REASON_COOLDOWN;
+        else if (awaits_stats(cfg, s, h))
+                d->reason = BD_REASON_AWAIT_STATS;
+        else
+                return true;
+        return false;
+}
+
+static void offer(const struct bd_config *cfg, bool critical, struct bd_decision *d) {
+        /* ESXi: an idle page costs k = 1 / (1 - tax) active pages. */
+        double idle_cost = cfg->idle_tax_pct < 100.0 ? 100.0 / (100.0 - cfg->idle_tax_pct) : 1e6;
+        uint64_t rate = min_u64(pct_of(cfg->shrink_pct, d->actual_kib), cfg->shrink_max_kib);
+        uint64_t active = min_u64(d->used_kib, d->actual_kib), idle = d->actual_kib - active;
+
+        if (critical)
+                rate *= 2;
+        d->limit_kib = min_u64(rate, d->actual_kib - d->floor_kib);
+        d->weight = ((double)active + idle_cost * (double)idle) / (double)d->shares;
+        d->share_role = BD_ROLE_DONOR;
+}
+
+void bd_phase_donors(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                     const struct bd_vm_history *history, size_t n, uint64_t now_usec, struct bd_decision *d,
+                     struct bd_budget *budget) {
+        uint64_t reclaim;
+
+        for (size_t i = 0; i < n; i++) {
+                if (d[i].status != BD_STATUS_OK || d[i].action != BD_ACTION_NONE || d[i].reason != BD_REASON_STEADY)
+                        continue;
+                if (d[i].actual_kib > d[i].max_kib)
+                        above_max(cfg, &samples[i], &history[i], now_usec, &d[i], budget);
+                else if (budget->need_kib > 0 && may_give(cfg, &samples[i], &history[i], now_usec, &d[i]))
+                        offer(cfg, budget->critical, &d[i]);
+        }
+        if (budget->need_kib == 0)
+                return;
+        reclaim = min_u64(budget->need_kib, budget->cap_left_kib);
+        bd_share_fill(d, n, BD_ROLE_DONOR, reclaim);
+        bd_share_deadband(cfg, d, n, BD_ROLE_DONOR, reclaim, budget->cap_left_kib);
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The phases of one policy cycle, in the order bd_policy_run() calls them,
+ * and the small structs they hand each other. Internal to the core; declared
+ * here so that each phase is unit-tested on its own (tests/test_policy_phases.c).
+ *
+ *   host view  (policy_host.c)     bands, reclaim goal, relaxed room and the
+ *                                  host budget of this cycle's grants
+ *   classify   (policy_classify.c) per VM: excluded / blind / stuck / ok,
+ *                                  floor, signals, the grow it asks for
+ *   urgent     (policy_urgent.c)   grants to VMs that need memory, within the
+ *                                  host budget; unmet demand; what it funds
+ *   donors     (policy_donors.c)   who gives, how much (reclaim)
+ *   takers     (policy_takers.c)   who takes the relaxed room (and blind deflation)
+ *   finalise   (policy_finalise.c) decisions, totals, what history remembers
+ *
+ * Every phase reads what the phases before it wrote and nothing else: the
+ * history is written only by classify (stuck tracking) and finalise. */
+#pragma once
+
+#include "balloond/core/policy.h"
+
+/* Roles of a VM while memory is shared out (bd_decision.share_role). */
+enum bd_role {
+        BD_ROLE_NONE = 0, /* decided, takes no part in sharing */
+        BD_ROLE_DONOR,    /* may give memory (limit_kib: the most it may give) */
+        BD_ROLE_TAKER,    /* relaxed: may take memory (limit_kib: the most it may take) */
+        BD_ROLE_CLAIM,    /* urgent: asks for memory (limit_kib: this tier's ask) */
+};
+
+/* What the host phase hands the others: the cycle's budgets. */
+struct bd_budget {
+        bool critical;
+        uint64_t ram_kib;     /* grants left within RAM above its critical line (hard) */
+        uint64_t vm_kib;      /* grants left within the VM budget (UINT64_MAX: no budget) */
+        uint64_t room_kib;    /* relaxed deflation left: room above the pressure goal */
+        int64_t goal_kib;     /* reclaim to leave pressure (> 0), 0 outside pressure */
+        uint64_t in_flight_kib; /* shrinks decided earlier, not yet made (count toward the goal) */
+        uint64_t need_kib;    /* reclaim to decide this cycle (goal and unmet demand) */
+        uint64_t cap_left_kib; /* host shrink cap left */
+};
+
+/* Phase 1: the host as it is (RAM less hugetlb pools and unavailable
+ * memory, the VM budget, PSI as a modifier of the bands) and the budget of
+ * this cycle's grants. Updates HOST_STATE (band). */
+void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *host,
+                   const struct bd_vm_sample *samples, const struct bd_vm_history *history, size_t n,
+                   uint64_t now_usec, struct bd_host_state *host_state, struct bd_host_view *view,
+                   struct bd_budget *budget);
+
+/* The band of FREE_PCT after PSI, which may make it one step worse (never
+ * out of relaxed: plenty of free memory is not a host shortage). */
+enum bd_band bd_phase_psi_band(const struct bd_config *cfg, enum bd_band band, const struct bd_host_sample *host,
+                               bool *escalated);
+
+/* Phase 2: one VM. Fills D (status, floor, signals, want_kib for an urgent
+ * grow); H is read, and written only for stuck tracking. */
+void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
+                       bool critical, uint64_t now_usec, int64_t now_wall_sec, struct bd_decision *d);
+
+/* The balloon size range [*LO, *HI] when S's report was made (H: the
+ * history before this cycle is remembered). */
+void bd_phase_report_sizes(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                           uint64_t *lo, uint64_t *hi);
+
+/* A VM's claim credit at NOW_USEC: its history's, decayed by half-lives. */
+double bd_phase_credit(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
+
+/* Phase 3: grants to the VMs that asked (want_kib), within the budget:
+ * first up to each floor (emergencies; past the VM budget, within RAM,
+ * unless the budget is hard), then the rest (not when critical), each tier
+ * shared by shares / (1 + claim credit). Sets each claimant's target,
+ * unmet_kib and lines; adds the unmet demand it funds to budget->need_kib. */
+void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t n, struct bd_budget *budget,
+                     struct bd_host_view *view);
+
+/* Phase 4: who gives (above a rule's maximum; under pressure or to fund
+ * unmet demand) and how much, within the host cap. */
+void bd_phase_donors(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                     const struct bd_vm_history *history, size_t n, uint64_t now_usec, struct bd_decision *d,
+                     struct bd_budget *budget);
+
+/* Phase 5: who takes the relaxed room (and blind VMs, if so configured). */
+void bd_phase_takers(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                     const struct bd_vm_history *history, size_t n, enum bd_band band, uint64_t now_usec,
+                     struct bd_decision *d, struct bd_budget *budget);
+
+/* Phase 6: the donors' and takers' decisions, the totals, and what the
+ * history keeps of this cycle (report counters and sizes, claim credit). */
+void bd_phase_finalise(const struct bd_config *cfg, const struct bd_vm_sample *samples, struct bd_vm_history *history,
+                       size_t n, uint64_t now_usec, const struct bd_budget *budget, struct bd_decision *d,
+                       struct bd_host_view *view);
+
+/* Sharing (policy_share.c). Share AMOUNT among the VMs of ROLE: each gets
+ * min(limit, level x weight) in share_kib, the level found by bisection. */
+void bd_share_fill(struct bd_decision *d, size_t n, int role, uint64_t amount);
+/* Drop shares under the deadband; move what they would have moved to VMs
+ * that can take it, never past CEILING in all. */
+void bd_share_deadband(const struct bd_config *cfg, struct bd_decision *d, size_t n, int role, uint64_t amount,
+                       uint64_t ceiling);
+uint64_t bd_deadband_kib(const struct bd_config *cfg, uint64_t actual_kib);
+
+/* A decision to leave the VM as it is. */
+static inline void bd_decide_none(struct bd_decision *d, enum bd_reason reason, enum bd_vm_status status) {
+        d->action = BD_ACTION_NONE;
+        d->reason = reason;
+        d->status = status;
+        d->target_kib = d->actual_kib;
+}
+
+/* Why the policy leaves a VM alone whatever its statistics (state, devices,
+ * config, metadata, permanent errors), or BD_REASON_STEADY. */
+enum bd_reason bd_phase_exclusion(const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                                  const struct bd_vm_settings *set);
+
+/* What the host has above its critical line now: in RAM (*RAM_KIB) and
+ * within the VM budget (*VM_KIB, UINT64_MAX without one), the VMs holding
+ * VM_TOTAL_KIB. */
+void bd_host_headroom(const struct bd_config *cfg, const struct bd_host_sample *host, uint64_t vm_total_kib,
+                      uint64_t *ram_kib, uint64_t *vm_kib);

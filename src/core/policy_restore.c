@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Stopping safely (restore_on_exit): which VMs get memory back, and how much.
+ *
+ * balloond holds memory of a VM when its balloon is below what the
+ * administrator set it to hold: the persistent <currentMemory>
+ * (bd_vm_sample.entitled_kib; the domain's maximum when unknown). balloond
+ * changes only the live size, so this survives crashes and restarts without
+ * a state file: whichever balloond process shrank a VM, the next one to stop
+ * knows. Memory goes back only within what the host has above its critical
+ * line (and the VM budget): on an overcommitted host, stopping must not be
+ * what pushes it over. Neediest first: the least free memory as a share of
+ * its size; guests that do not report after those that do. */
+#include "balloond/core/units.h"
+#include "policy_phases.h"
+
+uint64_t bd_policy_entitled_kib(const struct bd_vm_sample *s) {
+        uint64_t e = s->entitled_kib;
+
+        if (e == BD_KIB_UNKNOWN || e == 0)
+                return s->max_kib;
+        return s->max_kib != BD_KIB_UNKNOWN ? min_u64(e, s->max_kib) : e;
+}
+
+/* How much of its memory the guest has free (lower: needier). */
+static double need_key(const struct bd_vm_sample *s) {
+        if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN)
+                return 2.0; /* blind: after every guest that reports */
+        return (double)min_u64(s->usable_kib, s->actual_kib) / (double)s->actual_kib;
+}
+
+/* What VM S is owed, or 0 when it is not balloond's to give. */
+static uint64_t owed_kib(const struct bd_config *cfg, const struct bd_vm_sample *s) {
+        struct bd_vm_history none = { 0 };
+        struct bd_vm_settings set;
+        uint64_t entitled = bd_policy_entitled_kib(s);
+
+        if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0 || entitled == BD_KIB_UNKNOWN)
+                return 0;
+        bd_config_vm_settings(cfg, s, &set);
+        if (bd_phase_exclusion(s, &none, &set) != BD_REASON_STEADY)
+                return 0;
+        return sub_sat(entitled, s->actual_kib);
+}
+
+/* ORDER[0..M) := the owed VMs, neediest first (insertion sort: once, at exit). */
+static size_t order_by_need(const struct bd_config *cfg, const struct bd_vm_sample *samples, size_t n,
+                            size_t *order) {
+        size_t m = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t j;
+
+                if (!owed_kib(cfg, &samples[i]))
+                        continue;
+                for (j = m; j > 0 && need_key(&samples[order[j - 1]]) > need_key(&samples[i]); j--)
+                        order[j] = order[j - 1];
+                order[j] = i;
+                m++;
+        }
+        return m;
+}
+
+uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sample *host,
+                           const struct bd_vm_sample *samples, size_t n, size_t *order, uint64_t *targets,
+                           uint64_t *short_kib) {
+        uint64_t vm_total = 0, ram, vmb, avail, given = 0;
+        size_t m;
+
+        *short_kib = 0;
+        for (size_t i = 0; i < n; i++) {
+                targets[i] = 0;
+                if (samples[i].state != BD_RUN_SHUTOFF && samples[i].actual_kib != BD_KIB_UNKNOWN)
+                        vm_total = add_sat(vm_total, samples[i].actual_kib);
+        }
+        bd_host_headroom(cfg, host, vm_total, &ram, &vmb);
+        avail = min_u64(ram, vmb);
+        m = order_by_need(cfg, samples, n, order);
+        for (size_t k = 0; k < m; k++) {
+                const struct bd_vm_sample *s = &samples[order[k]];
+                uint64_t owed = owed_kib(cfg, s), give = min_u64(owed, avail);
+
+                if (give < owed && give < bd_deadband_kib(cfg, s->actual_kib))
+                        give = 0;
+                *short_kib = add_sat(*short_kib, owed - give);
+                if (!give)
+                        continue;
+                targets[order[k]] = s->actual_kib + give;
+                avail -= give;
+                given += give;
+        }
+        return given;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Phase 5 of the policy: who takes the room the host has to spare.
+ *
+ * Outside pressure, with nothing to reclaim, balloons deflate toward each
+ * VM's maximum (relaxed band; blind VMs too with blind_action = "deflate",
+ * in the normal band as well) within the room above the pressure goal that
+ * the urgent grants left, shared by shares. */
+#include "balloond/core/units.h"
+#include "policy_phases.h"
+
+/* A blind VM is given memory back only from a known size toward a known
+ * maximum: a "grow" from a size reported as 0, or past a domain maximum
+ * nobody knows, may be a shrink or a refusal in truth. */
+static bool blind_taker(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_decision *d) {
+        return d->status == BD_STATUS_BLIND && cfg->blind_action == BD_BLIND_DEFLATE &&
+               d->actual_kib != BD_KIB_UNKNOWN && d->actual_kib != 0 && s->max_kib != BD_KIB_UNKNOWN &&
+               d->actual_kib < d->max_kib;
+}
+
+static void take(struct bd_decision *d) {
+        d->limit_kib = d->max_kib - d->actual_kib;
+        d->weight = (double)d->shares;
+        d->share_role = BD_ROLE_TAKER;
+}
+
+void bd_phase_takers(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                     const struct bd_vm_history *history, size_t n, enum bd_band band, uint64_t now_usec,
+                     struct bd_decision *d, struct bd_budget *budget) {
+        uint64_t want = 0, room = budget->room_kib;
+
+        if (band >= BD_BAND_PRESSURE || budget->need_kib > 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const struct bd_vm_history *h = &history[i];
+
+                if (blind_taker(cfg, &samples[i], &d[i])) {
+                        take(&d[i]);
+                } else if (band == BD_BAND_RELAXED && d[i].status == BD_STATUS_OK &&
+                           d[i].action == BD_ACTION_NONE && d[i].reason == BD_REASON_STEADY) {
+                        if (add_sat(d[i].actual_kib, bd_deadband_kib(cfg, d[i].actual_kib)) > d[i].max_kib)
+                                d[i].reason = BD_REASON_AT_MAX;
+                        else if (h->last_change_usec && now_usec - h->last_change_usec < cfg->cooldown_usec)
+                                d[i].reason = BD_REASON_COOLDOWN;
+                        else
+                                take(&d[i]);
+                }
+                if (d[i].share_role == BD_ROLE_TAKER)
+                        want = add_sat(want, d[i].limit_kib);
+        }
+        if (room == 0)
+                return;
+        bd_share_fill(d, n, BD_ROLE_TAKER, room);
+        bd_share_deadband(cfg, d, n, BD_ROLE_TAKER, min_u64(room, want), room);
+}
