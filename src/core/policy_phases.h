@@ -111,9 +111,3 @@ static inline void bd_decide_none(struct bd_decision *d, enum bd_reason reason, 
  * config, metadata, permanent errors), or BD_REASON_STEADY. */
 enum bd_reason bd_phase_exclusion(const struct bd_vm_sample *s, const struct bd_vm_history *h,
                                   const struct bd_vm_settings *set);
-
-/* What the host has above its critical line now: in RAM (*RAM_KIB) and
- * within the VM budget (*VM_KIB, UINT64_MAX without one), the VMs holding
- * VM_TOTAL_KIB. */
-void bd_host_headroom(const struct bd_config *cfg, const struct bd_host_sample *host, uint64_t vm_total_kib,
-                      uint64_t *ram_kib, uint64_t *vm_kib);

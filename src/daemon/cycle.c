@@ -23,6 +23,7 @@ enum {
         WARN_NO_FPR = 1u << 3,
         WARN_APPLY = 1u << 4,
         WARN_EXCLUDED = 1u << 5,
+        WARN_UNMET = 1u << 6,
 };
 
 void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend) {
@@ -147,6 +148,7 @@ static void warn_once(struct bd_vm_entry *e, unsigned bit, bool now_true, int le
                                bit == WARN_BLIND      ? "blind"
                                : bit == WARN_STUCK    ? "stuck"
                                : bit == WARN_EXCLUDED ? "excluded"
+                               : bit == WARN_UNMET    ? "short of memory the host could not give"
                                                       : "failing");
         }
 }
@@ -183,7 +185,6 @@ static void apply_one(struct bd_daemon *d, size_t i, uint64_t now_usec) {
         if (r >= 0) {
                 d->applied[i] = true;
                 bd_policy_note_applied(h, dec, now_usec);
-                e->shrunk = dec->target_kib < s->max_kib;
                 warn_once(e, WARN_APPLY, false, BD_LOG_INFO, BD_MID_APPLY_FAILED, s, dec->reason, "");
                 return;
         }
@@ -216,6 +217,17 @@ static void explain(struct bd_daemon *d, size_t i) {
                   dec->reason, bd_reason_describe(dec->reason));
         warn_once(e, WARN_EXCLUDED, dec->status == BD_STATUS_EXCLUDED, BD_LOG_INFO, BD_MID_EXCLUDED, s,
                   dec->reason, bd_reason_describe(dec->reason));
+        if (dec->unmet_kib && !(e->warned & WARN_UNMET)) {
+                char what[160];
+
+                snprintf(what, sizeof(what), "asked for %llu MiB more, %llu MiB of it refused at the line of %s "
+                         "(unmet demand)", (unsigned long long)((dec->want_kib - dec->actual_kib) / 1024),
+                         (unsigned long long)(dec->unmet_kib / 1024),
+                         dec->refused == BD_LINE_BUDGET ? "the VM budget" : "RAM");
+                warn_once(e, WARN_UNMET, true, BD_LOG_NOTICE, BD_MID_UNMET_DEMAND, s, dec->reason, what);
+        } else if (!dec->unmet_kib) {
+                warn_once(e, WARN_UNMET, false, BD_LOG_INFO, BD_MID_UNMET_DEMAND, s, dec->reason, "");
+        }
         warn_once(e, WARN_NO_FPR,
                   s->state == BD_RUN_RUNNING && !(s->flags & BD_VM_NO_BALLOON) &&
                           (s->flags & BD_VM_NO_FREE_PAGE_REPORTING),
@@ -282,8 +294,17 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         res->now_usec = now_usec;
         res->now_wall_sec = now_wall_sec;
 
+        /* Shrinks first, then grows. The policy never counts a shrink it
+         * decided as memory to grant (only reclaim already seen in the
+         * host's figures), so nothing here relies on a shrink finishing
+         * before a grow starts; issuing shrinks first keeps the host's
+         * transient low when both are in flight. */
         for (size_t i = 0; i < n; i++)
-                apply_one(d, i, now_usec);
+                if (d->decisions[i].action != BD_ACTION_GROW)
+                        apply_one(d, i, now_usec);
+        for (size_t i = 0; i < n; i++)
+                if (d->decisions[i].action == BD_ACTION_GROW)
+                        apply_one(d, i, now_usec);
         for (size_t i = 0; i < n; i++) {
                 struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
 
@@ -298,33 +319,59 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         return 0;
 }
 
-size_t bd_daemon_restore(struct bd_daemon *d) {
-        const struct bd_cycle_result *res = &d->last;
-        size_t restored = 0;
+/* Fresh samples for restoring: the VMs and the host now, else (a backend
+ * or host read failing at exit) the last cycle's. */
+static void restore_samples(struct bd_daemon *d, const struct bd_vm_sample **samples, size_t *n,
+                            struct bd_host_sample *host, uint64_t now_usec, int64_t now_wall_sec) {
+        int r;
+
+        *samples = d->last.samples;
+        *n = d->last.n;
+        *host = d->last.host;
+        if (d->backend->ops->collect(d->backend, now_usec, now_wall_sec, samples, n) < 0) {
+                *samples = d->last.samples;
+                *n = d->last.n;
+                return;
+        }
+        host_sample(d, now_usec, host, &r);
+        if (r < 0)
+                *host = d->last.host;
+}
+
+size_t bd_daemon_restore(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
+        const struct bd_vm_sample *samples;
+        struct bd_host_sample host;
+        size_t restored = 0, n, *order;
+        uint64_t *targets, short_kib;
 
         if (d->cfg.dry_run || !d->backend)
                 return 0;
-        rebuild_index(d, 0);
-        for (size_t i = 0; i < res->n; i++) {
-                const struct bd_vm_sample *s = &res->samples[i];
+        restore_samples(d, &samples, &n, &host, now_usec, now_wall_sec);
+        order = bd_resize_array(NULL, n ? n : 1, sizeof(*order));
+        targets = bd_resize_array(NULL, n ? n : 1, sizeof(*targets));
+        bd_policy_restore(&d->cfg, &host, samples, n, order, targets, &short_kib);
+        for (size_t i = 0; i < n; i++) {
+                const struct bd_vm_sample *s = &samples[i];
                 char err[256] = "";
-                size_t e;
                 int r;
 
-                e = entry_for(d, s->uuid);
-                if (!d->vms[e].shrunk || s->max_kib == BD_KIB_UNKNOWN)
+                if (!targets[i])
                         continue;
-                r = d->backend->ops->set_target(d->backend, s, s->max_kib, err, sizeof(err));
+                r = d->backend->ops->set_target(d->backend, s, targets[i], err, sizeof(err));
                 if (r < 0) {
                         bd_log(BD_LOG_WARNING, "%s: cannot give its memory back (%llu MiB): %s", s->name,
-                               (unsigned long long)(s->max_kib / 1024), err[0] ? err : strerror(-r));
+                               (unsigned long long)(targets[i] / 1024), err[0] ? err : strerror(-r));
                         continue;
                 }
-                d->vms[e].shrunk = false;
                 restored++;
-                bd_log(BD_LOG_INFO, "%s: memory given back on exit: %llu MiB", s->name,
-                       (unsigned long long)(s->max_kib / 1024));
+                bd_log(BD_LOG_INFO, "%s: memory given back on exit: %llu -> %llu MiB", s->name,
+                       (unsigned long long)(s->actual_kib / 1024), (unsigned long long)(targets[i] / 1024));
         }
+        if (short_kib)
+                bd_log(BD_LOG_NOTICE, "restore_on_exit: %llu MiB more is owed to VMs than the host has above its "
+                       "critical line: left with them as they are", (unsigned long long)(short_kib / 1024));
+        free(order);
+        free(targets);
         return restored;
 }
 

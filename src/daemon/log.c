@@ -117,11 +117,14 @@ void bd_log_decision(const struct bd_vm_sample *vm, const struct bd_decision *d,
                 snprintf(usable, sizeof(usable), "%llu MiB", mib(d->usable_kib));
         snprintf(msg, sizeof(msg),
                  "%s%s: %s %llu -> %llu MiB: %s (guest free %s, floor %llu MiB, max %llu MiB, "
-                 "step limit %llu MiB; host %s, %.1f%% free)",
+                 "step limit %llu MiB; host %s, %.1f%% free%s%s)",
                  dry_run ? "dry run: " : "", vm->name, bd_action_to_string(d->action),
                  mib(d->actual_kib), mib(d->target_kib), bd_reason_describe(d->reason), usable,
                  mib(d->floor_kib), mib(d->max_kib), mib(d->limit_kib), bd_band_to_string(host->band),
-                 host->free_pct);
+                 host->free_pct, d->unmet_kib ? "; the rest refused at the line of " : "",
+                 d->unmet_kib ? (d->refused == BD_LINE_BUDGET ? "the VM budget" : "RAM") : "");
+        if (d->crossed == BD_LINE_BUDGET)
+                snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " [past the VM budget: an emergency]");
         if (!journal) {
                 fprintf(stderr, "balloond: info: %s\n", msg);
                 return;
@@ -142,6 +145,9 @@ void bd_log_decision(const struct bd_vm_sample *vm, const struct bd_decision *d,
                         "BALLOOND_MAX_KIB=%llu", (unsigned long long)d->max_kib,
                         "BALLOOND_HOST_BAND=%s", bd_band_to_string(host->band),
                         "BALLOOND_HOST_FREE_KIB=%llu", (unsigned long long)host->free_kib,
+                        "BALLOOND_UNMET_KIB=%llu", (unsigned long long)d->unmet_kib,
+                        "BALLOOND_LINE_CROSSED=%s", bd_line_to_string(d->crossed),
+                        "BALLOOND_LINE_REFUSED=%s", bd_line_to_string(d->refused),
                         "BALLOOND_DRY_RUN=%d", dry_run ? 1 : 0,
                         NULL);
 }

@@ -432,9 +432,14 @@ static int watch_backend(struct service *s, sd_event *e) {
 static int stop(struct service *s, sd_event *e, const char *why) {
         bd_log(BD_LOG_INFO, "%s, stopping", why);
         sd_notify(0, "STOPPING=1");
-        if (s->daemon.cfg.restore_on_exit && s->daemon.cycles > 0)
-                bd_log(BD_LOG_INFO, "restore_on_exit: %zu VMs given their memory back",
-                       bd_daemon_restore(&s->daemon));
+        if (s->daemon.cfg.restore_on_exit && s->daemon.cycles > 0) {
+                uint64_t mono;
+                int64_t wall;
+
+                now_both(&mono, &wall);
+                bd_log(BD_LOG_INFO, "restore_on_exit: %zu VMs given memory back",
+                       bd_daemon_restore(&s->daemon, mono, wall));
+        }
         return sd_event_exit(e, 0);
 }
 

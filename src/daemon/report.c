@@ -44,6 +44,11 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
                         v->psi_escalated ? " (escalated)" : "");
         if (v->reclaim_goal_kib > 0)
                 fprintf(f, ", reclaim goal %llu MiB", (unsigned long long)(v->reclaim_goal_kib / 1024));
+        if (v->unmet_demand_kib > 0)
+                fprintf(f, ", unmet demand %llu MiB", (unsigned long long)(v->unmet_demand_kib / 1024));
+        if (v->budget_crossed_kib > 0)
+                fprintf(f, ", %llu MiB past the VM budget (emergencies)",
+                        (unsigned long long)(v->budget_crossed_kib / 1024));
         fprintf(f, "%s\n", dry_run ? " [dry run: nothing applied]" : "");
 
         for (size_t i = 0; i < r->n; i++) {
@@ -136,6 +141,15 @@ void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bo
         key_u64(w, "grow_room_kib", v->grow_room_kib);
         key_u64(w, "shrink_kib", v->shrink_kib);
         key_u64(w, "grow_kib", v->grow_kib);
+        key_u64(w, "hugetlb_kib", v->hugetlb_kib);
+        key_u64(w, "ram_headroom_kib", v->ram_headroom_kib);
+        kib_or_null(w, "budget_headroom_kib", v->budget_headroom_kib);
+        key_u64(w, "pending_grow_kib", v->pending_grow_kib);
+        key_u64(w, "observed_reclaim_kib", v->observed_reclaim_kib);
+        key_u64(w, "demand_kib", v->demand_kib);
+        key_u64(w, "granted_kib", v->granted_kib);
+        key_u64(w, "unmet_demand_kib", v->unmet_demand_kib);
+        key_u64(w, "budget_crossed_kib", v->budget_crossed_kib);
         bd_jw_object_end(w);
 
         bd_jw_key(w, "vms");
@@ -165,6 +179,13 @@ void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bo
                 key_i64(w, "shares", d->shares);
                 key_bool(w, "guest_pressure", d->guest_pressure);
                 key_bool(w, "swapping_out", d->swapping_out);
+                kib_or_null(w, "entitled_kib", s->entitled_kib);
+                key_u64(w, "want_kib", d->want_kib);
+                key_u64(w, "unmet_kib", d->unmet_kib);
+                bd_jw_key(w, "claim_credit");
+                bd_jw_double(w, d->claim_credit);
+                key_str(w, "line_crossed", bd_line_to_string(d->crossed));
+                key_str(w, "line_refused", bd_line_to_string(d->refused));
                 key_bool(w, "applied", r->applied && r->applied[i]);
                 bd_jw_key(w, "error");
                 if (err < 0)

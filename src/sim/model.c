@@ -264,7 +264,7 @@ int bd_sim_new(const struct bd_sim_host_spec *host, const struct bd_sim_vm_spec 
         if (!host->ram_kib)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
-                if (!vms[i].max_kib || vms[i].start_kib > vms[i].max_kib ||
+                if (!vms[i].max_kib || vms[i].start_kib > vms[i].max_kib || vms[i].entitled_kib > vms[i].max_kib ||
                     vms[i].max_kib < KERNEL_KIB + MIN_FREE_KIB)
                         return -EINVAL;
         sim = calloc(1, sizeof(*sim));
@@ -295,6 +295,7 @@ int bd_sim_new(const struct bd_sim_host_spec *host, const struct bd_sim_vm_spec 
                 s->state = v->spec.state;
                 s->flags = v->spec.flags;
                 s->max_kib = v->spec.max_kib;
+                s->entitled_kib = v->spec.entitled_kib ? v->spec.entitled_kib : v->spec.max_kib;
                 s->actual_kib = v->actual_kib;
                 s->stats_period_sec = v->spec.stats_period_sec > 0 ? v->spec.stats_period_sec : 2;
         }

@@ -201,6 +201,12 @@ uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sam
                            const struct bd_vm_sample *samples, size_t n, size_t *order, uint64_t *targets,
                            uint64_t *short_kib);
 
+/* What the host has above its critical line now: in RAM (*RAM_KIB; RAM is
+ * MemTotal less the hugetlb pools and host.unavailable_mib) and within the
+ * VM budget (*VM_KIB, UINT64_MAX without one), the VMs holding VM_TOTAL_KIB. */
+void bd_host_headroom(const struct bd_config *cfg, const struct bd_host_sample *host, uint64_t vm_total_kib,
+                      uint64_t *ram_kib, uint64_t *vm_kib);
+
 /* What balloond owes VM S: its entitled size, else its maximum (BD_KIB_UNKNOWN
  * if neither is known). */
 uint64_t bd_policy_entitled_kib(const struct bd_vm_sample *s);

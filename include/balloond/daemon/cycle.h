@@ -19,7 +19,6 @@ struct bd_vm_entry {
         unsigned warned;         /* conditions already warned about (one bit per reason group) */
         uint64_t last_decision_usec;
         enum bd_reason last_reason;
-        bool shrunk;             /* balloond holds memory of it (restore_on_exit) */
 };
 
 /* The result of the last cycle, for reporters (table, JSON, journal). */
@@ -88,7 +87,9 @@ void bd_daemon_done(struct bd_daemon *d);
  * decided or applied then). Logs its decisions. */
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec);
 
-/* Give every VM that balloond shrank its maximum back (restore_on_exit), as
- * of the last cycle's samples. Returns how many were restored; failures are
- * logged. */
-size_t bd_daemon_restore(struct bd_daemon *d);
+/* restore_on_exit: give VMs the memory balloond holds of them (below their
+ * entitled size: the persistent <currentMemory>, else the maximum) back,
+ * within the host's headroom above its critical line, neediest first, on
+ * fresh samples (the last cycle's if they cannot be read). Returns how many
+ * were given memory; failures and what the host could not give are logged. */
+size_t bd_daemon_restore(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec);

@@ -46,6 +46,7 @@ struct bd_sim_vm_spec {
         unsigned flags;                 /* enum bd_vm_flag */
         uint64_t max_kib;
         uint64_t start_kib;             /* balloon size at start (0: max) */
+        uint64_t entitled_kib;          /* persistent <currentMemory> (0: max) */
         uint64_t swap_kib;              /* guest swap space (0: none: OOM instead) */
         struct bd_sim_demand demand;
         uint64_t inflate_kib_per_sec;   /* 0: 870 MiB/s, measured on real guests */
