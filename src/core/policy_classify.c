@@ -259,8 +259,9 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
                     : sig->swap_in     ? BD_REASON_GUEST_SWAP_IN
                     : sig->fault_burst ? BD_REASON_GUEST_MAJOR_FAULTS
                                        : BD_REASON_BELOW_MIN;
-        if (want <= s->actual_kib) {
-                bd_decide_none(d, BD_REASON_AT_MAX, BD_STATUS_OK); /* pressure, but at its maximum */
+        if (want <= s->actual_kib) { /* at its maximum, or it has what this report asks */
+                bd_decide_none(d, s->actual_kib >= d->max_kib ? BD_REASON_AT_MAX : BD_REASON_AWAIT_REPORT,
+                               BD_STATUS_OK);
                 return;
         }
         if (d->guest_pressure && !reported_again) {
