@@ -76,7 +76,7 @@ static bool config_equal(const struct bd_config *a, const struct bd_config *b) {
         EQ_NUM(swap_in_grow_kib);
         EQ_NUM(swap_in_kib_per_sec);
         EQ_NUM(claim_half_life_usec);
-        EQ_NUM(frequent_claim_credit);
+        EQ_NUM(frequent_claim_kib);
         EQ_NUM(blind_action);
         EQ_STR(metrics_textfile_dir);
         EQ_STR(metrics_http_address);
@@ -191,8 +191,8 @@ static void test_defaults(void **state) {
         assert_false(c.vm_budget_hard);
         assert_int_equal(c.unavailable_kib, 0);
         assert_int_equal(c.swap_in_kib_per_sec, 1024);
-        assert_int_equal(c.claim_half_life_usec, 600 * USEC_PER_SEC);
-        assert_true(c.frequent_claim_credit == 3.0);
+        assert_int_equal(c.claim_half_life_usec, 1800 * USEC_PER_SEC);
+        assert_int_equal(c.frequent_claim_kib, 2048 * MIB);
         assert_true(c.margin_pct == 20.0);
         assert_int_equal(c.margin_min_kib, 256 * MIB);
         assert_int_equal(c.min_kib, 0);
@@ -388,8 +388,8 @@ static const struct {
           "0", "0 is out of range (1..16777216)" },
         { "guest.claim_half_life_sec", "\"600\"", "expected an integer (1..86400)",
           "0", "0 is out of range (1..86400)" },
-        { "guest.frequent_claim_credit", "\"3\"", "expected a number (0..1000000)",
-          "-1", "-1 is out of range (0..1000000)" },
+        { "guest.frequent_claim_mib", "\"2048\"", "expected an integer (0..16777216)",
+          "-1", "-1 is out of range (0..16777216)" },
         { "guest.blind_action", "0", "expected a string (\"hold\" or \"deflate\")",
           "\"panic\"", "\"panic\" is not a valid value (\"hold\" or \"deflate\")" },
         { "metrics.textfile_dir", "0",

@@ -197,7 +197,7 @@ static uint64_t deadband_of(const struct bd_config *c, uint64_t actual_kib) {
 /* Returns the number of broken promises, each printed. */
 static int check_decisions(const char *what, const struct bd_config *cfg, const struct bd_vm_sample *s,
                            const struct bd_decision *d, size_t n, const struct bd_host_view *v) {
-        uint64_t shrink = 0, grow = 0;
+        uint64_t shrink = 0, grow = 0, above_floor = 0;
         bool funding = false;
         int bad = 0;
 
@@ -226,6 +226,10 @@ static int check_decisions(const char *what, const struct bd_config *cfg, const 
                                 BROKEN("shrink to a target not below actual");
                 } else {
                         grow += delta;
+                        above_floor += d[i].target_kib - MAX_(d[i].actual_kib, MIN_(d[i].target_kib,
+                                                                                     d[i].status == BD_STATUS_OK
+                                                                                             ? d[i].floor_grow_kib
+                                                                                             : 0));
                         if (d[i].target_kib <= d[i].actual_kib)
                                 BROKEN("grow to a target not above actual");
                 }
@@ -296,12 +300,17 @@ static int check_decisions(const char *what, const struct bd_config *cfg, const 
                                 BROKEN("grow with a shrink's reason");
                 }
         }
-        /* The host budget: grants never past RAM's critical line, nor past
-         * the VM budget's but for emergencies (reported), and never at all
-         * when the budget is hard. */
-        if (grow > v->ram_headroom_kib) {
-                print_error("%s: granted %llu KiB, RAM has %llu KiB above its critical line\n", what,
-                            (unsigned long long)grow, (unsigned long long)v->ram_headroom_kib);
+        /* The host budget: nothing past physical RAM (above the reserve);
+         * past RAM's critical line only floors (emergencies); past the VM
+         * budget's only floors, reported, and never when it is hard. */
+        if (grow > v->ram_hard_kib) {
+                print_error("%s: granted %llu KiB, RAM has %llu KiB above the reserve\n", what,
+                            (unsigned long long)grow, (unsigned long long)v->ram_hard_kib);
+                bad++;
+        }
+        if (above_floor > v->ram_headroom_kib) {
+                print_error("%s: granted %llu KiB past floors, RAM has %llu KiB above its critical line\n", what,
+                            (unsigned long long)above_floor, (unsigned long long)v->ram_headroom_kib);
                 bad++;
         }
         if (grow > v->budget_headroom_kib &&
@@ -807,8 +816,12 @@ static void test_guest_pressure(void **state) {
                   .avail_kib = PRESSURE_HOST,
                   .vm = { { VM("a", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(2048, 100)) } },
                   .band = BD_BAND_PRESSURE },
-                { .what = "low free on a host below its critical line: nothing to grant, demand unmet",
+                { .what = "low free on a host below its critical line: its floor, out of RAM above the reserve",
                   .avail_kib = CRITICAL_HOST,
+                  .vm = { { VM("a", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, FLOOR(M(1948))) } },
+                  .band = BD_BAND_CRITICAL },
+                { .what = "low free on a host with nothing above its reserve: nothing to grant, demand unmet",
+                  .avail_kib = RESERVE_KIB,
                   .vm = { { VM("a", 4096, 2048, 100), WANT(NONE, NO_HEADROOM, OK, M(2048)) } },
                   .band = BD_BAND_CRITICAL },
                 { .what = "low free, critical by PSI above the critical line: granted up to its floor only",
@@ -833,9 +846,9 @@ static void test_guest_pressure(void **state) {
                   .vm = { { VM("needy", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, T_LOW_FREE(2048, 100)) },
                           { VM("idle", 8192, 8192, 7000), WANT(NONE, STEADY, OK, M(8192)) } },
                   .band = BD_BAND_NORMAL },
-                { .what = "100 MiB above the critical line: the grant is cut to it; an idle VM pays for later",
+                { .what = "100 MiB above the critical line: the floor, not the rest; an idle VM pays for later",
                   .avail_kib = AVAIL(5) + M(100),
-                  .vm = { { VM("needy", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, M(2048 + 100)) },
+                  .vm = { { VM("needy", 4096, 2048, 100), WANT(GROW, GUEST_LOW_FREE, OK, FLOOR(M(1948))) },
                           { VM("idle", 8192, 8192, 7000), WANT(SHRINK, HOST_PRESSURE, OK, T_PRESSURE(8192)) } },
                   .band = BD_BAND_PRESSURE },
                 { .what = "low free on a relaxed host: the grow comes out of the room first",

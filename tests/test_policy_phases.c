@@ -302,9 +302,11 @@ static void claimant(struct bd_decision *d, uint64_t actual, uint64_t floor, uin
         d->guest_pressure = true;
 }
 
-static struct bd_budget budget_of(uint64_t ram, uint64_t vm, uint64_t room, bool critical) {
-        struct bd_budget b = { .critical = critical, .ram_kib = ram, .vm_kib = vm, .room_kib = room,
-                               .cap_left_kib = M(1024) };
+/* A budget: RAM above its critical line, above the reserve (HARD), the VM
+ * budget and the room above the pressure goal. */
+static struct bd_budget budget_of(uint64_t ram, uint64_t hard, uint64_t vm, uint64_t room, bool critical) {
+        struct bd_budget b = { .critical = critical, .ram_kib = ram, .ram_hard_kib = hard, .vm_kib = vm,
+                               .room_kib = room, .cap_left_kib = M(1024) };
 
         return b;
 }
@@ -315,7 +317,7 @@ static void test_urgent_tiers(void **state) {
         struct bd_config cfg;
         struct bd_decision d[2];
         struct bd_host_view v = { 0 };
-        struct bd_budget b = budget_of(M(1000), UINT64_MAX, 0, false);
+        struct bd_budget b = budget_of(M(1000), M(1000), UINT64_MAX, 0, false);
 
         (void)state;
         bd_config_defaults(&cfg);
@@ -334,7 +336,7 @@ static void test_urgent_tiers(void **state) {
         assert_int_equal(b.ram_kib, 0);
         /* Plenty: both get all they ask. */
         memset(&v, 0, sizeof(v));
-        b = budget_of(M(10000), UINT64_MAX, M(10000), false);
+        b = budget_of(M(10000), M(11000), UINT64_MAX, M(10000), false);
         claimant(&d[0], M(2000), M(2600), M(3200), 0.0);
         claimant(&d[1], M(2000), M(2600), M(3200), 0.0);
         bd_phase_urgent(&cfg, d, 2, &b, &v);
@@ -343,12 +345,32 @@ static void test_urgent_tiers(void **state) {
         assert_int_equal(b.room_kib, M(10000) - M(2400));
         /* Nothing: no action, reason no_headroom. */
         memset(&v, 0, sizeof(v));
-        b = budget_of(0, UINT64_MAX, 0, true);
-        claimant(&d[0], M(2000), M(2600), M(2600), 3.0);
+        b = budget_of(0, 0, UINT64_MAX, 0, true);
+        claimant(&d[0], M(2000), M(2600), M(2600), 0.0);
         bd_phase_urgent(&cfg, d, 1, &b, &v);
         assert_int_equal(d[0].action, BD_ACTION_NONE);
         assert_int_equal(d[0].reason, BD_REASON_NO_HEADROOM);
         assert_int_equal(d[0].target_kib, d[0].actual_kib);
+        assert_int_equal(b.need_kib, M(600)); /* no credit: all of it funds reclaim */
+        /* Below the critical line (critical), floors still come out of RAM
+         * above the reserve; the rest does not. */
+        memset(&v, 0, sizeof(v));
+        b = budget_of(0, M(5000), UINT64_MAX, 0, true);
+        claimant(&d[0], M(2000), M(2600), M(2600), 0.0);
+        bd_phase_urgent(&cfg, d, 1, &b, &v);
+        assert_int_equal(d[0].target_kib, M(2600));
+        memset(&v, 0, sizeof(v));
+        b = budget_of(0, M(5000), UINT64_MAX, 0, false);
+        claimant(&d[0], M(2000), M(2600), M(3200), 0.0);
+        bd_phase_urgent(&cfg, d, 1, &b, &v);
+        assert_int_equal(d[0].target_kib, M(2600));
+        assert_int_equal(d[0].unmet_kib, M(600));
+        assert_int_equal(d[0].refused, BD_LINE_RAM);
+        /* A claimant with a credit of 3 margins funds a quarter of its unmet demand. */
+        memset(&v, 0, sizeof(v));
+        b = budget_of(0, 0, UINT64_MAX, 0, true);
+        claimant(&d[0], M(2000), M(2600), M(2600), (double)M(768));
+        bd_phase_urgent(&cfg, d, 1, &b, &v);
         assert_int_equal(b.need_kib, M(600) / 4);
 }
 
@@ -358,7 +380,7 @@ static void test_urgent_budget_lines(void **state) {
         struct bd_config cfg;
         struct bd_decision d;
         struct bd_host_view v = { 0 };
-        struct bd_budget b = budget_of(M(5000), M(100), 0, false);
+        struct bd_budget b = budget_of(M(5000), M(6000), M(100), 0, false);
 
         (void)state;
         bd_config_defaults(&cfg);
@@ -370,7 +392,7 @@ static void test_urgent_budget_lines(void **state) {
         assert_int_equal(v.budget_crossed_kib, M(500));
         cfg.vm_budget_hard = true;
         memset(&v, 0, sizeof(v));
-        b = budget_of(M(5000), M(100), 0, false);
+        b = budget_of(M(5000), M(6000), M(100), 0, false);
         claimant(&d, M(2000), M(2600), M(3200), 0.0);
         bd_phase_urgent(&cfg, &d, 1, &b, &v);
         assert_int_equal(d.target_kib, M(2100));
@@ -379,28 +401,39 @@ static void test_urgent_budget_lines(void **state) {
         assert_int_equal(v.budget_crossed_kib, 0);
 }
 
-/* A frequent claimer comes after the others and gets more than its floor
- * only out of the room above the pressure goal. */
+/* A frequent claimer comes after the others and is granted only out of the
+ * room above the pressure goal. */
 static void test_urgent_frequent_claimer(void **state) {
         struct bd_config cfg;
         struct bd_decision d[2];
         struct bd_host_view v = { 0 };
-        struct bd_budget b = budget_of(M(1000), UINT64_MAX, 0, false);
+        struct bd_budget b = budget_of(M(1000), M(1000), UINT64_MAX, 0, false);
 
         (void)state;
         bd_config_defaults(&cfg);
-        claimant(&d[0], M(8000), M(9600), M(11200), 40.0); /* greedy */
-        claimant(&d[1], M(2000), M(2600), M(3200), 0.5);   /* honest */
+        claimant(&d[0], M(8000), M(9600), M(11200), (double)M(4096)); /* greedy: 4 GiB got lately */
+        claimant(&d[1], M(2000), M(2600), M(3200), (double)M(128));  /* honest */
         bd_phase_urgent(&cfg, d, 2, &b, &v);
-        assert_int_equal(d[1].target_kib, M(2600)); /* its floor first */
-        assert_true(d[0].target_kib >= M(8400) - 2 && d[0].target_kib <= M(8400)); /* the rest of the floors */
-        assert_int_equal(d[1].unmet_kib, M(600));
+        /* No room above the goal: the greedy one gets nothing, not even its
+         * floor; the honest one its floor and what is left above the line. */
+        assert_int_equal(d[0].action, BD_ACTION_NONE);
+        assert_int_equal(d[0].unmet_kib, M(3200));
+        assert_true(d[1].target_kib >= M(3000) - 2 && d[1].target_kib <= M(3000));
+        assert_true(d[1].unmet_kib >= M(200) && d[1].unmet_kib <= M(200) + 2);
+        /* Room for part of the floors: the honest floor first. */
+        memset(&v, 0, sizeof(v));
+        b = budget_of(M(500), M(1000), UINT64_MAX, M(1000), false);
+        claimant(&d[0], M(8000), M(9600), M(11200), (double)M(4096));
+        claimant(&d[1], M(2000), M(2600), M(3200), (double)M(128));
+        bd_phase_urgent(&cfg, d, 2, &b, &v);
+        assert_int_equal(d[1].target_kib, M(2600));
+        assert_int_equal(d[0].target_kib, M(8400));
         /* With room above the goal: the honest one gets its rest first, the
          * greedy one only what is left of the room after it. */
         memset(&v, 0, sizeof(v));
-        b = budget_of(M(5000), UINT64_MAX, M(2000), false);
-        claimant(&d[0], M(8000), M(8000), M(11200), 40.0);
-        claimant(&d[1], M(2000), M(2600), M(3200), 0.5);
+        b = budget_of(M(5000), M(6000), UINT64_MAX, M(2000), false);
+        claimant(&d[0], M(8000), M(8000), M(11200), (double)M(4096));
+        claimant(&d[1], M(2000), M(2600), M(3200), (double)M(128));
         bd_phase_urgent(&cfg, d, 2, &b, &v);
         assert_int_equal(d[1].target_kib, M(3200));
         assert_true(d[0].target_kib >= M(8800) - 2 && d[0].target_kib <= M(8800));
@@ -409,36 +442,42 @@ static void test_urgent_frequent_claimer(void **state) {
 
 /* ---- finalise ------------------------------------------------------------------------------ */
 
-/* The claim credit: decays by half-lives, one more for a granted claim
- * only; the report's counters and sizes are kept. */
+/* The claim credit: the memory its claims got, less what it gave back,
+ * halving every claim_half_life_sec; the report's counters and sizes are
+ * kept. */
 static void test_finalise_credit(void **state) {
         struct bd_config cfg;
         struct bd_vm_sample s = vm_of("a", 8192, 4096, 1024);
-        struct bd_vm_history h = { .seen = true, .claim_credit = 4.0, .credit_usec = NOW - 600 * SEC,
+        struct bd_vm_history h = { .seen = true, .claim_credit = (double)M(1024), .credit_usec = NOW - 1800 * SEC,
                                    .prev_actual_kib = M(3000), .prev_last_update_sec = WALL - 2 };
-        struct bd_decision d = { .action = BD_ACTION_GROW, .claimed = true };
+        struct bd_decision d = { .action = BD_ACTION_GROW, .claimed = true, .guest_pressure = true };
         struct bd_budget b = { 0 };
         struct bd_host_view v = { 0 };
 
         (void)state;
         bd_config_defaults(&cfg);
-        assert_true(fabs(bd_phase_credit(&cfg, &h, NOW) - 2.0) < 1e-9);
+        assert_true(fabs(bd_phase_credit(&cfg, &h, NOW) - (double)M(512)) < 1e-6);
         d.claim_credit = bd_phase_credit(&cfg, &h, NOW);
         d.actual_kib = s.actual_kib;
         d.target_kib = s.actual_kib + M(100);
         bd_phase_finalise(&cfg, &s, &h, 1, NOW, &b, &d, &v);
-        assert_true(fabs(h.claim_credit - 3.0) < 1e-9);
+        assert_true(fabs(h.claim_credit - (double)M(512)) < 1e-6); /* decayed to now */
         assert_int_equal(h.credit_usec, NOW);
         assert_int_equal(h.prev_actual_kib, M(4096));
         assert_int_equal(h.report_lo_kib, M(3000));
         assert_int_equal(h.report_hi_kib, M(4096));
         assert_int_equal(h.prev_last_update_sec, WALL);
-        /* A claim refused costs nothing. */
-        d.action = BD_ACTION_NONE;
-        d.target_kib = d.actual_kib;
-        d.claim_credit = 1.0;
-        bd_phase_finalise(&cfg, &s, &h, 1, NOW, &b, &d, &v);
-        assert_true(fabs(h.claim_credit - 1.0) < 1e-9);
+        /* Applied: a claim's grow adds, a shrink takes off, never below 0. */
+        bd_policy_note_applied(&h, &d, NOW);
+        assert_true(fabs(h.claim_credit - (double)M(612)) < 1e-6);
+        d.claimed = false;
+        d.guest_pressure = false;
+        bd_policy_note_applied(&h, &d, NOW); /* a relaxed grow: not a claim */
+        assert_true(fabs(h.claim_credit - (double)M(612)) < 1e-6);
+        d.action = BD_ACTION_SHRINK;
+        d.target_kib = s.actual_kib - M(1000);
+        bd_policy_note_applied(&h, &d, NOW);
+        assert_true(h.claim_credit == 0.0);
 }
 
 /* ---- restore_on_exit ------------------------------------------------------------------------- */
@@ -512,7 +551,7 @@ static void test_six_guests_at_memavailable_zero(void **state) {
                 s[i] = vm_of(name, 16384, 8192, 8192);
         }
         for (int c = 0; c < 40; c++) {
-                uint64_t held = host_use, headroom, granted = 0;
+                uint64_t held = host_use, headroom, hard, granted = 0, above_floor = 0;
                 struct bd_host_sample host;
 
                 for (int i = 0; i < N; i++) {
@@ -522,25 +561,30 @@ static void test_six_guests_at_memavailable_zero(void **state) {
                 }
                 assert_true(held <= ram);
                 host = host_of(ram, ram - held);
-                headroom = sub_sat(sub_sat(host.mem_available_kib, cfg.host_reserve_kib), pct_of(5, ram));
+                hard = sub_sat(host.mem_available_kib, cfg.host_reserve_kib);
+                headroom = sub_sat(hard, pct_of(5, ram));
                 bd_policy_run(&cfg, &host, s, h, N, &hs, NOW + (uint64_t)c * 5 * SEC, WALL + c * 5, d, &v);
                 for (int i = 0; i < N; i++) {
-                        if (d[i].action == BD_ACTION_GROW)
+                        if (d[i].action == BD_ACTION_GROW) {
                                 granted += d[i].target_kib - d[i].actual_kib;
+                                above_floor += sub_sat(d[i].target_kib, max_u64(d[i].actual_kib, d[i].floor_grow_kib));
+                        }
                         if (d[i].action != BD_ACTION_NONE) {
                                 bd_policy_note_applied(&h[i], &d[i], NOW + (uint64_t)c * 5 * SEC);
                                 s[i].actual_kib = d[i].target_kib; /* and the guest fills it at once */
                         }
                 }
-                assert_true(granted <= headroom + v.observed_reclaim_kib);
+                /* Floors out of RAM above the reserve, the rest above the critical line. */
+                assert_true(granted <= hard + v.observed_reclaim_kib);
+                assert_true(above_floor <= headroom + v.observed_reclaim_kib);
                 total_granted += granted;
                 if (c == 3)
                         print_message("after four cycles: granted %llu MiB in all, unmet %llu MiB\n",
                                       (unsigned long long)(total_granted / MIB),
                                       (unsigned long long)(v.unmet_demand_kib / MIB));
         }
-        /* All the host had above its critical line, and no more. */
-        assert_true(total_granted <= ram - host_use - N * M(8192) - cfg.host_reserve_kib - pct_of(5, ram));
+        /* All the host had above its reserve, and no more. */
+        assert_true(total_granted <= ram - host_use - N * M(8192) - cfg.host_reserve_kib);
         assert_true(v.unmet_demand_kib > 0);
 }
 

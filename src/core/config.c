@@ -76,8 +76,8 @@ void bd_config_defaults(struct bd_config *c) {
         c->major_faults_per_sec = 200;
         c->swap_in_grow_kib = 256 * KIB_PER_MIB;
         c->swap_in_kib_per_sec = 1024;
-        c->claim_half_life_usec = 600 * USEC_PER_SEC;
-        c->frequent_claim_credit = 3.0;
+        c->claim_half_life_usec = 1800 * USEC_PER_SEC;
+        c->frequent_claim_kib = 2048 * KIB_PER_MIB;
         c->blind_action = BD_BLIND_HOLD;
 
         c->metrics_textfile_dir[0] = '\0';
@@ -190,7 +190,7 @@ static const struct key keys[] = {
         K_U64("guest.swap_in_grow_mib", 0, MAX_MIB, KIB_PER_MIB, swap_in_grow_kib),
         K_U64("guest.swap_in_kib_per_sec", 1, MAX_MIB, 1, swap_in_kib_per_sec),
         K_U64("guest.claim_half_life_sec", 1, 86400, USEC_PER_SEC, claim_half_life_usec),
-        K_PCT("guest.frequent_claim_credit", 0, 1000000, frequent_claim_credit),
+        K_U64("guest.frequent_claim_mib", 0, MAX_MIB, KIB_PER_MIB, frequent_claim_kib),
         { "guest.blind_action", KEY_BLIND, 0, 0, STORE_U64, 1, offsetof(struct bd_config, blind_action), 0 },
 
         K_STR("metrics.textfile_dir", KEY_DIR, metrics_textfile_dir),

@@ -3,6 +3,7 @@
  * policy_phases.h), plus the bands, what an applied decision leaves in the
  * history, and the stable names of bands, actions, statuses and reasons.
  * Pure: plain structs in, plain structs out; no I/O, no clock, no allocation. */
+#include <math.h>
 #include <string.h>
 
 #include "balloond/core/units.h"
@@ -60,6 +61,12 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
                 h->last_grow_for_pressure_usec = now_usec;
                 h->grow_report_sec = d->stats_sec; /* one grow per guest report */
         }
+        /* The claim credit: memory its claims got, less what it gave back
+         * (it decays in the policy's finalise phase). */
+        if (d->action == BD_ACTION_GROW && d->claimed)
+                h->claim_credit += (double)(d->target_kib - d->actual_kib);
+        else if (d->action == BD_ACTION_SHRINK)
+                h->claim_credit = fmax(0.0, h->claim_credit - (double)(d->actual_kib - d->target_kib));
         /* A new target in the same direction as one the balloon has not
          * reached keeps the progress clock: re-aiming every cycle must not
          * hide a balloon that does not move. */

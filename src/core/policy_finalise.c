@@ -48,9 +48,9 @@ static void remember(const struct bd_config *cfg, const struct bd_vm_sample *s, 
         h->prev_last_update_sec = s->last_update_sec;
         h->prev_sample_usec = now_usec;
         h->prev_actual_kib = s->actual_kib == BD_KIB_UNKNOWN ? 0 : s->actual_kib;
-        /* One more for a claim the host granted (a claim refused costs
-         * nothing: a guest kept waiting does not lose priority for it). */
-        h->claim_credit = d->claim_credit + (d->claimed && d->action == BD_ACTION_GROW ? 1.0 : 0.0);
+        /* Decayed to now; what it gets or gives is counted when applied
+         * (bd_policy_note_applied). */
+        h->claim_credit = d->claim_credit;
         h->credit_usec = now_usec;
         h->seen = true;
 }

@@ -11,7 +11,9 @@
  * worse, never alone.
  *
  * Grants of this cycle may use what each constraint has above its critical
- * line, less grows decided earlier that the balloons have not made yet.
+ * line, less grows decided earlier that the balloons have not made yet;
+ * emergencies (a guest up to its floor) may use physical RAM down to the
+ * host's reserve.
  * Reclaim counts only once the balloons made it: MemAvailable (read after the
  * balloons were sampled) and the VMs' sizes hold it then; a shrink merely
  * decided funds nothing. */
@@ -156,10 +158,12 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         budget->need_kib = goal > 0 ? sub_sat((uint64_t)goal, in_flight) : 0;
         budget->cap_left_kib = cfg->host_shrink_cap_kib;
         budget->ram_kib = sub_sat(headroom_kib(cfg, &ram), pending);
+        budget->ram_hard_kib = sub_sat(ram.free_kib, pending);
         budget->vm_kib = vmb.base_kib ? sub_sat(headroom_kib(cfg, &vmb), pending) : UINT64_MAX;
 
         view->reclaim_goal_kib = goal;
         view->ram_headroom_kib = budget->ram_kib;
+        view->ram_hard_kib = budget->ram_hard_kib;
         view->budget_headroom_kib = budget->vm_kib;
         view->pending_grow_kib = pending;
         view->observed_reclaim_kib = observed;

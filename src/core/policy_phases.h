@@ -30,7 +30,8 @@ enum bd_role {
 /* What the host phase hands the others: the cycle's budgets. */
 struct bd_budget {
         bool critical;
-        uint64_t ram_kib;     /* grants left within RAM above its critical line (hard) */
+        uint64_t ram_kib;     /* grants left within RAM above its critical line */
+        uint64_t ram_hard_kib; /* grants left within RAM above the host's reserve: floors only */
         uint64_t vm_kib;      /* grants left within the VM budget (UINT64_MAX: no budget) */
         uint64_t room_kib;    /* relaxed deflation left: room above the pressure goal */
         int64_t goal_kib;     /* reclaim to leave pressure (> 0), 0 outside pressure */

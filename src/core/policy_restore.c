@@ -8,8 +8,9 @@
  * a state file: whichever balloond process shrank a VM, the next one to stop
  * knows. Memory goes back only within what the host has above its critical
  * line (and the VM budget): on an overcommitted host, stopping must not be
- * what pushes it over. Neediest first: the least free memory as a share of
- * its size; guests that do not report after those that do. */
+ * what pushes it over. Neediest first (the least free memory as a share of
+ * its size; guests that do not report after those that do), in two rounds:
+ * first each VM room for what it uses (used + 2 x margin), then the rest. */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -60,10 +61,46 @@ static size_t order_by_need(const struct bd_config *cfg, const struct bd_vm_samp
         return m;
 }
 
+/* What VM S should have before anyone gets more: room for what it uses
+ * and twice its margin (what a guest in need is grown to), within what it
+ * is owed. A guest that does not report: all it is owed, in the second round. */
+static uint64_t first_round_kib(const struct bd_config *cfg, const struct bd_vm_sample *s, uint64_t owed) {
+        uint64_t used, margin;
+
+        if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN)
+                return 0;
+        used = sub_sat(s->actual_kib, s->usable_kib);
+        margin = bd_policy_margin_kib(cfg, used);
+        return min_u64(owed, sub_sat(add_sat(used, 2 * min_u64(margin, UINT64_MAX / 2)), s->actual_kib));
+}
+
+/* One round over ORDER[0..M): each VM up to WANT(k) more, while AVAIL lasts. */
+static uint64_t give_round(const struct bd_config *cfg, const struct bd_vm_sample *samples, const size_t *order,
+                           size_t m, bool first, uint64_t *avail, uint64_t *targets) {
+        uint64_t given = 0;
+
+        for (size_t k = 0; k < m; k++) {
+                const struct bd_vm_sample *s = &samples[order[k]];
+                uint64_t have = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;
+                uint64_t owed = owed_kib(cfg, s), want, give;
+
+                want = sub_sat(first ? first_round_kib(cfg, s, owed) : owed, have);
+                give = min_u64(want, *avail);
+                if (give < want && give < bd_deadband_kib(cfg, s->actual_kib))
+                        give = 0;
+                if (!give)
+                        continue;
+                targets[order[k]] = s->actual_kib + have + give;
+                *avail -= give;
+                given += give;
+        }
+        return given;
+}
+
 uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sample *host,
                            const struct bd_vm_sample *samples, size_t n, size_t *order, uint64_t *targets,
                            uint64_t *short_kib) {
-        uint64_t vm_total = 0, ram, vmb, avail, given = 0;
+        uint64_t vm_total = 0, ram, vmb, avail, given;
         size_t m;
 
         *short_kib = 0;
@@ -75,18 +112,14 @@ uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sam
         bd_host_headroom(cfg, host, vm_total, &ram, &vmb);
         avail = min_u64(ram, vmb);
         m = order_by_need(cfg, samples, n, order);
+        /* First every VM room for what it uses, neediest first; then the rest. */
+        given = give_round(cfg, samples, order, m, true, &avail, targets);
+        given += give_round(cfg, samples, order, m, false, &avail, targets);
         for (size_t k = 0; k < m; k++) {
                 const struct bd_vm_sample *s = &samples[order[k]];
-                uint64_t owed = owed_kib(cfg, s), give = min_u64(owed, avail);
+                uint64_t got = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;
 
-                if (give < owed && give < bd_deadband_kib(cfg, s->actual_kib))
-                        give = 0;
-                *short_kib = add_sat(*short_kib, owed - give);
-                if (!give)
-                        continue;
-                targets[order[k]] = s->actual_kib + give;
-                avail -= give;
-                given += give;
+                *short_kib = add_sat(*short_kib, owed_kib(cfg, s) - got);
         }
         return given;
 }

@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Phase 3 of the policy: grants to the VMs that need memory, within the host
- * budget of this cycle (bd_budget: RAM above its critical line, the VM budget
- * above its own; grows not yet arrived taken off both).
+ * budget of this cycle (bd_budget).
  *
- * Two tiers. First every claimant up to its floor (what keeps its guest
- * alive): an emergency, which may pass the VM budget while RAM allows
- * (reported as crossing it) unless host.vm_budget_hard. Then, when the host
- * is not critical, the rest of each ask (used + 2 x margin), within both
- * lines. A frequent claimer (claim credit above guest.frequent_claim_credit:
- * its claims were granted on most recent reports, as a greedy or leaking
- * guest's are) comes after the others in each tier, and gets the rest tier
- * only out of the room above the pressure goal, never out of the reserve
- * between the pressure and critical lines. Within a group the memory is
- * shared by shares / (1 + claim credit). What is not granted
- * is unmet demand: reported, never granted past the host; it funds reclaim
- * from donors divided by (1 + claim credit), so a guest that claims forever
- * moves others' balloons ever more slowly. */
+ * Two tiers. First each claimant up to its floor (used + margin: what keeps
+ * its guest alive): an emergency, granted within physical RAM (MemAvailable
+ * less the host's reserve), past the VM budget (reported as crossing it)
+ * unless host.vm_budget_hard. Then, when the host is not critical, the rest
+ * of each ask (used + 2 x margin) within what RAM and the VM budget have
+ * above their critical lines. Grows decided earlier and not yet made are
+ * taken off every line; reclaim counts only once made.
+ *
+ * The claim credit is the memory a guest's claims got recently, less what it
+ * gave back (halving every guest.claim_half_life_sec). A frequent claimer,
+ * whose credit is above guest.frequent_claim_mib (a greedy or leaking guest
+ * that keeps its gains), comes after the others in each tier and is granted
+ * only out of the room above the pressure goal: never out of the reserve
+ * between the pressure and critical lines that keeps the host, and guests
+ * that claim rarely, safe. Within a group memory is shared by shares / (1 +
+ * credit in margins). What is not granted is unmet demand: reported, never
+ * granted past the host; it funds reclaim from donors divided by the same
+ * 1 + credit in margins. */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -33,8 +37,51 @@ static uint64_t tier_ask(const struct bd_decision *d, enum tier t) {
         return sub_sat(d->want_kib, max_u64(floor, d->target_kib));
 }
 
+/* 1 + its claim credit in margins (guest.margin_min_mib, at least 1 MiB):
+ * what its share of a grant, and the reclaim its unmet demand funds, are
+ * divided by. */
+static double priority(const struct bd_config *cfg, const struct bd_decision *d) {
+        return 1.0 + d->claim_credit / (double)max_u64(cfg->margin_min_kib, KIB_PER_MIB);
+}
+
 static bool frequent(const struct bd_config *cfg, const struct bd_decision *d) {
-        return d->claim_credit > cfg->frequent_claim_credit;
+        return d->claim_credit > (double)cfg->frequent_claim_kib;
+}
+
+/* Can claimant D take LEFT more as a change worth making: it already moves,
+ * or it gets at least its deadband, or all it asks? */
+static bool can_take(const struct bd_config *cfg, const struct bd_decision *d, uint64_t left) {
+        uint64_t room = d->limit_kib - d->share_kib;
+
+        return room > 0 && (d->share_kib > 0 || left >= room || left >= bd_deadband_kib(cfg, d->actual_kib));
+}
+
+/* A share short of its ask and under the deadband is not worth the guest's
+ * one grow per report: it goes, heaviest first, to claimants that can take
+ * more (at most N moves: each fills an ask or uses up what is left). */
+static void no_slivers(const struct bd_config *cfg, struct bd_decision *d, size_t n) {
+        uint64_t left = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (d[i].share_role == BD_ROLE_CLAIM && d[i].share_kib < d[i].limit_kib &&
+                    d[i].share_kib < bd_deadband_kib(cfg, d[i].actual_kib)) {
+                        left += d[i].share_kib;
+                        d[i].share_kib = 0;
+                }
+        while (left > 0) {
+                size_t best = n;
+                uint64_t take;
+
+                for (size_t i = 0; i < n; i++)
+                        if (d[i].share_role == BD_ROLE_CLAIM && can_take(cfg, &d[i], left) &&
+                            (best == n || d[i].weight > d[best].weight))
+                                best = i;
+                if (best == n)
+                        return;
+                take = min_u64(left, d[best].limit_kib - d[best].share_kib);
+                d[best].share_kib += take;
+                left -= take;
+        }
 }
 
 /* Share AVAIL among the asks of tier T of the claimants that are frequent
@@ -51,6 +98,7 @@ static uint64_t grant_tier(const struct bd_config *cfg, struct bd_decision *d, s
                 asked = add_sat(asked, d[i].limit_kib);
         }
         bd_share_fill(d, n, BD_ROLE_CLAIM, min_u64(asked, avail));
+        no_slivers(cfg, d, n);
         for (size_t i = 0; i < n; i++) {
                 if (d[i].share_role != BD_ROLE_CLAIM)
                         continue;
@@ -67,8 +115,9 @@ struct lines {
         bool crossed;
 };
 
-static enum bd_line binding_line(const struct bd_budget *b, uint64_t avail) {
-        return avail < b->ram_kib ? BD_LINE_BUDGET : BD_LINE_RAM;
+/* Which line AVAIL is: the VM budget's when tighter than RAM's (RAM_KIB). */
+static enum bd_line binding_line(uint64_t ram_kib, uint64_t avail) {
+        return avail < ram_kib ? BD_LINE_BUDGET : BD_LINE_RAM;
 }
 
 /* The claimants' outcome: a grow (maybe smaller than asked) or none, the
@@ -96,7 +145,7 @@ static void settle(const struct bd_config *cfg, struct bd_decision *d, size_t n,
                 view->demand_kib = add_sat(view->demand_kib, d[i].want_kib - d[i].actual_kib);
                 view->granted_kib = add_sat(view->granted_kib, granted);
                 view->unmet_demand_kib = add_sat(view->unmet_demand_kib, d[i].unmet_kib);
-                budget->need_kib = add_sat(budget->need_kib, u64_of((double)d[i].unmet_kib / (1.0 + d[i].claim_credit)));
+                budget->need_kib = add_sat(budget->need_kib, u64_of((double)d[i].unmet_kib / priority(cfg, &d[i])));
                 d[i].limit_kib = granted;
                 d[i].target_kib = d[i].actual_kib + granted;
                 if (!granted) {
@@ -112,7 +161,7 @@ static uint64_t spend(uint64_t left, uint64_t given) {
 
 /* Spend GIVEN of the budget. */
 static void spend_all(struct bd_budget *b, uint64_t given) {
-        b->ram_kib -= given;
+        b->ram_kib = sub_sat(b->ram_kib, given);
         b->vm_kib = spend(b->vm_kib, given);
         b->room_kib = sub_sat(b->room_kib, given);
 }
@@ -127,27 +176,29 @@ void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t 
                 if (d[i].action != BD_ACTION_GROW || !d[i].want_kib)
                         continue;
                 d[i].share_role = BD_ROLE_CLAIM;
-                d[i].weight = (double)d[i].shares / (1.0 + d[i].claim_credit);
+                d[i].weight = (double)d[i].shares / priority(cfg, &d[i]);
                 d[i].target_kib = d[i].actual_kib;
                 claims = true;
         }
         if (claims) {
-                /* Floors (emergencies), rare claimers first: RAM is the line,
-                 * the budget too only when hard. */
-                avail = cfg->vm_budget_hard ? min_u64(budget->ram_kib, budget->vm_kib) : budget->ram_kib;
-                rare.floor_cut = freq.floor_cut = binding_line(budget, avail);
+                /* Floors (emergencies), rare claimers first: physical RAM is
+                 * the line, the budget too only when hard. */
+                avail = cfg->vm_budget_hard ? min_u64(budget->ram_hard_kib, budget->vm_kib) : budget->ram_hard_kib;
+                rare.floor_cut = freq.floor_cut = binding_line(budget->ram_hard_kib, avail);
                 floor_given = grant_tier(cfg, d, n, false, TIER_FLOOR, avail);
-                floor_given += grant_tier(cfg, d, n, true, TIER_FLOOR, avail - floor_given);
+                floor_given += grant_tier(cfg, d, n, true, TIER_FLOOR,
+                                          min_u64(avail - floor_given, sub_sat(budget->room_kib, floor_given)));
+                budget->ram_hard_kib -= floor_given;
                 rare.crossed = freq.crossed = floor_given > budget->vm_kib;
                 spend_all(budget, floor_given);
                 freq.rest_cut = BD_LINE_NONE;
                 if (!budget->critical) {
                         avail = min_u64(budget->ram_kib, budget->vm_kib);
-                        rare.rest_cut = binding_line(budget, avail);
+                        rare.rest_cut = binding_line(budget->ram_kib, avail);
                         spend_all(budget, grant_tier(cfg, d, n, false, TIER_REST, avail));
                         /* Frequent claimers: the rest only out of the room above the goal. */
                         avail = min_u64(min_u64(budget->ram_kib, budget->vm_kib), budget->room_kib);
-                        freq.rest_cut = binding_line(budget, avail);
+                        freq.rest_cut = binding_line(budget->ram_kib, avail);
                         spend_all(budget, grant_tier(cfg, d, n, true, TIER_REST, avail));
                 }
                 settle(cfg, d, n, &rare, &freq, budget, view);

@@ -143,6 +143,7 @@ void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bo
         key_u64(w, "grow_kib", v->grow_kib);
         key_u64(w, "hugetlb_kib", v->hugetlb_kib);
         key_u64(w, "ram_headroom_kib", v->ram_headroom_kib);
+        key_u64(w, "ram_hard_kib", v->ram_hard_kib);
         kib_or_null(w, "budget_headroom_kib", v->budget_headroom_kib);
         key_u64(w, "pending_grow_kib", v->pending_grow_kib);
         key_u64(w, "observed_reclaim_kib", v->observed_reclaim_kib);

@@ -212,6 +212,8 @@ static void report(struct bd_sim *sim, size_t i, int64_t wall_sec) {
         s->swap_out_kib = v->swap_out_kib;
         s->major_faults = v->major_faults;
         s->last_update_sec = wall_sec;
+        if (v->spec.claims_always) /* a hostile guest: no free memory, ever */
+                s->usable_kib = s->unused_kib = s->disk_caches_kib = 0;
 }
 
 static bool stats_frozen(const struct sim_vm *v, uint64_t t_sec) {
@@ -219,7 +221,7 @@ static bool stats_frozen(const struct sim_vm *v, uint64_t t_sec) {
 }
 
 static void step(struct bd_sim *sim) {
-        uint64_t t = ++sim->t_sec, host_kib = sim->host.host_use_kib;
+        uint64_t t = ++sim->t_sec, host_kib = sim->host.host_use_kib + sim->host.hugetlb_kib;
 
         for (size_t i = 0; i < sim->n; i++) {
                 struct sim_vm *v = &sim->vms[i];
@@ -261,7 +263,7 @@ int bd_sim_new(const struct bd_sim_host_spec *host, const struct bd_sim_vm_spec 
                struct bd_sim **out) {
         struct bd_sim *sim;
 
-        if (!host->ram_kib)
+        if (!host->ram_kib || host->hugetlb_kib >= host->ram_kib)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
                 if (!vms[i].max_kib || vms[i].start_kib > vms[i].max_kib || vms[i].entitled_kib > vms[i].max_kib ||
@@ -317,7 +319,7 @@ static void start(struct bd_sim *sim, uint64_t now_usec, int64_t now_wall_sec) {
         sim->started = true;
         sim->t0_usec = now_usec;
         sim->wall0_sec = now_wall_sec;
-        sim->resident_kib = sim->host.host_use_kib;
+        sim->resident_kib = sim->host.host_use_kib + sim->host.hugetlb_kib;
         for (size_t i = 0; i < sim->n; i++) {
                 struct sim_vm *v = &sim->vms[i];
 
@@ -356,6 +358,7 @@ void bd_sim_host_sample(const struct bd_sim *sim, struct bd_host_sample *out) {
         memset(out, 0, sizeof(*out));
         out->mem_total_kib = sim->host.ram_kib;
         out->mem_available_kib = sub_sat(sim->host.ram_kib, sim->resident_kib);
+        out->hugetlb_kib = sim->host.hugetlb_kib;
         out->psi_valid = true;
         out->psi_full_avg10_pct = sim->psi_full_avg10_pct;
         out->psi_some_avg10_pct = sim->psi_full_avg10_pct;

@@ -207,7 +207,7 @@ static void parse_demand(struct parser *p, json_object *o, const char *path, str
 static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_scenario_vm *vm) {
         static const char *const keys[] = { "name",   "uuid",  "max_mib", "start_mib", "min_mib", "shares",
                                             "class",  "swap_mib", "state", "demand",  "balloon", "stats",
-                                            "vfio",   NULL };
+                                            "vfio",   "entitled_mib", "claims_always", NULL };
         static const char *const bkeys[] = { "device", "inflate_mib_per_sec", "deflate_mib_per_sec", "stuck",
                                              "free_page_reporting", NULL };
         static const char *const skeys[] = { "period_sec", "freeze_at_sec", NULL };
@@ -242,6 +242,12 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
                 problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(s->start_kib / MIB),
                         (unsigned long long)(s->max_kib / MIB));
         }
+        s->entitled_kib = get_u(p, o, path, "entitled_mib", 128, MAX_MIB, false, MIB, 0);
+        if (s->entitled_kib > s->max_kib) {
+                snprintf(where, sizeof(where), "%s.entitled_mib", path);
+                problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(s->entitled_kib / MIB),
+                        (unsigned long long)(s->max_kib / MIB));
+        }
         vm->min_kib = get_u(p, o, path, "min_mib", 0, MAX_MIB, false, MIB, 0);
         if (vm->min_kib > s->max_kib) {
                 snprintf(where, sizeof(where), "%s.min_mib", path);
@@ -261,6 +267,7 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
         }
         if (get_bool(p, o, path, "vfio", false))
                 s->flags |= BD_VM_VFIO;
+        s->claims_always = get_bool(p, o, path, "claims_always", false);
         demand = get_obj(p, o, path, "demand", true);
         if (demand) {
                 snprintf(where, sizeof(where), "%s.demand", path);
@@ -430,8 +437,10 @@ static void scenario_config(struct parser *p, json_object *policy, struct bd_sce
 }
 
 static void parse(struct parser *p, json_object *root, struct bd_scenario *sc) {
-        static const char *const keys[] = { "name", "description", "duration_sec", "host", "vms", "policy", NULL };
-        static const char *const hkeys[] = { "ram_mib", "host_use_mib", NULL };
+        static const char *const keys[] = { "name",   "description", "duration_sec",   "host",
+                                            "vms",    "policy",      "restore_at_sec", NULL };
+        static const char *const hkeys[] = { "ram_mib", "host_use_mib", "hugetlb_mib", "root_psi_full_pct", NULL };
+        int64_t psi;
         json_object *host, *vms, *policy;
 
         if (!json_object_is_type(root, json_type_object)) {
@@ -447,7 +456,13 @@ static void parse(struct parser *p, json_object *root, struct bd_scenario *sc) {
                 only_keys(p, host, "host", hkeys);
                 sc->host.ram_kib = get_u(p, host, "host", "ram_mib", 512, MAX_MIB, true, MIB, 1024);
                 sc->host.host_use_kib = get_u(p, host, "host", "host_use_mib", 0, MAX_MIB, false, MIB, 1024);
+                sc->host.hugetlb_kib = get_u(p, host, "host", "hugetlb_mib", 0, MAX_MIB, false, MIB, 0);
+                if (sc->host.hugetlb_kib && sc->host.hugetlb_kib + sc->host.host_use_kib >= sc->host.ram_kib)
+                        problem(p, "host.hugetlb_mib", "the pools and the host's own use leave no RAM for VMs");
+                get_int(p, host, "host", "root_psi_full_pct", 0, 100, false, 1, 0, &psi);
+                sc->host.root_psi_full_pct = (double)psi;
         }
+        sc->restore_at_sec = get_u(p, root, "", "restore_at_sec", 0, 7 * 86400, false, 1, 0);
         vms = member(root, "vms");
         if (!vms || !json_object_is_type(vms, json_type_array) || json_object_array_length(vms) == 0 ||
             json_object_array_length(vms) > BD_SCENARIO_MAX_VMS) {

@@ -104,6 +104,30 @@ static void check_decision(struct run *r, const struct bd_decision *d) {
                 r->m->invariant_violations++;
 }
 
+/* The host as balloond reads it: PSI where psi_path points (the VMs' cgroup
+ * sees the VMs' stalls; the root also other cgroups'). */
+static void balloond_host_sample(const struct run *r, struct bd_host_sample *host) {
+        bd_sim_host_sample(r->sim, host);
+        if (strcmp(r->sc->cfg.psi_path, "/proc/pressure/memory") == 0 &&
+            r->sc->host.root_psi_full_pct > host->psi_full_avg10_pct)
+                host->psi_full_avg10_pct = host->psi_some_avg10_pct = r->sc->host.root_psi_full_pct;
+}
+
+/* balloond stops with restore_on_exit: memory back within the host's headroom. */
+static void restore_balloond(struct run *r) {
+        struct bd_host_sample host;
+        const struct bd_vm_sample *s;
+        size_t n, order[BD_SCENARIO_MAX_VMS];
+        uint64_t targets[BD_SCENARIO_MAX_VMS], short_kib;
+
+        s = bd_sim_samples(r->sim, &n);
+        balloond_host_sample(r, &host);
+        bd_policy_restore(&r->sc->cfg, &host, s, n, order, targets, &short_kib);
+        for (size_t i = 0; i < n; i++)
+                if (targets[i] && bd_sim_set_target(r->sim, i, targets[i]) == 0)
+                        r->m->balloon_ops++;
+}
+
 static void run_balloond(struct run *r, uint64_t now_usec, int64_t wall) {
         struct bd_host_sample host;
         struct bd_host_view view;
@@ -111,7 +135,7 @@ static void run_balloond(struct run *r, uint64_t now_usec, int64_t wall) {
         size_t n;
 
         s = bd_sim_samples(r->sim, &n);
-        bd_sim_host_sample(r->sim, &host);
+        balloond_host_sample(r, &host);
         bd_policy_run(&r->sc->cfg, &host, s, r->history, n, &r->host_state, now_usec, wall, r->decisions, &view);
         for (size_t i = 0; i < n; i++) {
                 const struct bd_decision *d = &r->decisions[i];
@@ -200,6 +224,18 @@ static void measure(struct run *r) {
         }
 }
 
+static uint64_t count_ooms(const struct run *r) {
+        uint64_t n = 0;
+
+        for (size_t i = 0; i < r->n; i++) {
+                struct bd_sim_vm_truth t;
+
+                bd_sim_vm_truth(r->sim, i, &t);
+                n += t.oom_events;
+        }
+        return n;
+}
+
 #define ALLOC(p, count)                                     \
         do {                                                \
                 (p) = calloc((count) ? (count) : 1, sizeof(*(p))); \
@@ -213,7 +249,7 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
         struct bd_sim_metrics m = { 0 };
         struct bd_sim_host_truth host;
         struct run r = { .sc = sc, .policy = policy, .n = sc->n_vms, .m = &m };
-        uint64_t interval_sec = sc->cfg.interval_usec / SEC ? sc->cfg.interval_usec / SEC : 1;
+        uint64_t interval_sec = sc->cfg.interval_usec / SEC ? sc->cfg.interval_usec / SEC : 1, oom_at_stop = 0;
         int ret;
 
         for (size_t i = 0; i < sc->n_vms; i++)
@@ -252,10 +288,20 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
                 uint64_t now = T0_USEC + t * SEC;
                 int64_t wall = WALL0_SEC + (int64_t)t;
 
-                if (policy == BD_SIMPOL_BALLOOND && t % interval_sec == 0)
+                if (sc->restore_at_sec && t >= sc->restore_at_sec) {
+                        /* The policy stopped; balloond restored on its way out.
+                         * What guests do from here on is no policy's doing:
+                         * their OOM events are counted up to here. */
+                        if (t == sc->restore_at_sec) {
+                                if (policy == BD_SIMPOL_BALLOOND)
+                                        restore_balloond(&r);
+                                oom_at_stop = count_ooms(&r);
+                        }
+                } else if (policy == BD_SIMPOL_BALLOOND && t % interval_sec == 0) {
                         run_balloond(&r, now, wall);
-                else if (policy != BD_SIMPOL_BALLOOND && policy != BD_SIMPOL_NONE)
+                } else if (policy != BD_SIMPOL_BALLOOND && policy != BD_SIMPOL_NONE) {
                         run_baseline(&r, t, wall);
+                }
                 bd_sim_advance(r.sim, now + SEC, wall + 1);
                 measure(&r);
                 if (trace)
@@ -263,12 +309,7 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
         }
         bd_sim_host_truth(r.sim, &host);
         m.host_overcommit_sec = (double)host.overcommit_usec / (double)SEC;
-        for (size_t i = 0; i < r.n; i++) {
-                struct bd_sim_vm_truth t;
-
-                bd_sim_vm_truth(r.sim, i, &t);
-                m.oom_events += t.oom_events;
-        }
+        m.oom_events = sc->restore_at_sec && sc->restore_at_sec < sc->duration_sec ? oom_at_stop : count_ooms(&r);
         *out = m;
         free_run(&r);
         return 0;

@@ -81,8 +81,8 @@ struct bd_config {
         uint64_t stuck_retry_usec;       /* try a stuck balloon again after this [300 s] */
         uint64_t major_faults_per_sec;   /* guest major faults above this rate: guest pressure [200] */
         uint64_t swap_in_kib_per_sec;    /* guest swap-in above this rate: guest pressure [1024] */
-        uint64_t claim_half_life_usec;   /* a guest's claim credit halves in this time [600 s] */
-        double frequent_claim_credit;    /* claim credit above this: a frequent claimer [3] */
+        uint64_t claim_half_life_usec;   /* a guest's claim credit halves in this time [1800 s] */
+        uint64_t frequent_claim_kib;     /* claim credit above this: a frequent claimer [2 GiB] */
         uint64_t swap_in_grow_kib;       /* grow at least this much on swap-in [256 MiB] */
         enum bd_blind_action blind_action; /* [hold] */
 

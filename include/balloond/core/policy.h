@@ -89,7 +89,10 @@ struct bd_vm_history {
          * the cycle before it arrived and the cycle it arrived in). */
         uint64_t report_lo_kib, report_hi_kib;
         int64_t grow_report_sec;    /* last-update of the report the last guest-pressure grow was decided on */
-        double claim_credit;        /* claims of recent reports, decaying (claim_half_life_sec) */
+        /* Claim credit, KiB: memory its claims got, less what it gave back,
+         * halving every claim_half_life_sec (bd_policy_note_applied adds,
+         * the policy decays). */
+        double claim_credit;
         uint64_t credit_usec;       /* when claim_credit was last decayed */
 
         uint64_t last_change_usec;  /* last applied change, 0 = never */
@@ -137,7 +140,7 @@ struct bd_decision {
         uint64_t want_kib;    /* size an urgent grow asked for (0: none) */
         uint64_t unmet_kib;   /* part of that the host could not grant this cycle */
         uint64_t floor_grow_kib; /* grows aim at least here: the floor on the report's smallest size */
-        double claim_credit;  /* its claim credit this cycle (after decay) */
+        double claim_credit;  /* its claim credit this cycle (after decay), KiB */
         enum bd_line crossed; /* a line its grant went past (an emergency past the budget) */
         enum bd_line refused; /* the line that cut its grant */
         int64_t stats_sec;    /* last-update of the stats decided on */
@@ -164,6 +167,7 @@ struct bd_host_view {
         bool psi_escalated;      /* PSI made the band one step worse */
         /* The host budget of this cycle's grants. */
         uint64_t ram_headroom_kib;    /* RAM free above its critical line, less grows not yet arrived */
+        uint64_t ram_hard_kib;        /* RAM free above the host's reserve, less those grows: floors stop here */
         uint64_t budget_headroom_kib; /* the same within the VM budget (UINT64_MAX: no budget) */
         uint64_t pending_grow_kib;    /* grows decided earlier that the balloons have not made yet */
         uint64_t observed_reclaim_kib; /* shrinks the balloons made since the previous cycle (in MemAvailable) */

@@ -54,11 +54,14 @@ struct bd_sim_vm_spec {
         int stats_period_sec;           /* 0: 2 s */
         int64_t stats_freeze_sec;       /* stats stop at this second of the run; < 0 never; 0 = frozen from the start */
         bool balloon_stuck;             /* the balloon never moves */
+        bool claims_always;             /* hostile: reports no free memory, whatever it holds */
 };
 
 struct bd_sim_host_spec {
         uint64_t ram_kib;
         uint64_t host_use_kib; /* the host's own memory (0: 1 GiB) */
+        uint64_t hugetlb_kib;  /* static hugetlb pools: held, never available, reported as such */
+        double root_psi_full_pct; /* PSI full avg10 of other cgroups, seen only at the root */
 };
 
 /* What the model knows and the guest does not report. */

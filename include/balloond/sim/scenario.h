@@ -21,6 +21,7 @@ struct bd_scenario {
         char name[64];
         char description[256];
         uint64_t duration_sec;
+        uint64_t restore_at_sec; /* balloond stops here (restore_on_exit), 0: never */
         struct bd_sim_host_spec host;
         struct bd_scenario_vm vms[BD_SCENARIO_MAX_VMS];
         size_t n_vms;

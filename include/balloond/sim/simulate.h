@@ -27,7 +27,7 @@ struct bd_sim_metrics {
         double worst_shortfall_mib;   /* largest demand a guest could not hold in RAM */
         uint64_t balloon_ops;         /* targets set */
         uint64_t bad_decisions;       /* targets set on excluded or blind VMs */
-        uint64_t oom_events;          /* balloons pressed below what a guest needs */
+        uint64_t oom_events;          /* balloons pressed below what a guest needs (until the policy stops) */
         uint64_t invariant_violations; /* balloond: decisions outside [floor, max], shrinks of excluded/blind */
 };
 
