@@ -40,7 +40,7 @@ libvirtd_start
 libvirtd_define_fixture
 # Critical (a 20 GiB budget for 28 GiB of VMs): the ordinary VMs shrink at
 # every cooldown (1 s). The real PSI file, not the fixture's.
-sed -e "s|@DATA@|$data|" -e '/psi_path/d' "$data/testdriver.conf" > "$work/good.conf"
+sed -e "s|@DATA@|$data|" -e 's|psi_path = .*|psi_path = "/proc/pressure/memory";|' "$data/testdriver.conf" > "$work/good.conf"
 mkdir -p "$work/metrics" "$work/faults" "$work/empty"
 awk -v m="$work/metrics" '
         /^guest = \{/ { print; print "  cooldown_sec = 1;"; next } { print }
