@@ -181,6 +181,7 @@ void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bo
                 key_bool(w, "guest_pressure", d->guest_pressure);
                 key_bool(w, "swapping_out", d->swapping_out);
                 kib_or_null(w, "entitled_kib", s->entitled_kib);
+                key_bool(w, "counters_reset", d->counters_reset);
                 key_u64(w, "want_kib", d->want_kib);
                 key_u64(w, "unmet_kib", d->unmet_kib);
                 bd_jw_key(w, "claim_credit");
