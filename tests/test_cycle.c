@@ -217,6 +217,49 @@ static void test_restore(void **state) {
         bd_daemon_done(&d);
 }
 
+/* The applier issues a cycle's shrinks before its grows. The built-in host
+ * starts with both: web1 shrinks, web2 grows. */
+static const struct bd_backend_ops *real_ops;
+static char order[16][BD_NAME_MAX];
+static uint64_t order_target[16], order_actual[16];
+static size_t n_order;
+
+static int recording_set_target(struct bd_backend *b, const struct bd_vm_sample *vm, uint64_t target_kib, char *err,
+                                size_t err_len) {
+        if (n_order < 16) {
+                snprintf(order[n_order], sizeof(order[n_order]), "%s", vm->name);
+                order_target[n_order] = target_kib;
+                order_actual[n_order++] = vm->actual_kib;
+        }
+        return real_ops->set_target(b, vm, target_kib, err, err_len);
+}
+
+static void test_shrinks_before_grows(void **state) {
+        struct bd_backend_ops ops;
+        struct bd_daemon d;
+        bool grew = false, shrank = false;
+
+        (void)state;
+        open_sim(&d, false);
+        real_ops = d.backend->ops;
+        ops = *real_ops;
+        ops.set_target = recording_set_target;
+        d.backend->ops = &ops;
+        n_order = 0;
+        assert_int_equal(bd_cycle_run(&d, T0_USEC, WALL0), 0);
+        for (size_t k = 0; k < n_order; k++) {
+                bool grow = order_target[k] > order_actual[k];
+
+                if (!grow)
+                        assert_false(grew); /* no shrink after a grow */
+                grew = grew || grow;
+                shrank = shrank || !grow;
+        }
+        assert_true(grew && shrank);
+        d.backend->ops = real_ops;
+        bd_daemon_done(&d);
+}
+
 static void test_reports(void **state) {
         struct bd_daemon d;
         char *buf = NULL;
@@ -268,6 +311,7 @@ int main(void) {
                 cmocka_unit_test(test_dry_run_changes_nothing),
                 cmocka_unit_test(test_apply_converges),
                 cmocka_unit_test(test_restore),
+                cmocka_unit_test(test_shrinks_before_grows),
                 cmocka_unit_test(test_reports),
         };
 
