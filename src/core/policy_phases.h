@@ -63,14 +63,16 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
 void bd_phase_report_sizes(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
                            uint64_t *lo, uint64_t *hi);
 
-/* A VM's claim credit at NOW_USEC: its history's, decayed by half-lives. */
+/* A VM's claim credit (KiB) at NOW_USEC: its history's, decayed by half-lives. */
 double bd_phase_credit(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
 
 /* Phase 3: grants to the VMs that asked (want_kib), within the budget:
- * first up to each floor (emergencies; past the VM budget, within RAM,
- * unless the budget is hard), then the rest (not when critical), each tier
- * shared by shares / (1 + claim credit). Sets each claimant's target,
- * unmet_kib and lines; adds the unmet demand it funds to budget->need_kib. */
+ * first up to each floor (emergencies: within RAM above the reserve, past
+ * the VM budget unless it is hard), then the rest (above the critical lines,
+ * not when critical); frequent claimers after the others, and only out of
+ * the room above the pressure goal; within a group by shares / (1 + credit
+ * in margins). Sets each claimant's target, unmet_kib and lines; adds the
+ * reclaim its unmet demand funds to budget->need_kib. */
 void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t n, struct bd_budget *budget,
                      struct bd_host_view *view);
 
