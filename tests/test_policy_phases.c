@@ -483,44 +483,55 @@ static void test_finalise_credit(void **state) {
 /* ---- restore_on_exit ------------------------------------------------------------------------- */
 
 /* Only within the host's headroom above its critical line, neediest first,
- * up to each VM's entitled size (the maximum when unknown); excluded VMs and
- * VMs at their size are left alone. */
+ * in two rounds (room for what each uses, then the rest), up to each VM's
+ * entitled size (the maximum when unknown); VMs whose balloon cannot be set
+ * and VMs at their size are left alone; a VM excluded by its class is owed
+ * what balloond may have taken before. */
 static void test_restore_plan(void **state) {
         struct bd_config cfg;
-        struct bd_vm_sample s[4] = {
+        struct bd_vm_sample s[5] = {
                 vm_of("idle", 8192, 4096, 1024),   /* 75 % free */
                 vm_of("needy", 8192, 4096, 3900),  /* 5 % free */
-                vm_of("db", 8192, 4096, 3900),     /* excluded */
+                vm_of("paused", 8192, 4096, 3900), /* cannot be set */
                 vm_of("whole", 4096, 4096, 1000),  /* at its size */
+                vm_of("db", 8192, 7936, 7000),     /* excluded by class, 12 % free */
         };
         struct bd_host_sample host;
-        uint64_t targets[4], given, short_kib, critical = pct_of(5, M(65536));
-        size_t order[4];
+        uint64_t targets[5], given, short_kib, critical = pct_of(5, M(65536));
+        uint64_t needy_first = M(3900) + 2 * pct_of(20, M(3900)) - M(4096); /* room for what it uses */
+        size_t order[5];
 
         (void)state;
         bd_config_defaults(&cfg);
         s[0].entitled_kib = M(6144);
-        snprintf(s[2].class_tag, sizeof(s[2].class_tag), "database");
+        s[2].state = BD_RUN_PAUSED;
+        snprintf(s[4].class_tag, sizeof(s[4].class_tag), "database");
         /* 3 GiB above the critical line. */
         host = host_of(M(65536), M(1024) + critical + M(3072));
-        given = bd_policy_restore(&cfg, &host, s, 4, order, targets, &short_kib);
-        assert_int_equal(targets[1], M(4096) + M(3072)); /* neediest first: all there is ... */
-        assert_int_equal(targets[0], 0);                 /* ... nothing left for the idle one */
+        given = bd_policy_restore(&cfg, &host, s, 5, order, targets, &short_kib);
+        assert_int_equal(given, M(3072));
         assert_int_equal(targets[2], 0);
         assert_int_equal(targets[3], 0);
-        assert_int_equal(given, M(3072));
-        assert_int_equal(short_kib, M(1024) + M(2048)); /* what was owed and not given */
+        /* First round, neediest first: needy its room, then db (256 MiB to
+         * its maximum), idle nothing (it has room); second round: the rest
+         * to needy, nothing left for idle. */
+        assert_int_equal(targets[4], M(8192));
+        assert_int_equal(targets[1], M(4096) + M(3072) - M(256));
+        assert_true(targets[1] > M(4096) + needy_first);
+        assert_int_equal(targets[0], 0);
+        assert_int_equal(short_kib, M(2048) + M(4096) + M(256) - M(3072));
         /* An overcommitted host: nothing given at all. */
         host = host_of(M(65536), M(1024) + critical / 2);
-        given = bd_policy_restore(&cfg, &host, s, 4, order, targets, &short_kib);
+        given = bd_policy_restore(&cfg, &host, s, 5, order, targets, &short_kib);
         assert_int_equal(given, 0);
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
                 assert_int_equal(targets[i], 0);
         /* Plenty: each up to what it is entitled to. */
         host = host_of(M(65536), M(60000));
-        bd_policy_restore(&cfg, &host, s, 4, order, targets, &short_kib);
+        bd_policy_restore(&cfg, &host, s, 5, order, targets, &short_kib);
         assert_int_equal(targets[0], M(6144));
         assert_int_equal(targets[1], M(8192));
+        assert_int_equal(targets[4], M(8192));
         assert_int_equal(short_kib, 0);
 }
 

@@ -29,29 +29,29 @@ static double need_key(const struct bd_vm_sample *s) {
         return (double)min_u64(s->usable_kib, s->actual_kib) / (double)s->actual_kib;
 }
 
-/* What VM S is owed, or 0 when it is not balloond's to give. */
-static uint64_t owed_kib(const struct bd_config *cfg, const struct bd_vm_sample *s) {
-        struct bd_vm_history none = { 0 };
-        struct bd_vm_settings set;
+/* What VM S is owed, or 0 when its balloon cannot be set: not running, no
+ * working balloon, memory pinned. A VM excluded by configuration, class or
+ * metadata is owed all the same: balloond may have shrunk it before it was
+ * excluded, and what it is given back is only what the administrator set. */
+static uint64_t owed_kib(const struct bd_vm_sample *s) {
         uint64_t entitled = bd_policy_entitled_kib(s);
 
-        if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0 || entitled == BD_KIB_UNKNOWN)
+        if (s->state != BD_RUN_RUNNING ||
+            (s->flags & (BD_VM_NO_BALLOON | BD_VM_VFIO | BD_VM_LOCKED | BD_VM_HUGEPAGES | BD_VM_UNSUPPORTED)))
                 return 0;
-        bd_config_vm_settings(cfg, s, &set);
-        if (bd_phase_exclusion(s, &none, &set) != BD_REASON_STEADY)
+        if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0 || entitled == BD_KIB_UNKNOWN)
                 return 0;
         return sub_sat(entitled, s->actual_kib);
 }
 
 /* ORDER[0..M) := the owed VMs, neediest first (insertion sort: once, at exit). */
-static size_t order_by_need(const struct bd_config *cfg, const struct bd_vm_sample *samples, size_t n,
-                            size_t *order) {
+static size_t order_by_need(const struct bd_vm_sample *samples, size_t n, size_t *order) {
         size_t m = 0;
 
         for (size_t i = 0; i < n; i++) {
                 size_t j;
 
-                if (!owed_kib(cfg, &samples[i]))
+                if (!owed_kib(&samples[i]))
                         continue;
                 for (j = m; j > 0 && need_key(&samples[order[j - 1]]) > need_key(&samples[i]); j--)
                         order[j] = order[j - 1];
@@ -82,7 +82,7 @@ static uint64_t give_round(const struct bd_config *cfg, const struct bd_vm_sampl
         for (size_t k = 0; k < m; k++) {
                 const struct bd_vm_sample *s = &samples[order[k]];
                 uint64_t have = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;
-                uint64_t owed = owed_kib(cfg, s), want, give;
+                uint64_t owed = owed_kib(s), want, give;
 
                 want = sub_sat(first ? first_round_kib(cfg, s, owed) : owed, have);
                 give = min_u64(want, *avail);
@@ -111,7 +111,7 @@ uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sam
         }
         bd_host_headroom(cfg, host, vm_total, &ram, &vmb);
         avail = min_u64(ram, vmb);
-        m = order_by_need(cfg, samples, n, order);
+        m = order_by_need(samples, n, order);
         /* First every VM room for what it uses, neediest first; then the rest. */
         given = give_round(cfg, samples, order, m, true, &avail, targets);
         given += give_round(cfg, samples, order, m, false, &avail, targets);
@@ -119,7 +119,7 @@ uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sam
                 const struct bd_vm_sample *s = &samples[order[k]];
                 uint64_t got = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;
 
-                *short_kib = add_sat(*short_kib, owed_kib(cfg, s) - got);
+                *short_kib = add_sat(*short_kib, owed_kib(s) - got);
         }
         return given;
 }

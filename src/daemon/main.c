@@ -437,7 +437,7 @@ static int stop(struct service *s, sd_event *e, const char *why) {
                 int64_t wall;
 
                 now_both(&mono, &wall);
-                bd_log(BD_LOG_INFO, "restore_on_exit: %zu VMs given memory back",
+                bd_log(BD_LOG_INFO, "restore_on_exit: %zu VMs given their memory back",
                        bd_daemon_restore(&s->daemon, mono, wall));
         }
         return sd_event_exit(e, 0);
