@@ -159,7 +159,7 @@ static void put_host(FILE *f, const struct bd_daemon *d) {
                "Free memory of the binding constraint (RAM after reserve, or budget), 0..1.");
         fprintf(f, "balloond_host_free_ratio %.6f\n", r->view.free_pct / 100.0);
         family(f, "balloond_host_unmet_demand_bytes", "gauge",
-               "Memory guests asked for this cycle that the host could not grant above its critical line.");
+               "Memory guests asked for this cycle that the host did not have to grant (docs/POLICY.md).");
         fprintf(f, "balloond_host_unmet_demand_bytes %.0f\n", (double)r->view.unmet_demand_kib * KIB);
         family(f, "balloond_host_hugetlb_bytes", "gauge", "Hugetlb pools, out of the RAM free memory is judged on.");
         fprintf(f, "balloond_host_hugetlb_bytes %.0f\n", (double)r->host.hugetlb_kib * KIB);
