@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "balloond/core/units.h"
 #include "balloond/daemon/backend.h"
 #include "balloond/daemon/cycle.h"
 #include "balloond/daemon/log.h"
@@ -305,6 +306,36 @@ static void test_reports(void **state) {
         bd_daemon_done(&d);
 }
 
+/* The timer after a late cycle: the next tick, never the missed ones back to back. */
+static void test_next_tick(void **state) {
+        const uint64_t s = 1000 * USEC_PER_SEC, step = USEC_PER_SEC;
+        uint64_t skipped = 99;
+
+        (void)state;
+        /* On time: the next tick, nothing skipped. */
+        assert_int_equal(bd_cycle_next_tick(s, step, s + 10, &skipped), s + step);
+        assert_int_equal(skipped, 0);
+        assert_int_equal(bd_cycle_next_tick(s, step, s + step - 1, &skipped), s + step);
+        assert_int_equal(skipped, 0);
+        /* A cycle that ends on the next tick: that tick is missed. */
+        assert_int_equal(bd_cycle_next_tick(s, step, s + step, &skipped), s + 2 * step);
+        assert_int_equal(skipped, 1);
+        /* Stopped for 63.4 intervals: one cycle at the next tick, 63 skipped. */
+        assert_int_equal(bd_cycle_next_tick(s, step, s + 63 * step + step / 2, &skipped), s + 64 * step);
+        assert_int_equal(skipped, 63);
+        /* The next tick is always later than now, and on the schedule. */
+        for (uint64_t now = s; now < s + 5 * step; now += step / 7) {
+                uint64_t next = bd_cycle_next_tick(s, step, now, &skipped);
+
+                assert_true(next > now && next - now <= step);
+                assert_int_equal((next - s) % step, 0);
+                assert_int_equal(skipped, (next - s) / step - 1);
+        }
+        /* A zero step or the end of time: no division by zero, no wrap. */
+        assert_true(bd_cycle_next_tick(s, 0, s + 5, &skipped) > s + 5);
+        assert_int_equal(bd_cycle_next_tick(UINT64_MAX - 5, step, UINT64_MAX - 5, &skipped), UINT64_MAX);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_first_cycle_reasons),
@@ -313,6 +344,7 @@ int main(void) {
                 cmocka_unit_test(test_restore),
                 cmocka_unit_test(test_shrinks_before_grows),
                 cmocka_unit_test(test_reports),
+                cmocka_unit_test(test_next_tick),
         };
 
         bd_log_setup(BD_LOG_WARNING);

@@ -14,6 +14,7 @@
 #include "balloond/daemon/cycle.h"
 #include "balloond/core/host.h"
 #include "balloond/daemon/log.h"
+#include "balloond/core/units.h"
 
 /* Conditions warned about once per VM, until they clear. */
 enum {
@@ -390,4 +391,16 @@ void bd_daemon_count_cycle(struct bd_daemon *d, int r, uint64_t duration_usec) {
                 if (sec <= bd_duration_bounds_sec[i])
                         d->counters.duration_bucket[i]++;
         d->counters.duration_bucket[BD_DURATION_BUCKETS]++;
+}
+
+uint64_t bd_cycle_next_tick(uint64_t scheduled_usec, uint64_t step_usec, uint64_t now_usec, uint64_t *skipped) {
+        uint64_t missed = 0;
+
+        if (step_usec == 0)
+                step_usec = 1;
+        if (now_usec >= add_sat(scheduled_usec, step_usec))
+                missed = (now_usec - scheduled_usec) / step_usec; /* the ticks at or before now */
+        *skipped = missed;
+        /* missed * step <= now - scheduled: only the last step can overflow. */
+        return add_sat(scheduled_usec + missed * step_usec, step_usec);
 }

@@ -275,6 +275,7 @@ struct service {
         int metrics_error; /* of the last textfile write */
         struct bd_http *http;
         uint64_t cycles_run; /* timer firings, for --cycles */
+        bool late;           /* the last firing skipped missed ticks (said at info once per run of them) */
 };
 
 /* The metrics: node_exporter's textfile and the HTTP endpoint. */
@@ -367,6 +368,23 @@ static void connection_lost(struct service *s) {
 
 static int stop(struct service *s, sd_event *e, const char *why);
 
+/* The timer's next tick after the one SCHEDULED: ticks missed by a late cycle
+ * are skipped, not run back to back. */
+static uint64_t next_tick(struct service *s, uint64_t scheduled, uint64_t step) {
+        uint64_t now, skipped, next;
+        int64_t wall;
+
+        now_both(&now, &wall);
+        next = bd_cycle_next_tick(scheduled, step, now, &skipped);
+        if (skipped)
+                bd_log(s->late ? BD_LOG_DEBUG : BD_LOG_INFO,
+                       "the cycle timer is %.1f s late: %llu missed tick%s skipped, next cycle in %.2f s",
+                       (double)(now - scheduled - step) / 1e6, (unsigned long long)skipped, skipped == 1 ? "" : "s",
+                       (double)(next - now) / 1e6);
+        s->late = skipped > 0;
+        return next;
+}
+
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         struct service *s = userdata;
         uint64_t next = s->daemon.cfg.interval_usec;
@@ -395,7 +413,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         s->last_error = r < 0 ? r : 0;
         if (s->opts->max_cycles && ++s->cycles_run >= s->opts->max_cycles)
                 return stop(s, sd_event_source_get_event(src), "ran the cycles asked for (--cycles)");
-        sd_event_source_set_time(src, usec + next);
+        sd_event_source_set_time(src, next_tick(s, usec, next));
         return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 }
 

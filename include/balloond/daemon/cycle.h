@@ -87,6 +87,12 @@ void bd_daemon_done(struct bd_daemon *d);
  * decided or applied then). Logs its decisions. */
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec);
 
+/* When the next cycle runs: the first tick of the schedule SCHEDULED_USEC +
+ * k * STEP_USEC (k >= 1) later than NOW_USEC. A cycle that ran late (slow, or
+ * balloond stopped) is followed by the next tick, not by the ticks it missed
+ * run back to back; *SKIPPED says how many were missed (0 when on time). */
+uint64_t bd_cycle_next_tick(uint64_t scheduled_usec, uint64_t step_usec, uint64_t now_usec, uint64_t *skipped);
+
 /* restore_on_exit: give VMs the memory balloond holds of them (below their
  * entitled size: the persistent <currentMemory>, else the maximum) back,
  * within the host's headroom above its critical line, neediest first, on
