@@ -18,7 +18,7 @@ libvirtd_start() {
                 exit 1
         fi
         uri="test+unix:///default?socket=$work/sock/libvirt-sock"
-        for _ in $(seq 100); do
+        for _ in $(seq 600); do # 60 s and more: a loaded machine starts it slowly
                 virsh -c "$uri" uri >/dev/null 2>&1 && break
                 grep -q 'initialization failed' "$work/libvirtd.log" 2>/dev/null && break
                 sleep 0.1
@@ -36,7 +36,7 @@ libvirtd_start() {
         virsh -c "$uri" event --all --loop > "$work/events" 2>&1 &
         holder=$!
         # Held once a change made on one connection is seen on the next.
-        for _ in $(seq 50); do
+        for _ in $(seq 300); do
                 virsh -q -c "$uri" desc test --live --title held >/dev/null 2>&1
                 [ "$(virsh -c "$uri" desc test --title 2>/dev/null)" = held ] && break
                 sleep 0.1

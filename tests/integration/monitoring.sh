@@ -18,12 +18,6 @@ cleanup() {
         rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-wait_for() { # SECONDS COMMAND...
-        local deadline=$(($(date +%s) + $1))
-        shift
-        while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.2; done
-        return 1
-}
 free_port() { # a port nobody listens on
         local p
         for _ in $(seq 50); do
@@ -47,11 +41,11 @@ metrics = {
 CONF
 "$balloond" -c "$work/balloond.conf" --connect sim:// --dry-run --status-file "$work/status.json" \
         2> "$work/balloond.log" & pids+=($!)
-check "textfile written" wait_for 10 test -s "$work/textfile/balloond.prom"
+check "textfile written" wait_for 60 test -s "$work/textfile/balloond.prom"
 check "textfile: promtool check metrics" promtool check metrics < "$work/textfile/balloond.prom"
 check "textfile mode 0644" test "$(stat -c %a "$work/textfile/balloond.prom")" = 644
 check "no temporary files left" test "$(ls -A "$work/textfile" | wc -l)" -eq 1
-check "endpoint answers" wait_for 10 curl -sf "http://127.0.0.1:$p_balloond/metrics" -o "$work/http.prom"
+check "endpoint answers" wait_for 60 curl -sf "http://127.0.0.1:$p_balloond/metrics" -o "$work/http.prom"
 check "endpoint: promtool check metrics" promtool check metrics < "$work/http.prom"
 check "endpoint: content type" \
         grep -qi '^content-type: text/plain; version=0.0.4' <(curl -si "http://127.0.0.1:$p_balloond/metrics")
@@ -89,9 +83,9 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb"
 query() { curl -sf --get "http://127.0.0.1:$p_prom/api/v1/query" --data-urlencode "query=$1"; }
 value() { query "$1" | jq -r '.data.result[0].value[1] // empty'; }
 has() { [ -n "$(value "$1")" ]; }
-check "Prometheus up" wait_for 30 curl -sf "http://127.0.0.1:$p_prom/-/ready" -o /dev/null
-check "via node_exporter's textfile" wait_for 30 has 'balloond_vm_actual_bytes{job="node",domain="web1"}'
-check "via balloond's endpoint" wait_for 30 has 'balloond_vm_actual_bytes{job="balloond",domain="web1"}'
+check "Prometheus up" wait_for 120 curl -sf "http://127.0.0.1:$p_prom/-/ready" -o /dev/null
+check "via node_exporter's textfile" wait_for 120 has 'balloond_vm_actual_bytes{job="node",domain="web1"}'
+check "via balloond's endpoint" wait_for 120 has 'balloond_vm_actual_bytes{job="balloond",domain="web1"}'
 want=$(jq -r '.vms[] | select(.name == "web1") | .actual_kib * 1024' "$work/status.json")
 check "PromQL (textfile) = balloond's web1 actual ($want)" \
         eq "$(value 'balloond_vm_actual_bytes{job="node",domain="web1"}')" "$want"
@@ -100,6 +94,6 @@ check "PromQL (endpoint) = balloond's web1 actual" \
 want=$(jq -r '.vms[] | select(.name == "db1") | .status' "$work/status.json")
 check "PromQL: db1 state $want" eq "$(value 'balloond_vm_state{job="balloond",domain="db1",state="excluded"}')" 1
 check "PromQL: host band" eq "$(value 'balloond_host_band{job="balloond",band="pressure"}')" 1
-check "recording rule evaluated" wait_for 20 has 'cluster:balloond_reclaimed_bytes:sum'
+check "recording rule evaluated" wait_for 120 has 'cluster:balloond_reclaimed_bytes:sum'
 check "no scrape errors" eq "$(value 'min(up)')" 1
 finish

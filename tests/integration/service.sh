@@ -32,19 +32,12 @@ start_libvirtd() {
         mkdir -p "$work/sock"
         printf 'unix_sock_dir="%s"\nlog_outputs="3:file:%s"\n' "$work/sock" "$work/libvirtd.log" > "$work/libvirtd.conf"
         libvirtd -d -f "$work/libvirtd.conf" -p "$work/libvirtd.pid" || { echo "FAIL: libvirtd did not start" >&2; exit 1; }
-        for _ in $(seq 100); do virsh -c "$uri" uri >/dev/null 2>&1 && return 0; sleep 0.1; done
+        for _ in $(seq 600); do virsh -c "$uri" uri >/dev/null 2>&1 && return 0; sleep 0.1; done
         echo "FAIL: libvirtd does not answer on $uri" >&2
         tail -20 "$work/libvirtd.log" >&2
         exit 1
 }
-wait_for() { # SECONDS COMMAND...: poll every 0.1 s
-        local deadline=$(($(date +%s) + $1))
-        shift
-        while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.1; done
-        return 1
-}
 cycles() { jq -r .cycles "$work/status.json" 2>/dev/null || echo 0; }
-cycles_above() { [ "$(cycles)" -gt "$1" ]; }
 interval_is() { [ "$(jq -r .interval_sec "$work/status.json" 2>/dev/null)" = "$1" ]; }
 readies_above() { [ "$(grep -c '^READY=1' "$work/notify.log")" -gt "$1" ]; }
 
@@ -72,13 +65,13 @@ NOTIFY_SOCKET="$work/notify.sock" JOURNAL_STREAM="$stream" WATCHDOG_USEC=2000000
 bpid=$!
 pids+=($bpid)
 
-check "READY=1 sent" wait_for 10 grep -q '^READY=1' "$work/notify.log"
-check "cycling" wait_for 10 cycles_above 2
-check "WATCHDOG=1 sent (WatchdogSec)" wait_for 5 grep -q '^WATCHDOG=1' "$work/notify.log"
+check "READY=1 sent" wait_for 60 grep -q '^READY=1' "$work/notify.log"
+check "cycling" wait_for 60 cycles_past 2
+check "WATCHDOG=1 sent (WatchdogSec)" wait_for 30 grep -q '^WATCHDOG=1' "$work/notify.log"
 check "STATUS sent with the VMs and the band" grep -qE '^STATUS=[0-9]+ of 8 VMs managed, host (critical|pressure)' "$work/notify.log"
 
 # The journal: one entry per decision, with the fields.
-check "journal: decision entries" wait_for 5 grep -q '^BALLOOND_DOMAIN=web1$' "$work/journal.log"
+check "journal: decision entries" in_cycles 2 grep -q '^BALLOOND_DOMAIN=web1$' "$work/journal.log"
 for field in 'MESSAGE_ID=92dbe8d049164aeba27da90abc75f11c' 'BALLOOND_ACTION=shrink' 'BALLOOND_REASON=host_critical' \
         'BALLOOND_UUID=6c1c0a7e-1a2b-4c3d-8e4f-000000000001' 'BALLOOND_OLD_KIB=4194304' 'BALLOOND_TARGET_KIB=3844778' \
         'BALLOOND_USABLE_KIB=2097152' 'BALLOOND_HOST_BAND=critical' 'BALLOOND_DRY_RUN=1' 'SYSLOG_IDENTIFIER=balloond' \
@@ -107,31 +100,31 @@ check "status file not world-writable" test "$(stat -c %a "$work/status.json")" 
 n0=$(grep -c '^READY=1' "$work/notify.log")
 conf 2
 kill -HUP "$bpid"
-check "reload: RELOADING=1" wait_for 5 grep -q '^RELOADING=1' "$work/notify.log"
-check "reload: READY=1 again" wait_for 5 readies_above "$n0"
-check "reload: logged" wait_for 5 grep -q '^MESSAGE=configuration reloaded$' "$work/journal.log"
-check "reload: the new interval is in force" wait_for 5 interval_is 2
+check "reload: RELOADING=1" wait_for 30 grep -q '^RELOADING=1' "$work/notify.log"
+check "reload: READY=1 again" wait_for 30 readies_above "$n0"
+check "reload: logged" wait_for 30 grep -q '^MESSAGE=configuration reloaded$' "$work/journal.log"
+check "reload: the new interval is in force" in_cycles 2 interval_is 2
 echo 'interval_sec = "soon"; garbage' > "$work/balloond.conf"
 kill -HUP "$bpid"
-check "bad reload: rejected" wait_for 5 grep -q '^MESSAGE=new configuration rejected, keeping the running one$' "$work/journal.log"
+check "bad reload: rejected" wait_for 30 grep -q '^MESSAGE=new configuration rejected, keeping the running one$' "$work/journal.log"
 check "bad reload: the rejected entry has its MESSAGE_ID" grep -q '^MESSAGE_ID=643afab0e59e4972b4885505bbc9b3ed$' "$work/journal.log"
 check "bad reload: the reason is in the journal" grep -qE "^MESSAGE=$work/balloond.conf:[0-9]+: syntax error" "$work/journal.log"
 c=$(cycles)
-check "bad reload: still cycling, old interval kept" wait_for 8 cycles_above "$c"
+check "bad reload: still cycling, old interval kept" wait_for 60 cycles_past "$c"
 check "bad reload: interval still 2" interval_is 2
 
 # libvirtd killed with SIGKILL, then restarted.
 kill -9 "$(cat "$work/libvirtd.pid")"
 rm -f "$work/libvirtd.pid"
-check "connection lost: said" wait_for 10 grep -q '^MESSAGE_ID=3074fa21ccd64cefb30031c371bfffb8$' "$work/journal.log"
+check "connection lost: said" wait_for 30 grep -q '^MESSAGE_ID=3074fa21ccd64cefb30031c371bfffb8$' "$work/journal.log"
 sleep 3
 check "connection lost: said once" eq "$(grep -c '^MESSAGE_ID=3074fa21ccd64cefb30031c371bfffb8$' "$work/journal.log")" 1
 check "balloond still running" kill -0 "$bpid"
 c=$(cycles)
 t0=$(date +%s.%N)
 start_libvirtd
-check "connection restored: said" wait_for 70 grep -q '^MESSAGE_ID=115db95a07f94740995fda89915b8797$' "$work/journal.log"
-check "cycling again" wait_for 10 cycles_above "$c"
+check "connection restored: said" wait_for 150 grep -q '^MESSAGE_ID=115db95a07f94740995fda89915b8797$' "$work/journal.log"
+check "cycling again" wait_for 60 cycles_past "$c"
 resume=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 echo "balloond resumed cycling ${resume} s after libvirtd came back"
 

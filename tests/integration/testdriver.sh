@@ -125,18 +125,8 @@ dryrun() {
 # `virsh dominfo`'s current size, in KiB, seen on a new connection.
 used() { virsh -c "$uri" dominfo "$1" | awk '/^Used memory:/ { print $3 }'; }
 period() { virsh -c "$uri" dumpxml "$1" | sed -n "s/.*<stats period='\([0-9]*\)'.*/\1/p"; }
-wait_file() { # TEXT FILE: until FILE has TEXT, 5 s at most
-        for _ in $(seq 50); do grep -qF "$1" "$2" && return 0; sleep 0.1; done
-        return 1
-}
-wait_status() { # JQ-FILTER: until the service's status file says true, 8 s at most
-        for _ in $(seq 80); do
-                [ "$(jq -r "$1" "$status" 2>/dev/null)" = true ] && return 0
-                sleep 0.1
-        done
-        echo "  status never matched: $1" >&2
-        return 1
-}
+status_is() { [ "$(jq -r "$1" "$status" 2>/dev/null)" = true ]; } # JQ-FILTER: the service's status file says true
+cycles() { jq -r .cycles "$status" 2>/dev/null || echo 0; }
 
 start_libvirtd() { libvirtd_start && libvirtd_define_fixture; }
 
@@ -205,20 +195,20 @@ apply() {
         check "service config is valid" eq "$("$balloond" -c "$svc" --check-config)" "configuration OK"
         "$balloond" -c "$svc" --connect "$uri" --status-file "$status" 2> "$work/balloond.log" &
         bpid=$!
-        check "service cycles" wait_status '.cycles >= 2'
+        check "service cycles" wait_for 60 status_is '.cycles >= 2'
         check "service shrinks web2 further" test "$(used web2)" -lt "${want[web2]}"
         # Tag web2 while it runs: the metadata event makes balloond read its
         # XML again (no restart), and it is left alone from the next cycle.
         virsh -q -c "$uri" metadata web2 "$NS" --key bd --set "<vm exclude='yes'/>" --live >/dev/null
-        check "metadata event sent" wait_file "metadata-change' for domain 'web2'" "$work/events"
+        check "metadata event sent" wait_for 30 grep -qF "metadata-change' for domain 'web2'" "$work/events"
         check "web2 excluded by its new metadata" \
-                wait_status '.vms[] | select(.name == "web2") | .reason == "excluded_metadata"'
+                in_cycles 3 status_is '.vms[] | select(.name == "web2") | .reason == "excluded_metadata"'
         a=$(used web2)
         # A domain that starts while balloond runs is picked up, armed.
         virsh -q -c "$uri" start off1 >/dev/null
-        check "off1 picked up running" wait_status '.vms[] | select(.name == "off1") | .state == "running"'
+        check "off1 picked up running" in_cycles 3 status_is '.vms[] | select(.name == "off1") | .state == "running"'
         check "off1: its stats period armed" eq "$(period off1)" 2
-        check "more cycles" wait_status ".cycles >= $(($(jq -r .cycles "$status") + 2))"
+        check "more cycles" wait_cycles 2
         check "web2 not shrunk once excluded" eq "$(used web2)" "$a"
         kill -TERM "$bpid"
         wait "$bpid"

@@ -24,12 +24,6 @@ status=$work/status.json log=$work/balloond.log
 
 cycles() { jq -r .cycles "$status" 2>/dev/null || echo 0; }
 at_least() { [ "$(cycles)" -ge "$1" ]; }
-wait_for() { # SECONDS COMMAND...: poll every 0.1 s
-        local deadline=$(($(date +%s) + $1))
-        shift
-        while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.1; done
-        return 1
-}
 now() { date +%s.%N; }
 # window SECONDS: the cycles run over about that long, and the most ticks
 # that fit in the time it really took (one more for a tick at each end).
