@@ -2,19 +2,21 @@
 # balloond on real QEMU guests under a real libvirtd (TCG; KVM with
 # E2E_VIRT=kvm where the host can run it). Three 1 GiB guests: bd-g1 and
 # bd-g2 ordinary, bd-db matched as a database by a rule. The daemon runs
-# for real (not --once), a cycle a second, under a VM budget of 60 % of the
+# for real (not --once), a cycle a second, under a VM budget of 2/3 of the
 # guests' maxima. Every scenario asserts on libvirt's balloon size and on the
 # guest's own MemTotal / MemAvailable, and no guest may OOM or panic:
 #   f) --dry-run changes nothing;  a) the idle guests shrink to fit, never
 #   below their floors;  c) the database is never shrunk;  b) a guest that
-#   starts using memory gets it within two cycles;  e) a guest whose balloon
+#   starts using memory gets it in the cycle that sees it;  e) a guest whose balloon
 #   cannot follow is found stuck, another gives instead;  d) a guest whose
 #   stats stop is blind, not shrunk further;  g) pressure ends: balloons deflate back to the maxima;
 #   h) the host's wall clock stepped a day ahead and a day behind (with the
 #   fault shim, tests/tools/fault-shim.c): the guests' reports look a day
 #   old, then a day in the future: blind, not shrunk; managed again once
 #   the clock is right.
-# Prints the reaction times docs/E2E.md reports.
+# Waits for what balloond paces in its cycles (tests/integration/lib.sh), for
+# what the guests pace in seconds. Prints the reaction times docs/E2E.md
+# reports.
 #   bash tests/e2e/e2e.sh BALLOOND [FAULT-SHIM.so]
 set -u
 balloond=$(realpath "$1")
@@ -38,7 +40,12 @@ e2e_start bd-g1 bd-g2 bd-db || fatal "boot"
 
 MiB=1024
 max_kib=$((1024 * MiB))
-budget_mib=1843 # 60 % of 3 x 1024 MiB
+# Two thirds of 3 x 1024 MiB. Reachable whatever the guests' used memory
+# does: the floors (~407 MiB each, ±20 with what the guest uses) plus the
+# 16 MiB deadband plus the database's 1024 stay ~130 MiB under it. (At 1843
+# MiB the guests had to sit within 5 MiB of their floors: a loaded run took
+# 121 cycles to find a moment they did.)
+budget_mib=2048
 status=$E2E_WORK/status.json
 conf() { # BUDGET_MIB: the daemon's configuration
         cat > "$E2E_WORK/balloond.conf" <<CONF
@@ -68,12 +75,6 @@ cycles() { jq -r .cycles "$status" 2>/dev/null || echo 0; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 total_actual() { echo $(( $(e2e_actual bd-g1) + $(e2e_actual bd-g2) + $(e2e_actual bd-db) )); }
-wait_until() { # SECONDS COMMAND...
-        local deadline=$(($(date +%s) + $1))
-        shift
-        while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.2; done
-        return 1
-}
 db_untouched() { [ "$(e2e_actual bd-db)" = "$max_kib" ]; }
 no_oom() { [ -z "$(e2e_oom)" ]; }
 
@@ -81,7 +82,7 @@ no_oom() { [ -z "$(e2e_oom)" ]; }
 conf "$budget_mib"
 start_daemon --dry-run
 cycled() { [ "$(cycles)" -ge "$1" ]; }
-check "f) dry run cycles" wait_until 20 cycled 4
+check "f) dry run cycles" wait_for 120 cycled 4
 check "f) dry run decided to shrink" grep -q 'dry run: bd-g1: shrink' "$E2E_WORK/balloond.log"
 for g in bd-g1 bd-g2 bd-db; do check "f) $g unchanged in libvirt" eq "$(e2e_actual $g)" "$max_kib"; done
 stop_daemon
@@ -90,15 +91,29 @@ stop_daemon
 t0=$(now)
 start_daemon
 fit() { [ "$(total_actual)" -le $((budget_mib * MiB)) ]; }
-check "a) the guests fit the budget" wait_until 120 fit
+# ~20 cycles here; many more where the guests' balloons move slowly.
+CYCLE_CEILING_SEC=300 check "a) the guests fit the budget" in_cycles 150 fit
 t_fit=$(since "$t0") c_fit=$(cycles)
 say "a) budget met after ${t_fit} s, ${c_fit} cycles"
-sleep 3
+# Under the budget the host is still under pressure: the guests go on to their
+# floors. Settled: no balloon moved over 4 cycles (a 2 s cooldown).
+settled() {
+        local a
+        a=$(e2e_actual bd-g1)/$(e2e_actual bd-g2)
+        wait_cycles 4 && [ "$(e2e_actual bd-g1)/$(e2e_actual bd-g2)" = "$a" ]
+}
+CYCLE_CEILING_SEC=300 check "a) the guests settle" in_cycles 100 settled
+# The guest's own view follows at its pace (printed every second).
+total_follows() { # GUEST: its MemTotal at most its balloon's size, and below 900 MiB
+        local total
+        total=$(e2e_guest "$1" total)
+        [ "$total" -lt $(($(e2e_actual "$1") + 1)) ] && [ "$total" -lt $((900 * MiB)) ]
+}
 for g in bd-g1 bd-g2; do
-        actual=$(e2e_actual $g) floor=$(field $g floor_kib) total=$(e2e_guest $g total)
+        actual=$(e2e_actual $g) floor=$(field $g floor_kib)
         check "a) $g shrank ($actual KiB)" test "$actual" -lt "$max_kib"
         check "a) $g not below its floor ($actual >= $floor)" test "$actual" -ge "$floor"
-        check "a) $g's own MemTotal shrank with it ($total KiB)" test "$total" -lt $((actual + 1)) -a "$total" -lt $((900 * MiB))
+        check "a) $g's own MemTotal shrank with it ($(e2e_guest $g total) KiB)" wait_for 60 total_follows $g
 done
 check "c) bd-db never shrunk" db_untouched
 check "c) bd-db excluded as a database" eq "$(field bd-db reason)" excluded_class
@@ -111,20 +126,18 @@ if [ -n "$shim" ]; then
         g1_h=$(e2e_actual bd-g1) g2_h=$(e2e_actual bd-g2)
         reasons() { [ "$(field bd-g1 reason)" = "$1" ] && [ "$(field bd-g2 reason)" = "$1" ]; }
         echo 86400 > "$E2E_WORK/faults/clock-offset"
-        check "h) a day ahead: both guests' reports are stale" wait_until 10 reasons stats_stale
-        c_h=$(cycles)
-        sleep 3
-        check "h) cycling on (monotonic) while the wall clock is a day ahead" test "$(cycles)" -ge $((c_h + 2))
+        check "h) a day ahead: both guests' reports are stale" in_cycles 3 reasons stats_stale
+        check "h) cycling on (monotonic) while the wall clock is a day ahead" wait_cycles 3
         check "h) bd-g1 not shrunk while its report looks stale" test "$(e2e_actual bd-g1)" -ge "$g1_h"
         check "h) bd-g2 not shrunk while its report looks stale" test "$(e2e_actual bd-g2)" -ge "$g2_h"
         echo -86400 > "$E2E_WORK/faults/clock-offset"
-        check "h) a day behind: both reports are from the future (impossible)" wait_until 10 reasons stats_invalid
-        sleep 2
+        check "h) a day behind: both reports are from the future (impossible)" in_cycles 3 reasons stats_invalid
+        wait_cycles 2
         check "h) bd-g1 not shrunk while its report is from the future" test "$(e2e_actual bd-g1)" -ge "$g1_h"
         rm -f "$E2E_WORK/faults/clock-offset"
         managed() { [ "$(field bd-g1 status)" = ok ] && [ "$(field bd-g2 status)" = ok ]; }
-        check "h) the clock right again: both managed" wait_until 10 managed
-        check "h) the guests fit the budget again" wait_until 60 fit
+        check "h) the clock right again: both managed" in_cycles 5 managed
+        check "h) the guests fit the budget again" in_cycles 60 fit
         sleep 3
         check "h) no guest OOM" no_oom
         say "h) wall clock a day ahead and behind: blind both ways, managed again"
@@ -132,56 +145,90 @@ else
         echo "SKIP: h) wall-clock steps need the fault shim (second argument)" >&2
 fi
 
-# b) a guest starts using memory: its balloon deflates within two cycles.
-g1_before=$(e2e_actual bd-g1) g2_before=$(e2e_actual bd-g2)
+# b) a guest starts using memory: its balloon deflates in the cycle that sees it.
+# From its floor (~289 MiB free): at the floor a guest's free memory is its
+# margin, and the guest's own small drifts below it make balloond give it a
+# margin more for a while (a grow, then shrinks back), so wait for a moment
+# at the floor: balloond's status says it is within two deadbands of it.
+near_floor() {
+        [ "$(field bd-g1 guest_pressure)" = false ] &&
+                [ $(($(field bd-g1 actual_kib) - $(field bd-g1 floor_kib))) -le $((32 * MiB)) ]
+}
+CYCLE_CEILING_SEC=300 check "b) bd-g1 at its floor" in_cycles 100 near_floor
+g1_before=$(e2e_actual bd-g1)
 t0=$(now)
 # 200 MiB: less than the guest's free memory at its floor (~289 MiB, the 256
 # MiB margin and change). An allocation larger than that, made faster than a
 # cycle, runs the guest out of memory before any reactive policy can act: a
 # CI run with "hog 300" panicked bd-g1 ("System is deadlocked on memory").
+b_from=$(wc -l < "$E2E_WORK/balloond.log")
 e2e_cmd bd-g1 "hog 200"
 grown() { [ "$(e2e_actual bd-g1)" -ge $((g1_before + 200 * MiB)) ]; }
-check "b) bd-g1 deflated" wait_until 30 grown
+# Each status file seen meanwhile: bd-g1's cycle, need, action and reason.
+trace() {
+        jq -r '.cycles as $c | .vms[] | select(.name == "bd-g1") |
+                "\($c) \(.guest_pressure) \(.action) \(.reason)"' "$status" 2>/dev/null >> "$E2E_WORK/b.trace"
+}
+grown_traced() { trace; grown; }
+# How soon is the guest's to say (it writes 200 MiB under TCG, then reports
+# at its stats period); balloond's part is to grow it in the cycle that sees
+# the need.
+check "b) bd-g1 deflated" wait_for 120 grown_traced
 t_hog=$(since "$t0")
 say "b) hog 200 MiB -> bd-g1 deflated after ${t_hog} s"
-# Two cycles (2 s) + the stats period (1 s) + the guest writing 200 MiB under TCG (~1 s).
-check "b) within two cycles of the guest reporting it: ${t_hog} s" awk -v t="$t_hog" 'BEGIN { exit !(t <= 5.0) }'
-wait_until 10 e2e_done bd-g1 "hog 200"
-sleep 2
-check "b) bd-g1's own MemAvailable is back above its 256 MiB margin" test "$(e2e_guest bd-g1 avail)" -ge $((256 * MiB))
-check "b) bd-g2 did not grow meanwhile" test "$(e2e_actual bd-g2)" -le "$g2_before"
+ignored=$(awk '$2 == "true" && $3 != "grow" && $4 != "at_max" { print $1 }' "$E2E_WORK/b.trace" | sort -u | tr '\n' ' ')
+check "b) every cycle that saw bd-g1 short of memory grew it (or it had enough)${ignored:+: not in cycles $ignored}" \
+        test -z "$ignored"
+check "b) the grow was for the guest's need" grep -q 'bd-g1: grow [0-9]* -> [0-9]* MiB: guest' "$E2E_WORK/balloond.log"
+wait_for 120 e2e_done bd-g1 "hog 200"
+guest_avail_ok() { [ "$(e2e_guest bd-g1 avail)" -ge $((256 * MiB)) ]; }
+check "b) bd-g1's own MemAvailable is back above its 256 MiB margin" wait_for 60 guest_avail_ok
+# bd-g2 sits at its floor too, and may get a margin for its own drift (above).
+other=$(tail -n "+$((b_from + 1))" "$E2E_WORK/balloond.log" | grep 'bd-g2: grow' | grep -v ': guest free memory below its margin')
+check "b) bd-g2 did not grow meanwhile, but for its own need${other:+: $other}" test -z "$other"
 check "b) bd-db still untouched" db_untouched
 check "b) no guest OOM" no_oom
 
 # g) pressure ends: no budget, a host with RAM to spare -> back to the maxima.
 e2e_cmd bd-g1 unhog
-wait_until 10 e2e_done bd-g1 unhog
+wait_for 120 e2e_done bd-g1 unhog
 t0=$(now)
 conf 0
 kill -HUP "$bpid"
 at_max() { [ "$(e2e_actual bd-g1)" = "$max_kib" ] && [ "$(e2e_actual bd-g2)" = "$max_kib" ]; }
-check "g) balloons deflated back to the maxima" wait_until 30 at_max
+targets_max() { [ "$(field bd-g1 target_kib)" = "$max_kib" ] && [ "$(field bd-g2 target_kib)" = "$max_kib" ]; }
+check "g) balloond gives the guests their maxima" in_cycles 3 targets_max
+# The balloons follow at the guests' pace.
+check "g) balloons deflated back to the maxima" wait_for 120 at_max
 t_back=$(since "$t0")
 say "g) budget lifted -> all guests at their maxima after ${t_back} s"
-sleep 2
+total_back() { [ "$(e2e_guest "$1" total)" -ge $((900 * MiB)) ]; }
 for g in bd-g1 bd-g2; do
-        check "g) $g's own MemTotal is back" test "$(e2e_guest $g total)" -ge $((900 * MiB))
+        check "g) $g's own MemTotal is back" wait_for 60 total_back $g
 done
 check "g) no guest OOM" no_oom
 
 # e) bd-g2's balloon driver goes away, then pressure returns: its balloon
 # cannot follow -> stuck, and bd-g1 gives in its place.
+# balloond shrinks a VM only on a report newer than its last change (the
+# grow above): let bd-g2 report once more, and balloond see it, before its
+# driver goes; else it is never shrunk, so never stuck, and turns blind.
+last_update() { V dommemstat "$1" | awk '$1 == "last_update" { print $2 }'; }
+lu=$(last_update bd-g2)
+reported() { [ "$(last_update bd-g2)" != "$lu" ]; }
+check "e) bd-g2 reports after its grow" wait_for 60 reported
+wait_cycles 1
 e2e_cmd bd-g2 nodriver
-wait_until 10 e2e_done bd-g2 nodriver
+wait_for 120 e2e_done bd-g2 nodriver
 conf "$budget_mib"
 kill -HUP "$bpid"
 stuck() { [ "$(field bd-g2 status)" = stuck ]; }
-check "e) bd-g2 found stuck" wait_until 30 stuck
+check "e) bd-g2 found stuck" in_cycles 20 stuck
 check "e) reported" grep -q 'bd-g2: balloon is not moving toward its target' "$E2E_WORK/balloond.log"
 check "e) bd-g2 did not move" eq "$(e2e_actual bd-g2)" "$max_kib"
 g1_now=$(e2e_actual bd-g1)
 carried() { [ "$(e2e_actual bd-g1)" -lt "$g1_now" ]; }
-check "e) bd-g1 carries its share" wait_until 30 carried
+check "e) bd-g1 carries its share" in_cycles 20 carried
 check "e) bd-db still untouched" db_untouched
 check "e) no guest OOM" no_oom
 
@@ -189,11 +236,12 @@ check "e) no guest OOM" no_oom
 t0=$(now)
 V dommemstat bd-g1 --period 0 --live >/dev/null
 blind() { [ "$(field bd-g1 status)" = blind ]; }
-check "d) bd-g1 became blind" wait_until 40 blind
+# Stale after 3 stats periods + stats_slack_sec (13 s of the wall clock, which dates reports).
+check "d) bd-g1 became blind" wait_for 120 blind
 t_blind=$(since "$t0")
 say "d) stats stopped -> bd-g1 blind after ${t_blind} s"
 g1_blind=$(e2e_actual bd-g1)
-sleep 4
+wait_cycles 4
 check "d) bd-g1 not shrunk while blind" test "$(e2e_actual bd-g1)" -ge "$g1_blind"
 check "d) reported" grep -q 'bd-g1: blind: the guest' "$E2E_WORK/balloond.log"
 
@@ -201,7 +249,7 @@ check "d) reported" grep -q 'bd-g1: blind: the guest' "$E2E_WORK/balloond.log"
 # (blind_action = "deflate"), the stuck one never left its maximum.
 conf 0
 kill -HUP "$bpid"
-check "blind bd-g1 given its memory back" wait_until 30 at_max
+check "blind bd-g1 given its memory back" wait_for 120 at_max
 check "bd-db untouched to the end" db_untouched
 check "no guest OOM or panic in any console" no_oom
 check "balloond still running" kill -0 "$bpid"

@@ -70,7 +70,7 @@ e2e_start_libvirtd() {
         # libvirtd throws its qemu capability cache away half the time.
         taskset -c 0 libvirtd -d -f "$E2E_WORK/libvirtd.conf" -p "$E2E_WORK/libvirtd.pid" ||
                 { echo "libvirtd did not start" >&2; return 1; }
-        for _ in $(seq 100); do V uri >/dev/null 2>&1 && break; sleep 0.1; done
+        for _ in $(seq 600); do V uri >/dev/null 2>&1 && break; sleep 0.1; done
         V uri >/dev/null 2>&1 || { echo "libvirtd does not answer:" >&2; tail -5 "$E2E_WORK/libvirtd.log" >&2; return 1; }
         V domcapabilities --virttype qemu >/dev/null 2>&1 # the first use probes qemu
         say "libvirtd up"
@@ -106,7 +106,8 @@ e2e_start() { # NAME...: start, then wait for each guest's init
         local n
         for n in "$@"; do V start "$n" >/dev/null || return 1; done
         for n in "$@"; do
-                for _ in $(seq 600); do grep -q '^BDREADY balloon=1' "$E2E_WORK/$n.console" 2>/dev/null && break; sleep 0.1; done
+                # A minute and more: TCG guests on a loaded machine boot slowly.
+                for _ in $(seq 1800); do grep -q '^BDREADY balloon=1' "$E2E_WORK/$n.console" 2>/dev/null && break; sleep 0.1; done
                 grep -q '^BDREADY balloon=1' "$E2E_WORK/$n.console" || { echo "$n did not boot" >&2; tail -5 "$E2E_WORK/$n.console" >&2; return 1; }
         done
         say "guests up: $*"
