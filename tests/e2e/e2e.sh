@@ -155,7 +155,7 @@ near_floor() {
                 [ $(($(field bd-g1 actual_kib) - $(field bd-g1 floor_kib))) -le $((32 * MiB)) ]
 }
 CYCLE_CEILING_SEC=300 check "b) bd-g1 at its floor" in_cycles 100 near_floor
-g1_before=$(e2e_actual bd-g1)
+g1_before=$(e2e_actual bd-g1) g1_floor=$(field bd-g1 floor_kib)
 t0=$(now)
 # 200 MiB: less than the guest's free memory at its floor (~289 MiB, the 256
 # MiB margin and change). An allocation larger than that, made faster than a
@@ -163,7 +163,8 @@ t0=$(now)
 # CI run with "hog 300" panicked bd-g1 ("System is deadlocked on memory").
 b_from=$(wc -l < "$E2E_WORK/balloond.log")
 e2e_cmd bd-g1 "hog 200"
-grown() { [ "$(e2e_actual bd-g1)" -ge $((g1_before + 200 * MiB)) ]; }
+# At least its floor again, which the 200 MiB raised (8 MiB for the guest's own drift).
+grown() { [ "$(e2e_actual bd-g1)" -ge $((g1_floor + 192 * MiB)) ]; }
 # Each status file seen meanwhile: bd-g1's cycle, need, action and reason.
 trace() {
         jq -r '.cycles as $c | .vms[] | select(.name == "bd-g1") |
@@ -176,8 +177,10 @@ grown_traced() { trace; grown; }
 check "b) bd-g1 deflated" wait_for 120 grown_traced
 t_hog=$(since "$t0")
 say "b) hog 200 MiB -> bd-g1 deflated after ${t_hog} s"
-ignored=$(awk '$2 == "true" && $3 != "grow" && $4 != "at_max" { print $1 }' "$E2E_WORK/b.trace" | sort -u | tr '\n' ' ')
-check "b) every cycle that saw bd-g1 short of memory grew it (or it had enough)${ignored:+: not in cycles $ignored}" \
+# Not growing is right only at the maximum, or when it already has what this report asks.
+ignored=$(awk '$2 == "true" && $3 != "grow" && $4 != "at_max" && $4 != "await_report" { print $1 " " $4 }' \
+        "$E2E_WORK/b.trace" | sort -u | tr '\n' ' ')
+check "b) every cycle that saw bd-g1 short of memory grew it (or it had what it asked)${ignored:+: not in cycles $ignored}" \
         test -z "$ignored"
 check "b) the grow was for the guest's need" grep -q 'bd-g1: grow [0-9]* -> [0-9]* MiB: guest' "$E2E_WORK/balloond.log"
 wait_for 120 e2e_done bd-g1 "hog 200"
