@@ -38,38 +38,40 @@ static int read_small_file(const char *path, char *buf, size_t size) {
         return r;
 }
 
+/* The line of TEXT that starts with KEY followed by SEP: a pointer just past
+ * SEP, or NULL when there is none. */
+static const char *line_after(const char *text, const char *key, char sep) {
+        size_t klen = strlen(key);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, key, klen) == 0 && p[klen] == sep)
+                        return p + klen + 1;
+        return NULL;
+}
+
 /* Find "KEY:" at the start of a line and parse its value in kB (UNIT "kB") or
  * as a plain count (UNIT NULL). -ENOENT when absent, -EINVAL when malformed. */
 static int meminfo_value(const char *text, const char *key, const char *unit, uint64_t *out) {
-        size_t klen = strlen(key);
-        const char *p = text;
+        const char *q = line_after(text, key, ':');
+        char *end;
+        unsigned long long v;
 
-        while (p && *p) {
-                if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
-                        const char *q = p + klen + 1;
-                        char *end;
-                        unsigned long long v;
-
-                        while (*q == ' ' || *q == '\t')
-                                q++;
-                        if (*q < '0' || *q > '9')
-                                return -EINVAL;
-                        errno = 0;
-                        v = strtoull(q, &end, 10);
-                        if (errno == ERANGE || v > UINT64_MAX / 1024)
-                                return -EINVAL;
-                        while (*end == ' ')
-                                end++;
-                        if (unit ? strncmp(end, unit, strlen(unit)) != 0 : (*end != '\n' && *end != '\0'))
-                                return -EINVAL;
-                        *out = v;
-                        return 0;
-                }
-                p = strchr(p, '\n');
-                if (p)
-                        p++;
-        }
-        return -ENOENT;
+        if (!q)
+                return -ENOENT;
+        while (*q == ' ' || *q == '\t')
+                q++;
+        if (*q < '0' || *q > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(q, &end, 10);
+        if (errno == ERANGE || v > UINT64_MAX / 1024)
+                return -EINVAL;
+        while (*end == ' ')
+                end++;
+        if (unit ? strncmp(end, unit, strlen(unit)) != 0 : (*end != '\n' && *end != '\0'))
+                return -EINVAL;
+        *out = v;
+        return 0;
 }
 
 /* The hugetlb pools, all page sizes ("Hugetlb", Linux 4.16), else the
@@ -108,30 +110,23 @@ int bd_host_parse_meminfo(const char *text, struct bd_host_sample *out) {
 
 /* Parse "avg10=N.NN" from a PSI line starting with KIND. */
 static int psi_line(const char *text, const char *kind, double *out) {
-        size_t klen = strlen(kind);
-        const char *p = text;
+        const char *p = line_after(text, kind, ' ');
+        const char *q, *eol;
+        char *end;
+        double v;
 
-        while (p && *p) {
-                if (strncmp(p, kind, klen) == 0 && p[klen] == ' ') {
-                        const char *q = strstr(p, "avg10=");
-                        const char *eol = strchr(p, '\n');
-                        char *end;
-                        double v;
-
-                        if (!q || (eol && q > eol))
-                                return -EINVAL;
-                        errno = 0;
-                        v = strtod(q + 6, &end);
-                        if (end == q + 6 || errno == ERANGE || !(v >= 0.0 && v <= 100.0))
-                                return -EINVAL;
-                        *out = v;
-                        return 0;
-                }
-                p = strchr(p, '\n');
-                if (p)
-                        p++;
-        }
-        return -ENOENT;
+        if (!p)
+                return -ENOENT;
+        q = strstr(p, "avg10=");
+        eol = strchr(p, '\n');
+        if (!q || (eol && q > eol))
+                return -EINVAL;
+        errno = 0;
+        v = strtod(q + 6, &end);
+        if (end == q + 6 || errno == ERANGE || !(v >= 0.0 && v <= 100.0))
+                return -EINVAL;
+        *out = v;
+        return 0;
 }
 
 int bd_host_parse_psi(const char *text, struct bd_host_sample *out) {
