@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Growing arrays. Out of memory is fatal (STYLE.md): these never return NULL. */
+/* Growing arrays. Out of memory is fatal (the house rule for allocations): these never return NULL. */
 #pragma once
 
 #include <stddef.h>
