@@ -113,14 +113,10 @@ static void key_bool(struct bd_jw *w, const char *key, bool v) {
         bd_jw_bool(w, v);
 }
 
-void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bool dry_run) {
+/* The host: its sample and the policy's view of it. */
+static void json_host(struct bd_jw *w, const struct bd_cycle_result *r) {
         const struct bd_host_view *v = &r->view;
 
-        key_str(w, "version", BALLOOND_VERSION);
-        key_bool(w, "dry_run", dry_run);
-        key_i64(w, "time", r->now_wall_sec);
-        key_u64(w, "cycle_usec", r->duration_usec);
-        bd_jw_key(w, "host");
         bd_jw_object_begin(w);
         key_str(w, "band", bd_band_to_string(v->band));
         key_u64(w, "mem_total_kib", r->host.mem_total_kib);
@@ -152,55 +148,67 @@ void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bo
         key_u64(w, "unmet_demand_kib", v->unmet_demand_kib);
         key_u64(w, "budget_crossed_kib", v->budget_crossed_kib);
         bd_jw_object_end(w);
+}
 
+/* One VM of the cycle: its sample, the decision and what applying it did. */
+static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) {
+        const struct bd_vm_sample *s = &r->samples[i];
+        const struct bd_decision *d = &r->decisions[i];
+        int err = r->apply_result ? r->apply_result[i] : 0;
+        uint64_t changed = r->history ? r->history[i].last_change_usec : 0;
+
+        bd_jw_object_begin(w);
+        key_str(w, "name", s->name);
+        key_str(w, "uuid", s->uuid);
+        key_str(w, "state", bd_run_state_to_string(s->state));
+        key_str(w, "status", bd_status_to_string(d->status));
+        key_str(w, "action", bd_action_to_string(d->action));
+        key_str(w, "reason", bd_reason_to_string(d->reason));
+        key_str(w, "reason_text", bd_reason_describe(d->reason));
+        kib_or_null(w, "actual_kib", d->actual_kib);
+        kib_or_null(w, "target_kib", d->target_kib);
+        kib_or_null(w, "max_kib", d->max_kib);
+        key_u64(w, "floor_kib", d->floor_kib);
+        kib_or_null(w, "usable_kib", d->usable_kib);
+        kib_or_null(w, "used_kib", d->used_kib);
+        key_u64(w, "margin_kib", d->margin_kib);
+        key_u64(w, "limit_kib", d->limit_kib);
+        key_i64(w, "shares", d->shares);
+        key_bool(w, "guest_pressure", d->guest_pressure);
+        key_bool(w, "swapping_out", d->swapping_out);
+        kib_or_null(w, "entitled_kib", s->entitled_kib);
+        key_bool(w, "counters_reset", d->counters_reset);
+        key_u64(w, "want_kib", d->want_kib);
+        key_u64(w, "unmet_kib", d->unmet_kib);
+        bd_jw_key(w, "claim_credit");
+        bd_jw_double(w, d->claim_credit);
+        key_str(w, "line_crossed", bd_line_to_string(d->crossed));
+        key_str(w, "line_refused", bd_line_to_string(d->refused));
+        key_bool(w, "applied", r->applied && r->applied[i]);
+        bd_jw_key(w, "error");
+        if (err < 0)
+                bd_jw_string(w, strerror(-err));
+        else
+                bd_jw_null(w);
+        bd_jw_key(w, "last_change_age_sec");
+        if (changed && r->now_usec >= changed)
+                bd_jw_u64(w, (r->now_usec - changed) / 1000000);
+        else
+                bd_jw_null(w);
+        bd_jw_object_end(w);
+}
+
+void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bool dry_run) {
+        key_str(w, "version", BALLOOND_VERSION);
+        key_bool(w, "dry_run", dry_run);
+        key_i64(w, "time", r->now_wall_sec);
+        key_u64(w, "cycle_usec", r->duration_usec);
+        bd_jw_key(w, "host");
+        json_host(w, r);
         bd_jw_key(w, "vms");
         bd_jw_array_begin(w);
-        for (size_t i = 0; i < r->n; i++) {
-                const struct bd_vm_sample *s = &r->samples[i];
-                const struct bd_decision *d = &r->decisions[i];
-                int err = r->apply_result ? r->apply_result[i] : 0;
-                uint64_t changed = r->history ? r->history[i].last_change_usec : 0;
-
-                bd_jw_object_begin(w);
-                key_str(w, "name", s->name);
-                key_str(w, "uuid", s->uuid);
-                key_str(w, "state", bd_run_state_to_string(s->state));
-                key_str(w, "status", bd_status_to_string(d->status));
-                key_str(w, "action", bd_action_to_string(d->action));
-                key_str(w, "reason", bd_reason_to_string(d->reason));
-                key_str(w, "reason_text", bd_reason_describe(d->reason));
-                kib_or_null(w, "actual_kib", d->actual_kib);
-                kib_or_null(w, "target_kib", d->target_kib);
-                kib_or_null(w, "max_kib", d->max_kib);
-                key_u64(w, "floor_kib", d->floor_kib);
-                kib_or_null(w, "usable_kib", d->usable_kib);
-                kib_or_null(w, "used_kib", d->used_kib);
-                key_u64(w, "margin_kib", d->margin_kib);
-                key_u64(w, "limit_kib", d->limit_kib);
-                key_i64(w, "shares", d->shares);
-                key_bool(w, "guest_pressure", d->guest_pressure);
-                key_bool(w, "swapping_out", d->swapping_out);
-                kib_or_null(w, "entitled_kib", s->entitled_kib);
-                key_bool(w, "counters_reset", d->counters_reset);
-                key_u64(w, "want_kib", d->want_kib);
-                key_u64(w, "unmet_kib", d->unmet_kib);
-                bd_jw_key(w, "claim_credit");
-                bd_jw_double(w, d->claim_credit);
-                key_str(w, "line_crossed", bd_line_to_string(d->crossed));
-                key_str(w, "line_refused", bd_line_to_string(d->refused));
-                key_bool(w, "applied", r->applied && r->applied[i]);
-                bd_jw_key(w, "error");
-                if (err < 0)
-                        bd_jw_string(w, strerror(-err));
-                else
-                        bd_jw_null(w);
-                bd_jw_key(w, "last_change_age_sec");
-                if (changed && r->now_usec >= changed)
-                        bd_jw_u64(w, (r->now_usec - changed) / 1000000);
-                else
-                        bd_jw_null(w);
-                bd_jw_object_end(w);
-        }
+        for (size_t i = 0; i < r->n; i++)
+                json_vm(w, r, i);
         bd_jw_array_end(w);
 }
 
