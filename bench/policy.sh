@@ -1,8 +1,9 @@
 #!/bin/bash
 # The policy benchmark: every shipped scenario under every policy (balloond,
-# MOM, Proxmox, none, oracle), one table; and, for one scenario, a plot of the
-# host's free memory and each VM's balloon and demand over time, one panel
-# per policy (SVG, gnuplot from Debian's gnuplot-nox).
+# MOM, Proxmox, host-only, release-fully, none, oracle), one table; and, for
+# one scenario, a plot of the host's free memory and each VM's balloon and
+# demand over time, one panel per policy (SVG, gnuplot from Debian's
+# gnuplot-nox).
 #   bash bench/policy.sh [BUILD_DIR] [PLOT_SCENARIO]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,22 +19,22 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for p in balloond mom proxmox none oracle; do
+for p in balloond mom proxmox host-only release-fully none oracle; do
         "$sim" --policy "$p" --csv "$work/$p.csv" "$top/scenarios/$plot.json" > /dev/null
 done
 n_vms=$(( ($(head -1 "$work/balloond.csv" | tr ',' '\n' | wc -l) - 2) / 2 ))
 out="$top/docs/policy-benchmark-$plot.svg"
 {
-        echo "set terminal svg size 1400,1500 dynamic font 'sans,11'"
+        echo "set terminal svg size 1400,2100 dynamic font 'sans,11'"
         echo "set output '$out'"
         echo "set datafile separator ','"
         echo "set termoption noenhanced"
-        echo "set multiplot layout 5,1 title 'scenario $plot: balloon (solid) and demand (dashed) per VM, host free memory (grey), MiB'"
+        echo "set multiplot layout 7,1 title 'scenario $plot: balloon (solid) and demand (dashed) per VM, host free memory (grey), MiB'"
         echo "set key outside right top"
         echo "set xlabel 'seconds'"
         echo "set ylabel 'MiB'"
         echo "set yrange [0:*]"
-        for p in balloond mom proxmox none oracle; do
+        for p in balloond mom proxmox host-only release-fully none oracle; do
                 echo "set title '$p'"
                 plot="plot '$work/$p.csv' every 20 using 1:2 with lines lc rgb '#999999' lw 2 title 'host free'"
                 for ((v = 0; v < n_vms; v++)); do

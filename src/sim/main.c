@@ -19,7 +19,8 @@ enum {
 static void usage(FILE *f) {
         fprintf(f, "Usage: balloond-sim [--policy NAME|all] [--csv FILE] [--check] [--parse-only] SCENARIO.json...\n"
                    "Run each scenario on the simulated host under balloond's policy and the baselines\n"
-                   "(balloond, mom, proxmox, none, oracle) and print one table of metrics.\n"
+                   "(balloond, mom, proxmox, host-only, release-fully, none, oracle) and print one\n"
+                   "table of metrics.\n"
                    "\n"
                    "      --policy NAME  one policy (default: all)\n"
                    "      --csv FILE     per-second trace of the run (one scenario, one policy)\n"
@@ -79,7 +80,7 @@ int main(int argc, char **argv) {
                 case 'p':
                         if (strcmp(optarg, "all") != 0 && bd_sim_policy_from_name(optarg, &only) < 0) {
                                 fprintf(stderr, "balloond-sim: --policy: unknown policy '%s' "
-                                                "(balloond, mom, proxmox, none, oracle, all)\n", optarg);
+                                                "(balloond, mom, proxmox, host-only, release-fully, none, oracle, all)\n", optarg);
                                 return SIM_USAGE;
                         }
                         break;
@@ -116,7 +117,7 @@ int main(int argc, char **argv) {
                 return SIM_USAGE;
         }
         if (!parse_only)
-                printf("%-16s %-9s %12s %12s %12s %12s %8s %5s %5s\n", "SCENARIO", "POLICY", "RECLAIM_GIBH",
+                printf("%-16s %-13s %12s %12s %12s %12s %8s %5s %5s\n", "SCENARIO", "POLICY", "RECLAIM_GIBH",
                        "GUEST_PRES_S", "HOST_OVER_S", "WORST_SHORT", "OPS", "BAD", "OOM");
         for (int a = optind; a < argc; a++) {
                 struct bd_scenario *sc = malloc(sizeof(*sc));
@@ -143,7 +144,7 @@ int main(int argc, char **argv) {
                                 fprintf(stderr, "balloond-sim: out of memory\n");
                                 abort();
                         }
-                        printf("%-16s %-9s %12.3f %12.0f %12.0f %12.0f %8llu %5llu %5llu\n", sc->name,
+                        printf("%-16s %-13s %12.3f %12.0f %12.0f %12.0f %8llu %5llu %5llu\n", sc->name,
                                bd_sim_policy_name((enum bd_sim_policy)p), m.reclaimed_gib_h, m.guest_pressure_vm_sec,
                                m.host_overcommit_sec, m.worst_shortfall_mib, (unsigned long long)m.balloon_ops,
                                (unsigned long long)m.bad_decisions, (unsigned long long)m.oom_events);

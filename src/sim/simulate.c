@@ -5,7 +5,7 @@
  *
  * balloond runs through the same pure policy function the daemon calls
  * (bd_policy_run) with the scenario's configuration, every interval_sec;
- * MOM and Proxmox every 10 s (MOM samples every 5 s); the oracle every 5 s. */
+ * each peer at its own pace (src/sim/baselines.c); the oracle every 5 s. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@
 
 static const char *const names[BD_SIMPOL__COUNT] = {
         [BD_SIMPOL_BALLOOND] = "balloond", [BD_SIMPOL_MOM] = "mom",       [BD_SIMPOL_PROXMOX] = "proxmox",
+        [BD_SIMPOL_HOSTONLY] = "host-only", [BD_SIMPOL_RELEASE] = "release-fully",
         [BD_SIMPOL_NONE] = "none",         [BD_SIMPOL_ORACLE] = "oracle",
 };
 
@@ -48,7 +49,7 @@ struct run {
         struct bd_decision *decisions;
         struct bd_host_state host_state;
         /* baselines */
-        struct bd_mom_state *mom;
+        struct bd_peer *peer;
         uint64_t *min_kib, *targets, *future_peak, **demand;
         int *shares;
         bool *untouchable;
@@ -63,7 +64,7 @@ static void free_run(struct run *r) {
         free(r->demand);
         free(r->history);
         free(r->decisions);
-        free(r->mom);
+        bd_peer_free(r->peer);
         free(r->min_kib);
         free(r->targets);
         free(r->future_peak);
@@ -162,16 +163,11 @@ static void run_baseline(struct run *r, uint64_t t, int64_t wall) {
         bd_sim_host_sample(r->sim, &host);
         switch (r->policy) {
         case BD_SIMPOL_MOM:
-                if (t % 5 == 0)
-                        bd_mom_sample(r->mom, &host, s, n);
-                if (t % 10 != 0)
-                        return;
-                bd_mom_decide(r->mom, &host, s, r->min_kib, n, r->targets);
-                break;
         case BD_SIMPOL_PROXMOX:
-                if (t % 10 != 0)
+        case BD_SIMPOL_HOSTONLY:
+        case BD_SIMPOL_RELEASE:
+                if (!bd_peer_tick(r->peer, t, &host, s, r->min_kib, r->shares, n, r->targets))
                         return;
-                bd_proxmox_decide(&host, s, r->min_kib, r->shares, n, r->targets);
                 break;
         case BD_SIMPOL_ORACLE:
                 if (t % 5 != 0)
@@ -236,6 +232,26 @@ static uint64_t count_ooms(const struct run *r) {
         return n;
 }
 
+/* The peers run by src/sim/baselines.c. */
+static bool peer_kind(enum bd_sim_policy policy, enum bd_peer_kind *kind) {
+        switch (policy) {
+        case BD_SIMPOL_MOM:
+                *kind = BD_PEER_MOM;
+                return true;
+        case BD_SIMPOL_PROXMOX:
+                *kind = BD_PEER_PROXMOX;
+                return true;
+        case BD_SIMPOL_HOSTONLY:
+                *kind = BD_PEER_HOSTONLY;
+                return true;
+        case BD_SIMPOL_RELEASE:
+                *kind = BD_PEER_RELEASE;
+                return true;
+        default:
+                return false;
+        }
+}
+
 #define ALLOC(p, count)                                     \
         do {                                                \
                 (p) = calloc((count) ? (count) : 1, sizeof(*(p))); \
@@ -249,6 +265,7 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
         struct bd_sim_metrics m = { 0 };
         struct bd_sim_host_truth host;
         struct run r = { .sc = sc, .policy = policy, .n = sc->n_vms, .m = &m };
+        enum bd_peer_kind kind;
         uint64_t interval_sec = sc->cfg.interval_usec / SEC ? sc->cfg.interval_usec / SEC : 1, oom_at_stop = 0;
         int ret;
 
@@ -259,7 +276,8 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
                 return ret;
         ALLOC(r.history, r.n);
         ALLOC(r.decisions, r.n);
-        ALLOC(r.mom, 1);
+        if (peer_kind(policy, &kind) && bd_peer_new(kind, r.n, &r.peer) < 0)
+                goto oom;
         ALLOC(r.min_kib, r.n);
         ALLOC(r.targets, r.n);
         ALLOC(r.future_peak, r.n);

@@ -14,6 +14,8 @@ enum bd_sim_policy {
         BD_SIMPOL_BALLOOND = 0, /* the real policy, src/core/policy.c */
         BD_SIMPOL_MOM,          /* oVirt MOM's default balloon policy */
         BD_SIMPOL_PROXMOX,      /* Proxmox VE's automatic ballooning */
+        BD_SIMPOL_HOSTONLY,     /* host memory alone: 10 %/15 % marks, steps, floors */
+        BD_SIMPOL_RELEASE,      /* guest-driven: squeeze to 256 MiB free, all back under 192 MiB */
         BD_SIMPOL_NONE,         /* no ballooning */
         BD_SIMPOL_ORACLE,       /* knows the next minute of demand: the limit */
         BD_SIMPOL__COUNT,
