@@ -4,6 +4,7 @@
  * rule quoted above it. Sizes are MiB unless said; MOM works in floating
  * point and truncates, so its targets may land one KiB under the exact
  * figure. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include "balloond/core/units.h"
 #include "balloond/sim/baselines.h"
+#include "balloond/sim/simulate.h"
 
 #define M(mib) ((uint64_t)(mib) * MIB)
 
@@ -514,6 +516,40 @@ static void test_thousand_vms(void **state) {
         free(s);
 }
 
+/* Each peer's pace over a run (bd_peer_tick), and its name in balloond-sim. */
+static void test_peer_pace_and_names(void **state) {
+        static const struct {
+                enum bd_peer_kind kind;
+                const char *name;
+                int decisions; /* in seconds 0..29 */
+        } peers[] = {
+                { BD_PEER_MOM, "mom", 3 },
+                { BD_PEER_PROXMOX, "proxmox", 3 },
+                { BD_PEER_HOSTONLY, "host-only", 30 },
+                { BD_PEER_RELEASE, "release-fully", 30 },
+        };
+        struct bd_host_sample h = host_mib(10000, 5000);
+        struct bd_vm_sample s = vm_mib(4096, 4096, 0);
+        uint64_t min = M(1024), t;
+        int shares = 1000;
+
+        (void)state;
+        for (size_t k = 0; k < sizeof(peers) / sizeof(peers[0]); k++) {
+                struct bd_peer *p;
+                enum bd_sim_policy pol;
+                int decisions = 0;
+
+                assert_int_equal(bd_peer_new(peers[k].kind, 1, &p), 0);
+                for (uint64_t sec = 0; sec < 30; sec++)
+                        decisions += bd_peer_tick(p, sec, &h, &s, &min, &shares, 1, &t);
+                assert_int_equal(decisions, peers[k].decisions);
+                bd_peer_free(p);
+                assert_int_equal(bd_sim_policy_from_name(peers[k].name, &pol), 0);
+                assert_string_equal(bd_sim_policy_name(pol), peers[k].name);
+        }
+        assert_int_equal(bd_peer_new((enum bd_peer_kind)99, 1, &(struct bd_peer *){ NULL }), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_mom_latest_size),
@@ -534,6 +570,7 @@ int main(void) {
                 cmocka_unit_test(test_hostonly_steps),
                 cmocka_unit_test(test_release_rules),
                 cmocka_unit_test(test_thousand_vms),
+                cmocka_unit_test(test_peer_pace_and_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
