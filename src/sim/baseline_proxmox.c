@@ -11,9 +11,9 @@
 #include "balloond/core/units.h"
 #include "balloond/sim/baselines.h"
 
-#define TARGET_USED 0.80              /* ballooning-target: keep the host 80 % used */
-#define DEADBAND_KIB (10 * (int64_t)MIB) /* no round for a goal within +-10 MiB */
-#define MAX_CHANGE_KIB (100 * (int64_t)MIB) /* at most 100 MiB per VM per round */
+#define TARGET_USED 0.80 /* pvestatd, node option ballooning-target (qm.adoc): keep the host 80 % used */
+#define DEADBAND_KIB (10 * (int64_t)MIB)    /* compute_alg1: no round for a goal within +-10 MiB */
+#define MAX_CHANGE_KIB (100 * (int64_t)MIB) /* pvestatd's maxchange: 100 MiB per VM per round */
 /* Proxmox loops while it makes progress; we also stop after this many passes
  * (a guard only: the rounds here settle in a handful). */
 #define MAX_PASSES 1000
@@ -63,8 +63,8 @@ static int64_t now_size(const struct pve_vm *v) {
         return v->has_res ? v->res : v->balloon;
 }
 
-/* One VM's move toward its share DESIRED, from its size at the start of the
- * round, by at most 100 MiB: on a grow request (GOAL > 0) a VM below its
+/* compute_alg1's per-VM step: one VM's move toward its share DESIRED, from
+ * its size at the start of the round, by at most 100 MiB: on a grow request (GOAL > 0) a VM below its
  * share grows; on any request a VM above its share shrinks (so a grow
  * request rebalances the list); a VM at its share is done. Returns the
  * change against what this round had already decided for it. */
@@ -138,7 +138,8 @@ static int64_t share_out(struct bd_proxmox *pm, const size_t *list, size_t len, 
         return rest;
 }
 
-/* Which VMs Proxmox manages, and its two lists. Managed: a balloon driver
+/* compute_alg1's three lists (idlist: managed; idlist1: under pressure;
+ * idlist2: comfortable). Managed: a balloon driver
  * that answers (a running or paused VM with a balloon), a minimum set, not
  * locked for migration, shares not 0. "Comfortable" (the list shrinks come
  * from first): guest MemFree above 25 % of the minimum AND the balloon at or
@@ -168,7 +169,8 @@ static void make_lists(struct bd_proxmox *pm, const struct bd_vm_sample *vms, co
         }
 }
 
-/* A round: goal = MemTotal x 80 % - used (used = MemTotal - MemAvailable).
+/* A round (pvestatd auto_ballooning, then compute_alg1): goal = MemTotal x
+ * 80 % - used (used = MemTotal - MemAvailable).
  * A grow goal (> +10 MiB) is shared among the VMs under pressure; a shrink
  * goal (< -10 MiB) among the comfortable ones. Only when that pass made no
  * progress at all (nothing left of the goal was used: the rest is still the
