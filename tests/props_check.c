@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The promises of docs/POLICY.md checked on every decision of every cycle of
+ * the policy property tests, by group: the host view, the host's figures,
+ * per VM (basic sanity; excluded, blind, stuck; an OK VM's floor, ask,
+ * bounds and rates), the host budget and the host-wide totals. See
+ * props_check.h. */
+#include <inttypes.h>
+#include <math.h>
+
+#include "props_check.h"
+
+const char *const cover_names[C__COUNT] = { "ok", "ok-hostile", "ok-huge", "excluded", "blind", "stuck",
+                                           "host_pressure", "host_critical", "above_max", "host_relaxed",
+                                           "guest-grow", "blind_deflate", "host_cap", "funded-shrink", "unmet",
+                                           "budget-crossed" };
+unsigned long g_cover[C__COUNT];
+
+static void fail_here(int bad) {
+        if (bad == 0)
+                return;
+        print_error("%d broken promise(s) at %s; replay with BALLOOND_PROP_SEED=0x%016" PRIx64 "\n", bad,
+                    g_where, g_seed);
+        fail();
+}
+
+/* The oracle's view of the guest's documented pressure signals: rates over
+ * the guest's own report interval, nothing from a report already seen or
+ * from counters that restarted. */
+struct signals {
+        bool new_report, low_free, swap_in, fault_burst, swap_out;
+        uint64_t lo, hi; /* the balloon sizes the report may have been made at */
+};
+
+static uint64_t up_by(uint64_t cur, uint64_t prev) {
+        return cur != BD_COUNT_UNKNOWN && prev != BD_COUNT_UNKNOWN && cur > prev ? cur - prev : 0;
+}
+
+static bool back(uint64_t cur, uint64_t prev) {
+        return cur != BD_COUNT_UNKNOWN && prev != BD_COUNT_UNKNOWN && cur < prev;
+}
+
+static struct signals signals_of(const struct bd_config *c, const struct bd_vm_sample *s,
+                                 const struct bd_vm_history *h, uint64_t now) {
+        struct signals g = { 0 };
+        double dt = 0.0;
+        bool reset;
+
+        g.new_report = !h->seen || !c->check_stats_age || s->last_update_sec != h->prev_last_update_sec;
+        if (h->seen && !c->check_stats_age && now > h->prev_sample_usec)
+                dt = (double)(now - h->prev_sample_usec) / (double)SEC;
+        else if (h->seen && c->check_stats_age && h->prev_last_update_sec != BD_TIME_UNKNOWN &&
+                 s->last_update_sec > h->prev_last_update_sec)
+                dt = (double)(s->last_update_sec - h->prev_last_update_sec);
+        reset = h->seen && (back(s->swap_in_kib, h->prev_swap_in_kib) || back(s->swap_out_kib, h->prev_swap_out_kib) ||
+                            back(s->major_faults, h->prev_major_faults));
+        if (g.new_report && !reset && dt > 0.0) {
+                g.swap_in = (double)up_by(s->swap_in_kib, h->prev_swap_in_kib) / dt > (double)c->swap_in_kib_per_sec;
+                g.fault_burst = (double)up_by(s->major_faults, h->prev_major_faults) / dt >
+                                (double)c->major_faults_per_sec;
+                g.swap_out = up_by(s->swap_out_kib, h->prev_swap_out_kib) > 0;
+        }
+        if (!g.new_report && h->report_lo_kib) {
+                g.lo = h->report_lo_kib;
+                g.hi = h->report_hi_kib;
+        } else if (h->seen && h->prev_actual_kib) {
+                g.lo = min_u64(h->prev_actual_kib, s->actual_kib);
+                g.hi = max_u64(h->prev_actual_kib, s->actual_kib);
+        } else {
+                g.lo = g.hi = s->actual_kib;
+        }
+        return g;
+}
+
+static bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                            const struct bd_vm_settings *set) {
+        return s->state != BD_RUN_RUNNING ||
+               (s->flags & (BD_VM_NO_BALLOON | BD_VM_VFIO | BD_VM_LOCKED | BD_VM_HUGEPAGES | BD_VM_UNSUPPORTED |
+                            BD_VM_TAG_EXCLUDE)) ||
+               h->unsupported || set->excluded;
+}
+
+/* POLICY.md's "blind": never reported, stale, or impossible (free above
+ * total, page cache or free memory above the balloon size, last-update going
+ * backwards, a report from the future); sizes unknown. Counters going
+ * backwards are a reboot, not a lie. */
+static bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                         int64_t wall, bool *certain) {
+        int64_t period, max_age;
+
+        *certain = true;
+        if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN || s->last_update_sec <= 0)
+                return true;
+        if (s->actual_kib == 0 || s->actual_kib == BD_KIB_UNKNOWN || s->max_kib == 0 ||
+            s->max_kib == BD_KIB_UNKNOWN || s->actual_kib > add_sat(s->max_kib, SLACK_KIB))
+                return true;
+        if (s->available_kib != BD_KIB_UNKNOWN && s->usable_kib > s->available_kib)
+                return true;
+        if (s->usable_kib > add_sat(s->actual_kib, SLACK_KIB))
+                return true;
+        if (s->unused_kib != BD_KIB_UNKNOWN && s->available_kib != BD_KIB_UNKNOWN && s->unused_kib > s->available_kib)
+                return true;
+        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > add_sat(s->max_kib, SLACK_KIB))
+                return true;
+        if (s->disk_caches_kib != BD_KIB_UNKNOWN && s->disk_caches_kib > add_sat(s->actual_kib, SLACK_KIB))
+                return true;
+        if (h->seen && h->prev_last_update_sec != BD_TIME_UNKNOWN && s->last_update_sec < h->prev_last_update_sec)
+                return true;
+        if (!c->check_stats_age)
+                return false;
+        period = s->stats_period_sec > 0 ? s->stats_period_sec : c->stats_period_sec;
+        max_age = 3 * period + (int64_t)(c->stats_slack_usec / SEC);
+        if (wall - s->last_update_sec > max_age)
+                return true; /* stale */
+        if (s->last_update_sec > wall + max_age)
+                return true; /* from the future */
+        /* A report from less than the stale age ahead of the clock may be
+         * either (clock steps between the collector and the policy). */
+        if (s->last_update_sec > wall)
+                *certain = false;
+        return false;
+}
+
+static bool guest_grow_reason(enum bd_reason r) {
+        return r == BD_REASON_GUEST_LOW_FREE || r == BD_REASON_GUEST_SWAP_IN || r == BD_REASON_GUEST_MAJOR_FAULTS ||
+               r == BD_REASON_BELOW_MIN;
+}
+
+#define BROKEN(...)                                                                                          \
+        do {                                                                                                 \
+                print_error("%s: vm %zu %s (%s): ", g_where, i, s->name, kind_names[w->vm[i].kind]);         \
+                print_error(__VA_ARGS__);                                                                    \
+                print_error(" [%s/%s/%s actual %" PRIu64 " target %" PRIu64 " floor %" PRIu64 " max %" PRIu64 \
+                            " KiB; sample max %" PRIu64 " usable %" PRIu64 " band %s]\n",                   \
+                            bd_action_to_string(d->action), bd_reason_to_string(d->reason),                  \
+                            bd_status_to_string(d->status), d->actual_kib, d->target_kib, d->floor_kib,       \
+                            d->max_kib, s->max_kib, s->usable_kib, bd_band_to_string(v->band));              \
+                bad++;                                                                                       \
+        } while (0)
+
+/* Every promise of docs/POLICY.md for every decision of the cycle just run.
+ * Returns the number broken, each printed. */
+int check_cycle(const struct world *w) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        unsigned __int128 shrink = 0, grow = 0, relaxed_grow = 0, above_floor = 0;
+        bool funding = false;
+        int bad = 0;
+
+        /* The host. */
+        if (!isfinite(v->free_pct) || v->free_pct < 0.0 || (unsigned)v->band > BD_BAND_CRITICAL) {
+                print_error("%s: host view free_pct %g band %d\n", g_where, v->free_pct, (int)v->band);
+                bad++;
+        }
+        /* PSI makes the band one step worse, never alone: a host with
+         * plenty free (relaxed past the hysteresis) stays relaxed. */
+        if (w->host.psi_valid && w->host.psi_full_avg10_pct >= c->psi_critical_pct && v->band == BD_BAND_NORMAL) {
+                print_error("%s: PSI %g >= %g but band %s\n", g_where, w->host.psi_full_avg10_pct, c->psi_critical_pct,
+                            bd_band_to_string(v->band));
+                bad++;
+        }
+        if (v->free_pct >= c->relaxed_free_pct + c->hysteresis_pct && v->band != BD_BAND_RELAXED) {
+                print_error("%s: free %g %% is relaxed past the hysteresis, band %s (PSI %g)\n", g_where, v->free_pct,
+                            bd_band_to_string(v->band), w->host.psi_full_avg10_pct);
+                bad++;
+        }
+        if (v->free_pct < c->critical_free_pct && v->band != BD_BAND_CRITICAL) {
+                print_error("%s: free %g %% below critical, band %s\n", g_where, v->free_pct,
+                            bd_band_to_string(v->band));
+                bad++;
+        }
+        /* The host's figures, with hostile numbers too: the VMs' total
+         * saturates, free memory is that of the binding constraint. */
+        {
+                uint64_t total = 0, ram_base = sub_sat(sub_sat(w->host.mem_total_kib, w->host.hugetlb_kib),
+                                                       c->unavailable_kib);
+                uint64_t ram_free = min_u64(sub_sat(w->host.mem_available_kib, c->host_reserve_kib), ram_base);
+
+                for (size_t i = 0; i < w->n; i++)
+                        if (w->s[i].state != BD_RUN_SHUTOFF && w->s[i].actual_kib != BD_KIB_UNKNOWN)
+                                total = add_sat(total, w->s[i].actual_kib);
+                if (v->vm_total_kib != total) {
+                        print_error("%s: VMs' total %" PRIu64 " KiB, expected %" PRIu64 "\n", g_where, v->vm_total_kib,
+                                    total);
+                        bad++;
+                }
+                if (v->budget_binds ? !c->vm_budget_kib || v->free_kib != sub_sat(c->vm_budget_kib, total) ||
+                                              v->base_kib != c->vm_budget_kib
+                                    : v->free_kib != ram_free || v->base_kib != ram_base) {
+                        print_error("%s: host free %" PRIu64 " of %" PRIu64 " KiB (budget binds %d) is not the binding "
+                                    "constraint's\n", g_where, v->free_kib, v->base_kib, v->budget_binds);
+                        bad++;
+                }
+                if (c->vm_budget_kib && !v->budget_binds &&
+                    (double)sub_sat(c->vm_budget_kib, total) / (double)c->vm_budget_kib <
+                            (ram_base ? (double)ram_free / (double)ram_base : 0.0)) {
+                        print_error("%s: the budget is tighter than RAM but does not bind\n", g_where);
+                        bad++;
+                }
+        }
+        if (v->reclaim_goal_kib > 0 && v->band < BD_BAND_PRESSURE) {
+                print_error("%s: reclaim goal %" PRId64 " KiB outside pressure\n", g_where, v->reclaim_goal_kib);
+                bad++;
+        }
+
+        for (size_t i = 0; i < w->n; i++)
+                funding = funding || (w->d[i].action == BD_ACTION_GROW && guest_grow_reason(w->d[i].reason));
+        funding = funding || v->unmet_demand_kib > 0;
+
+        for (size_t i = 0; i < w->n; i++) {
+                const struct bd_vm_sample *s = &w->s[i];
+                const struct bd_vm_history *h = &w->before[i];
+                const struct bd_decision *d = &w->d[i];
+                struct bd_vm_settings set;
+                bool excl, blind, certain;
+                uint64_t delta, eff_max;
+
+                bd_config_vm_settings(c, s, &set);
+                if ((unsigned)d->reason >= BD_REASON__COUNT || (unsigned)d->status > BD_STATUS_STUCK ||
+                    (unsigned)d->action > BD_ACTION_GROW) {
+                        BROKEN("enum out of range");
+                        continue;
+                }
+                if (!isfinite(d->weight) || d->weight < 0.0)
+                        BROKEN("weight %g", d->weight);
+                if (d->actual_kib != s->actual_kib)
+                        BROKEN("actual is not the sample's");
+                if (d->action == BD_ACTION_NONE && d->target_kib != d->actual_kib)
+                        BROKEN("no action, yet target != actual");
+                if (d->action == BD_ACTION_SHRINK && d->target_kib >= d->actual_kib)
+                        BROKEN("shrink to a target not below actual");
+                if (d->action == BD_ACTION_GROW && d->target_kib <= d->actual_kib)
+                        BROKEN("grow to a target not above actual");
+                /* Never growth beyond the maximum (the domain's, or a rule's). */
+                if (d->action != BD_ACTION_NONE && (s->max_kib == BD_KIB_UNKNOWN || d->target_kib > s->max_kib))
+                        BROKEN("target above the domain's maximum");
+                delta = d->target_kib > d->actual_kib ? d->target_kib - d->actual_kib : d->actual_kib - d->target_kib;
+                if (d->action == BD_ACTION_SHRINK)
+                        shrink += delta;
+                else if (d->action == BD_ACTION_GROW)
+                        grow += delta;
+                /* What a grow gave past the VM's floor (a blind VM has none). */
+                if (d->action == BD_ACTION_GROW)
+                        above_floor += d->target_kib -
+                                       max_u64(d->actual_kib, d->status == BD_STATUS_OK
+                                                                      ? min_u64(d->floor_grow_kib, d->target_kib)
+                                                                      : 0);
+
+                g_cover[C_EXCLUDED] += d->status == BD_STATUS_EXCLUDED;
+                g_cover[C_BLIND] += d->status == BD_STATUS_BLIND;
+                g_cover[C_STUCK] += d->status == BD_STATUS_STUCK;
+                g_cover[C_OK] += d->status == BD_STATUS_OK;
+                g_cover[C_OK_HOSTILE] += d->status == BD_STATUS_OK &&
+                                         (w->vm[i].kind == K_HOSTILE || w->vm[i].kind == K_LIBVIRT);
+                g_cover[C_OK_HUGE] += d->status == BD_STATUS_OK && s->actual_kib >= (1ULL << 40);
+                g_cover[C_PRESSURE] += d->reason == BD_REASON_HOST_PRESSURE;
+                g_cover[C_CRITICAL] += d->reason == BD_REASON_HOST_CRITICAL;
+                g_cover[C_ABOVE_MAX] += d->reason == BD_REASON_ABOVE_MAX;
+                g_cover[C_RELAXED] += d->reason == BD_REASON_HOST_RELAXED;
+                g_cover[C_GUEST_GROW] += d->action == BD_ACTION_GROW && guest_grow_reason(d->reason);
+                g_cover[C_BLIND_DEFLATE] += d->reason == BD_REASON_BLIND_DEFLATE;
+                g_cover[C_HOST_CAP] += d->reason == BD_REASON_HOST_CAP;
+                g_cover[C_FUNDED] += d->action == BD_ACTION_SHRINK && v->band < BD_BAND_PRESSURE;
+                excl = excluded_by_doc(s, h, &set);
+                if (excl != (d->status == BD_STATUS_EXCLUDED))
+                        BROKEN("excluded by the documented rules: %d, status %s", excl, bd_status_to_string(d->status));
+                if (excl) {
+                        if (d->action != BD_ACTION_NONE)
+                                BROKEN("an excluded VM changed");
+                        continue;
+                }
+                blind = blind_by_doc(c, s, h, w->wall, &certain);
+                if (certain && blind != (d->status == BD_STATUS_BLIND))
+                        BROKEN("blind by the documented rules: %d, status %s", blind, bd_status_to_string(d->status));
+                if (d->status == BD_STATUS_BLIND) {
+                        if (d->action == BD_ACTION_SHRINK)
+                                BROKEN("a blind VM shrunk");
+                        if (d->action == BD_ACTION_GROW) {
+                                if (d->reason != BD_REASON_BLIND_DEFLATE || c->blind_action != BD_BLIND_DEFLATE ||
+                                    v->band >= BD_BAND_PRESSURE)
+                                        BROKEN("a blind VM grew other than by blind_deflate outside pressure");
+                                /* A grow from an unknown size may be a shrink in truth. */
+                                if (s->actual_kib == 0 || s->actual_kib == BD_KIB_UNKNOWN)
+                                        BROKEN("blind_deflate from an unknown balloon size");
+                                relaxed_grow += delta;
+                        }
+                        continue;
+                }
+                if (d->status == BD_STATUS_STUCK) {
+                        if (d->action != BD_ACTION_NONE)
+                                BROKEN("a stuck VM changed");
+                        continue;
+                }
+
+                /* OK: the floor is a safety property. */
+                {
+                        struct signals g = signals_of(c, s, h, w->now);
+                        uint64_t used = sub_sat(g.hi, s->usable_kib), used_lo = sub_sat(g.lo, s->usable_kib);
+                        uint64_t margin = max_u64(pct(c->margin_pct, used), c->margin_min_kib);
+                        uint64_t margin_lo = max_u64(pct(c->margin_pct, used_lo), c->margin_min_kib);
+                        uint64_t floor = min_u64(max_u64(set.min_kib, add_sat(used, margin)), s->max_kib);
+                        uint64_t floor_grow = min_u64(max_u64(set.min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
+                        bool low_free = s->usable_kib < margin_lo;
+                        bool pressure = low_free || g.swap_in || g.fault_burst;
+                        bool cooling = h->last_change_usec && w->now - h->last_change_usec < c->cooldown_usec;
+                        uint64_t rate = min_u64(pct(c->shrink_pct, s->actual_kib), c->shrink_max_kib);
+
+                        eff_max = set.max_kib && set.max_kib < s->max_kib ? set.max_kib : s->max_kib;
+                        eff_max = max_u64(eff_max, floor);
+                        if (d->used_kib != used || d->margin_kib != margin)
+                                BROKEN("used %" PRIu64 " margin %" PRIu64 " are not those at the report's size (%" PRIu64
+                                       ", %" PRIu64 ")",
+                                       d->used_kib, d->margin_kib, used, margin);
+                        if (d->floor_kib != floor || d->floor_grow_kib != floor_grow)
+                                BROKEN("floors %" PRIu64 " / %" PRIu64 " are not min(max(min, used + margin), max) = %"
+                                       PRIu64 " / %" PRIu64, d->floor_kib, d->floor_grow_kib, floor, floor_grow);
+                        if (d->max_kib != eff_max)
+                                BROKEN("effective maximum is not %" PRIu64, eff_max);
+                        if (d->guest_pressure != pressure || d->swapping_out != g.swap_out)
+                                BROKEN("guest pressure %d / swap-out %d, documented signals say %d / %d",
+                                       d->guest_pressure, d->swapping_out, pressure, g.swap_out);
+
+                        /* A guest in need asks, once per report: up to its
+                         * floor, and (not when critical) to used + 2 x margin
+                         * (on swap-in or faults at least swap_in_grow more), at
+                         * most its maximum. Granted + unmet is that ask. */
+                        if (pressure || s->actual_kib < floor_grow) {
+                                uint64_t want = floor_grow;
+                                bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
+
+                                if (pressure && v->band != BD_BAND_CRITICAL)
+                                        want = max_u64(want, add_sat(used_lo, 2 * min_u64(margin_lo, UINT64_MAX / 2)));
+                                if ((g.swap_in || g.fault_burst) && v->band != BD_BAND_CRITICAL)
+                                        want = max_u64(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
+                                want = min_u64(want, eff_max);
+                                if (want > s->actual_kib && (again || !pressure)) {
+                                        uint64_t got = d->action == BD_ACTION_GROW ? d->target_kib - s->actual_kib : 0;
+
+                                        if (d->want_kib != want || got + d->unmet_kib != want - s->actual_kib ||
+                                            (d->action == BD_ACTION_NONE && d->reason != BD_REASON_NO_HEADROOM) ||
+                                            d->action == BD_ACTION_SHRINK)
+                                                BROKEN("a guest in need asked %" PRIu64 " (documented %" PRIu64
+                                                       "), got %" PRIu64 " + unmet %" PRIu64,
+                                                       d->want_kib, want, got, d->unmet_kib);
+                                        g_cover[C_UNMET] += d->unmet_kib > 0;
+                                } else if (want > s->actual_kib && d->action != BD_ACTION_NONE) {
+                                        BROKEN("grown twice on one report");
+                                }
+                        }
+                        if (d->action == BD_ACTION_GROW && d->target_kib < floor_grow &&
+                            (!d->unmet_kib || d->refused == BD_LINE_NONE))
+                                BROKEN("a grow short of the floor with no unmet demand or line that cut it");
+                        if (d->action == BD_ACTION_NONE)
+                                continue;
+                        /* Within [floor, max]. */
+                        if (d->action == BD_ACTION_SHRINK && d->target_kib < floor)
+                                BROKEN("target below the floor %" PRIu64, floor);
+                        if (d->reason == BD_REASON_ABOVE_MAX) {
+                                if (d->action != BD_ACTION_SHRINK || d->target_kib < eff_max)
+                                        BROKEN("above_max is not a shrink toward the maximum");
+                        } else if (d->target_kib > eff_max) {
+                                BROKEN("target above the maximum %" PRIu64, eff_max);
+                        }
+                        if (d->reason != BD_REASON_ABOVE_MAX && !guest_grow_reason(d->reason) &&
+                            delta < max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib)))
+                                BROKEN("change of %" PRIu64 " KiB under the deadband", delta);
+                        if (d->action == BD_ACTION_SHRINK) {
+                                uint64_t limit = d->reason == BD_REASON_HOST_CRITICAL ? add_sat(rate, rate) : rate;
+
+                                if (delta > limit)
+                                        BROKEN("shrink of %" PRIu64 " KiB above the rate limit %" PRIu64, delta, limit);
+                                if (pressure)
+                                        BROKEN("a guest under pressure shrunk");
+                                if (g.swap_out)
+                                        BROKEN("a guest swapping out shrunk");
+                                if (cooling)
+                                        BROKEN("shrunk within the cooldown");
+                                if (h->last_grow_for_pressure_usec &&
+                                    w->now - h->last_grow_for_pressure_usec < c->grow_hold_usec &&
+                                    d->reason != BD_REASON_ABOVE_MAX)
+                                        BROKEN("shrunk soon after a pressure-driven grow");
+                                if (c->check_stats_age && h->last_change_usec &&
+                                    s->last_update_sec <= h->change_stats_sec)
+                                        BROKEN("shrunk twice on the same statistics");
+                                if (d->reason != BD_REASON_HOST_PRESSURE && d->reason != BD_REASON_HOST_CRITICAL &&
+                                    d->reason != BD_REASON_ABOVE_MAX)
+                                        BROKEN("shrink with a grow's reason");
+                                if ((d->reason == BD_REASON_HOST_PRESSURE || d->reason == BD_REASON_HOST_CRITICAL) &&
+                                    v->band < BD_BAND_PRESSURE && !funding)
+                                        BROKEN("reclaim outside pressure with no guest to pay for");
+                                if (d->reason == BD_REASON_HOST_CRITICAL && v->band != BD_BAND_CRITICAL)
+                                        BROKEN("host_critical outside the critical band");
+                        } else {
+                                if (d->reason == BD_REASON_HOST_RELAXED) {
+                                        relaxed_grow += delta;
+                                        if (v->band != BD_BAND_RELAXED)
+                                                BROKEN("host_relaxed grow outside the relaxed band");
+                                        if (cooling)
+                                                BROKEN("host_relaxed grow within the cooldown");
+                                } else if (!guest_grow_reason(d->reason)) {
+                                        BROKEN("grow with a shrink's reason");
+                                }
+                        }
+                }
+        }
+        /* The host budget, from the host's own numbers: all grants within
+         * what physical RAM has above the host's reserve, and grants past
+         * floors within what it has above its critical line, plus the
+         * reclaim the balloons were seen to make since the previous cycle. */
+        {
+                uint64_t base = sub_sat(sub_sat(w->host.mem_total_kib, w->host.hugetlb_kib), c->unavailable_kib);
+                uint64_t free = min_u64(sub_sat(w->host.mem_available_kib, c->host_reserve_kib), base);
+                uint64_t headroom = sub_sat(free, pct(c->critical_free_pct, base)), observed = 0;
+                uint64_t total = 0, vm_headroom;
+
+                for (size_t i = 0; i < w->n; i++) {
+                        const struct bd_vm_history *h = &w->before[i];
+
+                        if (w->s[i].state != BD_RUN_SHUTOFF && w->s[i].actual_kib != BD_KIB_UNKNOWN)
+                                total = add_sat(total, w->s[i].actual_kib);
+                        if (h->seen && h->target_kib && h->target_kib < h->prev_actual_kib &&
+                            w->s[i].actual_kib != BD_KIB_UNKNOWN)
+                                observed = add_sat(observed, sub_sat(h->prev_actual_kib, w->s[i].actual_kib));
+                }
+                if (grow > (unsigned __int128)free + observed) {
+                        print_error("%s: granted %" PRIu64 " KiB, the host has %" PRIu64 " KiB above its reserve "
+                                    "and the balloons gave %" PRIu64 " KiB\n", g_where, (uint64_t)grow, free, observed);
+                        bad++;
+                }
+                if (above_floor > (unsigned __int128)headroom + observed) {
+                        print_error("%s: granted %" PRIu64 " KiB past floors, the host has %" PRIu64 " KiB above its "
+                                    "critical line and the balloons gave %" PRIu64 " KiB\n", g_where,
+                                    (uint64_t)above_floor, headroom, observed);
+                        bad++;
+                }
+                vm_headroom = c->vm_budget_kib ? sub_sat(sub_sat(c->vm_budget_kib, total),
+                                                         pct(c->critical_free_pct, c->vm_budget_kib))
+                                               : UINT64_MAX;
+                if (grow > vm_headroom && (c->vm_budget_hard || grow - v->budget_crossed_kib > vm_headroom)) {
+                        print_error("%s: granted %" PRIu64 " KiB (%" PRIu64 " as emergencies), the VM budget has %"
+                                    PRIu64 " KiB\n", g_where, (uint64_t)grow, v->budget_crossed_kib, vm_headroom);
+                        bad++;
+                }
+                g_cover[C_CROSSED] += v->budget_crossed_kib > 0;
+                if (v->granted_kib + v->unmet_demand_kib != v->demand_kib) {
+                        print_error("%s: demand %" PRIu64 " is not granted %" PRIu64 " + unmet %" PRIu64 "\n", g_where,
+                                    v->demand_kib, v->granted_kib, v->unmet_demand_kib);
+                        bad++;
+                }
+        }
+        /* Host-wide: the shrink cap, deflation within the room, honest totals. */
+        if (shrink > c->host_shrink_cap_kib) {
+                print_error("%s: total shrink %" PRIu64 " KiB above the host cap %" PRIu64 " KiB\n", g_where,
+                            (uint64_t)shrink, c->host_shrink_cap_kib);
+                bad++;
+        }
+        if (relaxed_grow > v->grow_room_kib) {
+                print_error("%s: relaxed deflation %" PRIu64 " KiB above the room %" PRIu64 " KiB\n", g_where,
+                            (uint64_t)relaxed_grow, v->grow_room_kib);
+                bad++;
+        }
+        if ((unsigned __int128)v->shrink_kib != shrink ||
+            (unsigned __int128)v->grow_kib != (grow > UINT64_MAX ? UINT64_MAX : grow)) {
+                print_error("%s: view totals shrink %" PRIu64 " grow %" PRIu64 ", decisions %" PRIu64
+                            " %s%" PRIu64 "\n",
+                            g_where, v->shrink_kib, v->grow_kib, (uint64_t)shrink, grow > UINT64_MAX ? ">2^64 " : "",
+                            (uint64_t)grow);
+                bad++;
+        }
+        return bad;
+}
+
+#undef BROKEN
+
+/* Run the policy on the samples as they are, check, apply (the balloons
+ * follow their targets, some only partly). */
+void decide_and_apply(struct world *w) {
+        memcpy(w->before, w->h, sizeof(w->h));
+        bd_policy_run(&w->cfg, &w->host, w->s, w->h, w->n, &w->hs, w->now, w->wall, w->d, &w->view);
+        fail_here(check_cycle(w));
+        for (size_t i = 0; i < w->n; i++) {
+                struct bd_decision *d = &w->d[i];
+                struct vm *v = &w->vm[i];
+                uint64_t step;
+
+                if (d->action == BD_ACTION_NONE)
+                        continue;
+                bd_policy_note_applied(&w->h[i], d, w->now);
+                step = d->target_kib > d->actual_kib ? d->target_kib - d->actual_kib : d->actual_kib - d->target_kib;
+                step = step / 100 * (uint64_t)v->follow_pct;
+                w->s[i].actual_kib = d->target_kib > d->actual_kib ? d->actual_kib + step : d->actual_kib - step;
+                if (v->follow_pct == 100)
+                        w->s[i].actual_kib = d->target_kib;
+        }
+}
+
+void run_world(struct world *w, unsigned long index, int cycles) {
+        for (int c = 0; c < cycles; c++) {
+                snprintf(g_where, sizeof(g_where), "world %lu cycle %d", index, w->cycle);
+                observe(w);
+                decide_and_apply(w);
+                advance(w);
+        }
+}
