@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "props_check.h"
+#include "props_oracle.h"
 
 const char *const cover_names[C__COUNT] = { "ok", "ok-hostile", "ok-huge", "excluded", "blind", "stuck",
                                            "host_pressure", "host_critical", "above_max", "host_relaxed",
@@ -23,108 +24,6 @@ static void fail_here(int bad) {
         fail();
 }
 
-/* The oracle's view of the guest's documented pressure signals: rates over
- * the guest's own report interval, nothing from a report already seen or
- * from counters that restarted. */
-struct signals {
-        bool new_report, low_free, swap_in, fault_burst, swap_out;
-        uint64_t lo, hi; /* the balloon sizes the report may have been made at */
-};
-
-static uint64_t up_by(uint64_t cur, uint64_t prev) {
-        return cur != BD_COUNT_UNKNOWN && prev != BD_COUNT_UNKNOWN && cur > prev ? cur - prev : 0;
-}
-
-static bool back(uint64_t cur, uint64_t prev) {
-        return cur != BD_COUNT_UNKNOWN && prev != BD_COUNT_UNKNOWN && cur < prev;
-}
-
-static struct signals signals_of(const struct bd_config *c, const struct bd_vm_sample *s,
-                                 const struct bd_vm_history *h, uint64_t now) {
-        struct signals g = { 0 };
-        double dt = 0.0;
-        bool reset;
-
-        g.new_report = !h->seen || !c->check_stats_age || s->last_update_sec != h->prev_last_update_sec;
-        if (h->seen && !c->check_stats_age && now > h->prev_sample_usec)
-                dt = (double)(now - h->prev_sample_usec) / (double)SEC;
-        else if (h->seen && c->check_stats_age && h->prev_last_update_sec != BD_TIME_UNKNOWN &&
-                 s->last_update_sec > h->prev_last_update_sec)
-                dt = (double)(s->last_update_sec - h->prev_last_update_sec);
-        reset = h->seen && (back(s->swap_in_kib, h->prev_swap_in_kib) || back(s->swap_out_kib, h->prev_swap_out_kib) ||
-                            back(s->major_faults, h->prev_major_faults));
-        if (g.new_report && !reset && dt > 0.0) {
-                g.swap_in = (double)up_by(s->swap_in_kib, h->prev_swap_in_kib) / dt > (double)c->swap_in_kib_per_sec;
-                g.fault_burst = (double)up_by(s->major_faults, h->prev_major_faults) / dt >
-                                (double)c->major_faults_per_sec;
-                g.swap_out = up_by(s->swap_out_kib, h->prev_swap_out_kib) > 0;
-        }
-        if (!g.new_report && h->report_lo_kib) {
-                g.lo = h->report_lo_kib;
-                g.hi = h->report_hi_kib;
-        } else if (h->seen && h->prev_actual_kib) {
-                g.lo = min_u64(h->prev_actual_kib, s->actual_kib);
-                g.hi = max_u64(h->prev_actual_kib, s->actual_kib);
-        } else {
-                g.lo = g.hi = s->actual_kib;
-        }
-        return g;
-}
-
-static bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h,
-                            const struct bd_vm_settings *set) {
-        return s->state != BD_RUN_RUNNING ||
-               (s->flags & (BD_VM_NO_BALLOON | BD_VM_VFIO | BD_VM_LOCKED | BD_VM_HUGEPAGES | BD_VM_UNSUPPORTED |
-                            BD_VM_TAG_EXCLUDE)) ||
-               h->unsupported || set->excluded;
-}
-
-/* POLICY.md's "blind": never reported, stale, or impossible (free above
- * total, page cache or free memory above the balloon size, last-update going
- * backwards, a report from the future); sizes unknown. Counters going
- * backwards are a reboot, not a lie. */
-static bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const struct bd_vm_history *h,
-                         int64_t wall, bool *certain) {
-        int64_t period, max_age;
-
-        *certain = true;
-        if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN || s->last_update_sec <= 0)
-                return true;
-        if (s->actual_kib == 0 || s->actual_kib == BD_KIB_UNKNOWN || s->max_kib == 0 ||
-            s->max_kib == BD_KIB_UNKNOWN || s->actual_kib > add_sat(s->max_kib, SLACK_KIB))
-                return true;
-        if (s->available_kib != BD_KIB_UNKNOWN && s->usable_kib > s->available_kib)
-                return true;
-        if (s->usable_kib > add_sat(s->actual_kib, SLACK_KIB))
-                return true;
-        if (s->unused_kib != BD_KIB_UNKNOWN && s->available_kib != BD_KIB_UNKNOWN && s->unused_kib > s->available_kib)
-                return true;
-        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > add_sat(s->max_kib, SLACK_KIB))
-                return true;
-        if (s->disk_caches_kib != BD_KIB_UNKNOWN && s->disk_caches_kib > add_sat(s->actual_kib, SLACK_KIB))
-                return true;
-        if (h->seen && h->prev_last_update_sec != BD_TIME_UNKNOWN && s->last_update_sec < h->prev_last_update_sec)
-                return true;
-        if (!c->check_stats_age)
-                return false;
-        period = s->stats_period_sec > 0 ? s->stats_period_sec : c->stats_period_sec;
-        max_age = 3 * period + (int64_t)(c->stats_slack_usec / SEC);
-        if (wall - s->last_update_sec > max_age)
-                return true; /* stale */
-        if (s->last_update_sec > wall + max_age)
-                return true; /* from the future */
-        /* A report from less than the stale age ahead of the clock may be
-         * either (clock steps between the collector and the policy). */
-        if (s->last_update_sec > wall)
-                *certain = false;
-        return false;
-}
-
-static bool guest_grow_reason(enum bd_reason r) {
-        return r == BD_REASON_GUEST_LOW_FREE || r == BD_REASON_GUEST_SWAP_IN || r == BD_REASON_GUEST_MAJOR_FAULTS ||
-               r == BD_REASON_BELOW_MIN;
-}
-
 #define BROKEN(...)                                                                                          \
         do {                                                                                                 \
                 print_error("%s: vm %zu %s (%s): ", g_where, i, s->name, kind_names[w->vm[i].kind]);         \
@@ -137,16 +36,18 @@ static bool guest_grow_reason(enum bd_reason r) {
                 bad++;                                                                                       \
         } while (0)
 
-/* Every promise of docs/POLICY.md for every decision of the cycle just run.
- * Returns the number broken, each printed. */
-int check_cycle(const struct world *w) {
+/* What the decisions of one cycle add up to. */
+struct sums {
+        unsigned __int128 shrink, grow, relaxed_grow, above_floor;
+        bool funding; /* a guest's grow or unmet ask, which reclaim outside pressure may pay for */
+};
+
+/* The host view: the band from free memory and PSI. */
+static int check_host_view(const struct world *w) {
         const struct bd_config *c = &w->cfg;
         const struct bd_host_view *v = &w->view;
-        unsigned __int128 shrink = 0, grow = 0, relaxed_grow = 0, above_floor = 0;
-        bool funding = false;
         int bad = 0;
 
-        /* The host. */
         if (!isfinite(v->free_pct) || v->free_pct < 0.0 || (unsigned)v->band > BD_BAND_CRITICAL) {
                 print_error("%s: host view free_pct %g band %d\n", g_where, v->free_pct, (int)v->band);
                 bad++;
@@ -168,304 +69,423 @@ int check_cycle(const struct world *w) {
                             bd_band_to_string(v->band));
                 bad++;
         }
-        /* The host's figures, with hostile numbers too: the VMs' total
-         * saturates, free memory is that of the binding constraint. */
-        {
-                uint64_t total = 0, ram_base = sub_sat(sub_sat(w->host.mem_total_kib, w->host.hugetlb_kib),
-                                                       c->unavailable_kib);
-                uint64_t ram_free = min_u64(sub_sat(w->host.mem_available_kib, c->host_reserve_kib), ram_base);
+        return bad;
+}
 
-                for (size_t i = 0; i < w->n; i++)
-                        if (w->s[i].state != BD_RUN_SHUTOFF && w->s[i].actual_kib != BD_KIB_UNKNOWN)
-                                total = add_sat(total, w->s[i].actual_kib);
-                if (v->vm_total_kib != total) {
-                        print_error("%s: VMs' total %" PRIu64 " KiB, expected %" PRIu64 "\n", g_where, v->vm_total_kib,
-                                    total);
-                        bad++;
+/* The host's figures, with hostile numbers too: the VMs' total
+ * saturates, free memory is that of the binding constraint. */
+static int check_host_figures(const struct world *w) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        uint64_t total = 0, ram_base = sub_sat(sub_sat(w->host.mem_total_kib, w->host.hugetlb_kib),
+                                               c->unavailable_kib);
+        uint64_t ram_free = min_u64(sub_sat(w->host.mem_available_kib, c->host_reserve_kib), ram_base);
+        int bad = 0;
+
+        for (size_t i = 0; i < w->n; i++)
+                if (w->s[i].state != BD_RUN_SHUTOFF && w->s[i].actual_kib != BD_KIB_UNKNOWN)
+                        total = add_sat(total, w->s[i].actual_kib);
+        if (v->vm_total_kib != total) {
+                print_error("%s: VMs' total %" PRIu64 " KiB, expected %" PRIu64 "\n", g_where, v->vm_total_kib,
+                            total);
+                bad++;
+        }
+        if (v->budget_binds ? !c->vm_budget_kib || v->free_kib != sub_sat(c->vm_budget_kib, total) ||
+                                      v->base_kib != c->vm_budget_kib
+                            : v->free_kib != ram_free || v->base_kib != ram_base) {
+                print_error("%s: host free %" PRIu64 " of %" PRIu64 " KiB (budget binds %d) is not the binding "
+                            "constraint's\n", g_where, v->free_kib, v->base_kib, v->budget_binds);
+                bad++;
+        }
+        if (c->vm_budget_kib && !v->budget_binds &&
+            (double)sub_sat(c->vm_budget_kib, total) / (double)c->vm_budget_kib <
+                    (ram_base ? (double)ram_free / (double)ram_base : 0.0)) {
+                print_error("%s: the budget is tighter than RAM but does not bind\n", g_where);
+                bad++;
+        }
+        return bad;
+}
+
+/* Per VM, whatever its status: the decision consistent with itself and the
+ * sample, never above the domain's maximum; adds its change (*DELTA) to the
+ * sums. *STOP when its enums are out of range (nothing else to check). */
+static int check_vm_sanity(const struct world *w, size_t i, struct sums *t, uint64_t *delta, bool *stop) {
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_decision *d = &w->d[i];
+        int bad = 0;
+
+        if ((unsigned)d->reason >= BD_REASON__COUNT || (unsigned)d->status > BD_STATUS_STUCK ||
+            (unsigned)d->action > BD_ACTION_GROW) {
+                BROKEN("enum out of range");
+                *stop = true;
+                return bad;
+        }
+        if (!isfinite(d->weight) || d->weight < 0.0)
+                BROKEN("weight %g", d->weight);
+        if (d->actual_kib != s->actual_kib)
+                BROKEN("actual is not the sample's");
+        if (d->action == BD_ACTION_NONE && d->target_kib != d->actual_kib)
+                BROKEN("no action, yet target != actual");
+        if (d->action == BD_ACTION_SHRINK && d->target_kib >= d->actual_kib)
+                BROKEN("shrink to a target not below actual");
+        if (d->action == BD_ACTION_GROW && d->target_kib <= d->actual_kib)
+                BROKEN("grow to a target not above actual");
+        /* Never growth beyond the maximum (the domain's, or a rule's). */
+        if (d->action != BD_ACTION_NONE && (s->max_kib == BD_KIB_UNKNOWN || d->target_kib > s->max_kib))
+                BROKEN("target above the domain's maximum");
+        *delta = d->target_kib > d->actual_kib ? d->target_kib - d->actual_kib : d->actual_kib - d->target_kib;
+        if (d->action == BD_ACTION_SHRINK)
+                t->shrink += *delta;
+        else if (d->action == BD_ACTION_GROW)
+                t->grow += *delta;
+        /* What a grow gave past the VM's floor (a blind VM has none). */
+        if (d->action == BD_ACTION_GROW)
+                t->above_floor += d->target_kib -
+                                  max_u64(d->actual_kib, d->status == BD_STATUS_OK
+                                                                 ? min_u64(d->floor_grow_kib, d->target_kib)
+                                                                 : 0);
+        return bad;
+}
+
+/* What VM I's decision covered. */
+static void cover_vm(const struct world *w, size_t i) {
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_decision *d = &w->d[i];
+
+        g_cover[C_EXCLUDED] += d->status == BD_STATUS_EXCLUDED;
+        g_cover[C_BLIND] += d->status == BD_STATUS_BLIND;
+        g_cover[C_STUCK] += d->status == BD_STATUS_STUCK;
+        g_cover[C_OK] += d->status == BD_STATUS_OK;
+        g_cover[C_OK_HOSTILE] += d->status == BD_STATUS_OK &&
+                                 (w->vm[i].kind == K_HOSTILE || w->vm[i].kind == K_LIBVIRT);
+        g_cover[C_OK_HUGE] += d->status == BD_STATUS_OK && s->actual_kib >= (1ULL << 40);
+        g_cover[C_PRESSURE] += d->reason == BD_REASON_HOST_PRESSURE;
+        g_cover[C_CRITICAL] += d->reason == BD_REASON_HOST_CRITICAL;
+        g_cover[C_ABOVE_MAX] += d->reason == BD_REASON_ABOVE_MAX;
+        g_cover[C_RELAXED] += d->reason == BD_REASON_HOST_RELAXED;
+        g_cover[C_GUEST_GROW] += d->action == BD_ACTION_GROW && guest_grow_reason(d->reason);
+        g_cover[C_BLIND_DEFLATE] += d->reason == BD_REASON_BLIND_DEFLATE;
+        g_cover[C_HOST_CAP] += d->reason == BD_REASON_HOST_CAP;
+        g_cover[C_FUNDED] += d->action == BD_ACTION_SHRINK && v->band < BD_BAND_PRESSURE;
+}
+
+/* Excluded, blind and stuck VMs: excluded and blind by the documented rules,
+ * excluded and stuck ones untouched, blind ones never shrunk and grown only
+ * by blind_deflate. *DONE unless the OK VM's promises apply. */
+static int check_vm_status(const struct world *w, size_t i, const struct bd_vm_settings *set, uint64_t delta,
+                           struct sums *t, bool *done) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_vm_history *h = &w->before[i];
+        const struct bd_decision *d = &w->d[i];
+        bool excl, blind, certain;
+        int bad = 0;
+
+        *done = true;
+        excl = excluded_by_doc(s, h, set);
+        if (excl != (d->status == BD_STATUS_EXCLUDED))
+                BROKEN("excluded by the documented rules: %d, status %s", excl, bd_status_to_string(d->status));
+        if (excl) {
+                if (d->action != BD_ACTION_NONE)
+                        BROKEN("an excluded VM changed");
+                return bad;
+        }
+        blind = blind_by_doc(c, s, h, w->wall, &certain);
+        if (certain && blind != (d->status == BD_STATUS_BLIND))
+                BROKEN("blind by the documented rules: %d, status %s", blind, bd_status_to_string(d->status));
+        if (d->status == BD_STATUS_BLIND) {
+                if (d->action == BD_ACTION_SHRINK)
+                        BROKEN("a blind VM shrunk");
+                if (d->action == BD_ACTION_GROW) {
+                        if (d->reason != BD_REASON_BLIND_DEFLATE || c->blind_action != BD_BLIND_DEFLATE ||
+                            v->band >= BD_BAND_PRESSURE)
+                                BROKEN("a blind VM grew other than by blind_deflate outside pressure");
+                        /* A grow from an unknown size may be a shrink in truth. */
+                        if (s->actual_kib == 0 || s->actual_kib == BD_KIB_UNKNOWN)
+                                BROKEN("blind_deflate from an unknown balloon size");
+                        t->relaxed_grow += delta;
                 }
-                if (v->budget_binds ? !c->vm_budget_kib || v->free_kib != sub_sat(c->vm_budget_kib, total) ||
-                                              v->base_kib != c->vm_budget_kib
-                                    : v->free_kib != ram_free || v->base_kib != ram_base) {
-                        print_error("%s: host free %" PRIu64 " of %" PRIu64 " KiB (budget binds %d) is not the binding "
-                                    "constraint's\n", g_where, v->free_kib, v->base_kib, v->budget_binds);
-                        bad++;
-                }
-                if (c->vm_budget_kib && !v->budget_binds &&
-                    (double)sub_sat(c->vm_budget_kib, total) / (double)c->vm_budget_kib <
-                            (ram_base ? (double)ram_free / (double)ram_base : 0.0)) {
-                        print_error("%s: the budget is tighter than RAM but does not bind\n", g_where);
-                        bad++;
+                return bad;
+        }
+        if (d->status == BD_STATUS_STUCK) {
+                if (d->action != BD_ACTION_NONE)
+                        BROKEN("a stuck VM changed");
+                return bad;
+        }
+        *done = false;
+        return bad;
+}
+
+/* An OK VM's figures: used, margin, floors, effective maximum, signals. */
+static int check_ok_figures(const struct world *w, size_t i, const struct ok_oracle *o) {
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_decision *d = &w->d[i];
+        int bad = 0;
+
+        if (d->used_kib != o->used || d->margin_kib != o->margin)
+                BROKEN("used %" PRIu64 " margin %" PRIu64 " are not those at the report's size (%" PRIu64
+                       ", %" PRIu64 ")",
+                       d->used_kib, d->margin_kib, o->used, o->margin);
+        if (d->floor_kib != o->floor || d->floor_grow_kib != o->floor_grow)
+                BROKEN("floors %" PRIu64 " / %" PRIu64 " are not min(max(min, used + margin), max) = %"
+                       PRIu64 " / %" PRIu64, d->floor_kib, d->floor_grow_kib, o->floor, o->floor_grow);
+        if (d->max_kib != o->eff_max)
+                BROKEN("effective maximum is not %" PRIu64, o->eff_max);
+        if (d->guest_pressure != o->pressure || d->swapping_out != o->g.swap_out)
+                BROKEN("guest pressure %d / swap-out %d, documented signals say %d / %d",
+                       d->guest_pressure, d->swapping_out, o->pressure, o->g.swap_out);
+        return bad;
+}
+
+/* A guest in need asks, once per report: up to its floor, and (not when
+ * critical) to used + 2 x margin (on swap-in or faults at least
+ * swap_in_grow more), at most its maximum. Granted + unmet is that ask. */
+static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle *o) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_vm_history *h = &w->before[i];
+        const struct bd_decision *d = &w->d[i];
+        int bad = 0;
+
+        if (o->pressure || s->actual_kib < o->floor_grow) {
+                uint64_t want = o->floor_grow;
+                bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
+
+                if (o->pressure && v->band != BD_BAND_CRITICAL)
+                        want = max_u64(want, add_sat(o->used_lo, 2 * min_u64(o->margin_lo, UINT64_MAX / 2)));
+                if ((o->g.swap_in || o->g.fault_burst) && v->band != BD_BAND_CRITICAL)
+                        want = max_u64(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
+                want = min_u64(want, o->eff_max);
+                if (want > s->actual_kib && (again || !o->pressure)) {
+                        uint64_t got = d->action == BD_ACTION_GROW ? d->target_kib - s->actual_kib : 0;
+
+                        if (d->want_kib != want || got + d->unmet_kib != want - s->actual_kib ||
+                            (d->action == BD_ACTION_NONE && d->reason != BD_REASON_NO_HEADROOM) ||
+                            d->action == BD_ACTION_SHRINK)
+                                BROKEN("a guest in need asked %" PRIu64 " (documented %" PRIu64
+                                       "), got %" PRIu64 " + unmet %" PRIu64,
+                                       d->want_kib, want, got, d->unmet_kib);
+                        g_cover[C_UNMET] += d->unmet_kib > 0;
+                } else if (want > s->actual_kib && d->action != BD_ACTION_NONE) {
+                        BROKEN("grown twice on one report");
                 }
         }
+        if (d->action == BD_ACTION_GROW && d->target_kib < o->floor_grow &&
+            (!d->unmet_kib || d->refused == BD_LINE_NONE))
+                BROKEN("a grow short of the floor with no unmet demand or line that cut it");
+        return bad;
+}
+
+/* An OK VM's change: within [floor, max], not under the deadband. */
+static int check_ok_bounds(const struct world *w, size_t i, const struct ok_oracle *o, uint64_t delta) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_decision *d = &w->d[i];
+        int bad = 0;
+
+        if (d->action == BD_ACTION_SHRINK && d->target_kib < o->floor)
+                BROKEN("target below the floor %" PRIu64, o->floor);
+        if (d->reason == BD_REASON_ABOVE_MAX) {
+                if (d->action != BD_ACTION_SHRINK || d->target_kib < o->eff_max)
+                        BROKEN("above_max is not a shrink toward the maximum");
+        } else if (d->target_kib > o->eff_max) {
+                BROKEN("target above the maximum %" PRIu64, o->eff_max);
+        }
+        if (d->reason != BD_REASON_ABOVE_MAX && !guest_grow_reason(d->reason) &&
+            delta < max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib)))
+                BROKEN("change of %" PRIu64 " KiB under the deadband", delta);
+        return bad;
+}
+
+/* An OK VM's shrink: within its rate, never of a guest in need or swapping
+ * out, within the cooldown, soon after a pressure grow or twice on one
+ * report; reclaim outside pressure only to pay for a guest's grow. */
+static int check_ok_shrink(const struct world *w, size_t i, const struct ok_oracle *o, uint64_t delta,
+                           bool funding) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_vm_history *h = &w->before[i];
+        const struct bd_decision *d = &w->d[i];
+        uint64_t limit = d->reason == BD_REASON_HOST_CRITICAL ? add_sat(o->rate, o->rate) : o->rate;
+        int bad = 0;
+
+        if (delta > limit)
+                BROKEN("shrink of %" PRIu64 " KiB above the rate limit %" PRIu64, delta, limit);
+        if (o->pressure)
+                BROKEN("a guest under pressure shrunk");
+        if (o->g.swap_out)
+                BROKEN("a guest swapping out shrunk");
+        if (o->cooling)
+                BROKEN("shrunk within the cooldown");
+        if (h->last_grow_for_pressure_usec &&
+            w->now - h->last_grow_for_pressure_usec < c->grow_hold_usec &&
+            d->reason != BD_REASON_ABOVE_MAX)
+                BROKEN("shrunk soon after a pressure-driven grow");
+        if (c->check_stats_age && h->last_change_usec &&
+            s->last_update_sec <= h->change_stats_sec)
+                BROKEN("shrunk twice on the same statistics");
+        if (d->reason != BD_REASON_HOST_PRESSURE && d->reason != BD_REASON_HOST_CRITICAL &&
+            d->reason != BD_REASON_ABOVE_MAX)
+                BROKEN("shrink with a grow's reason");
+        if ((d->reason == BD_REASON_HOST_PRESSURE || d->reason == BD_REASON_HOST_CRITICAL) &&
+            v->band < BD_BAND_PRESSURE && !funding)
+                BROKEN("reclaim outside pressure with no guest to pay for");
+        if (d->reason == BD_REASON_HOST_CRITICAL && v->band != BD_BAND_CRITICAL)
+                BROKEN("host_critical outside the critical band");
+        return bad;
+}
+
+/* An OK VM's grow: a guest's reason, or relaxed deflation in the relaxed
+ * band outside the cooldown. */
+static int check_ok_grow(const struct world *w, size_t i, const struct ok_oracle *o, uint64_t delta,
+                         struct sums *t) {
+        const struct bd_host_view *v = &w->view;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_decision *d = &w->d[i];
+        int bad = 0;
+
+        if (d->reason == BD_REASON_HOST_RELAXED) {
+                t->relaxed_grow += delta;
+                if (v->band != BD_BAND_RELAXED)
+                        BROKEN("host_relaxed grow outside the relaxed band");
+                if (o->cooling)
+                        BROKEN("host_relaxed grow within the cooldown");
+        } else if (!guest_grow_reason(d->reason)) {
+                BROKEN("grow with a shrink's reason");
+        }
+        return bad;
+}
+
+/* Every promise for VM I's decision; adds its change to the sums. */
+static int check_vm(const struct world *w, size_t i, struct sums *t) {
+        struct bd_vm_settings set;
+        struct ok_oracle o;
+        uint64_t delta = 0;
+        bool stop = false;
+        int bad;
+
+        bd_config_vm_settings(&w->cfg, &w->s[i], &set);
+        bad = check_vm_sanity(w, i, t, &delta, &stop);
+        if (stop)
+                return bad;
+        cover_vm(w, i);
+        bad += check_vm_status(w, i, &set, delta, t, &stop);
+        if (stop)
+                return bad;
+        o = ok_oracle_of(w, i, &set);
+        bad += check_ok_figures(w, i, &o);
+        bad += check_ok_ask(w, i, &o);
+        if (w->d[i].action == BD_ACTION_NONE)
+                return bad;
+        bad += check_ok_bounds(w, i, &o, delta);
+        if (w->d[i].action == BD_ACTION_SHRINK)
+                bad += check_ok_shrink(w, i, &o, delta, t->funding);
+        else
+                bad += check_ok_grow(w, i, &o, delta, t);
+        return bad;
+}
+
+/* The host budget, from the host's own numbers: all grants within what
+ * physical RAM has above the host's reserve, and grants past floors within
+ * what it has above its critical line, plus the reclaim the balloons were
+ * seen to make since the previous cycle. */
+static int check_budget(const struct world *w, const struct sums *t) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        uint64_t base = sub_sat(sub_sat(w->host.mem_total_kib, w->host.hugetlb_kib), c->unavailable_kib);
+        uint64_t free = min_u64(sub_sat(w->host.mem_available_kib, c->host_reserve_kib), base);
+        uint64_t headroom = sub_sat(free, pct(c->critical_free_pct, base)), observed = 0;
+        uint64_t total = 0, vm_headroom;
+        int bad = 0;
+
+        for (size_t i = 0; i < w->n; i++) {
+                const struct bd_vm_history *h = &w->before[i];
+
+                if (w->s[i].state != BD_RUN_SHUTOFF && w->s[i].actual_kib != BD_KIB_UNKNOWN)
+                        total = add_sat(total, w->s[i].actual_kib);
+                if (h->seen && h->target_kib && h->target_kib < h->prev_actual_kib &&
+                    w->s[i].actual_kib != BD_KIB_UNKNOWN)
+                        observed = add_sat(observed, sub_sat(h->prev_actual_kib, w->s[i].actual_kib));
+        }
+        if (t->grow > (unsigned __int128)free + observed) {
+                print_error("%s: granted %" PRIu64 " KiB, the host has %" PRIu64 " KiB above its reserve "
+                            "and the balloons gave %" PRIu64 " KiB\n", g_where, (uint64_t)t->grow, free, observed);
+                bad++;
+        }
+        if (t->above_floor > (unsigned __int128)headroom + observed) {
+                print_error("%s: granted %" PRIu64 " KiB past floors, the host has %" PRIu64 " KiB above its "
+                            "critical line and the balloons gave %" PRIu64 " KiB\n", g_where,
+                            (uint64_t)t->above_floor, headroom, observed);
+                bad++;
+        }
+        vm_headroom = c->vm_budget_kib ? sub_sat(sub_sat(c->vm_budget_kib, total),
+                                                 pct(c->critical_free_pct, c->vm_budget_kib))
+                                       : UINT64_MAX;
+        if (t->grow > vm_headroom && (c->vm_budget_hard || t->grow - v->budget_crossed_kib > vm_headroom)) {
+                print_error("%s: granted %" PRIu64 " KiB (%" PRIu64 " as emergencies), the VM budget has %"
+                            PRIu64 " KiB\n", g_where, (uint64_t)t->grow, v->budget_crossed_kib, vm_headroom);
+                bad++;
+        }
+        g_cover[C_CROSSED] += v->budget_crossed_kib > 0;
+        if (v->granted_kib + v->unmet_demand_kib != v->demand_kib) {
+                print_error("%s: demand %" PRIu64 " is not granted %" PRIu64 " + unmet %" PRIu64 "\n", g_where,
+                            v->demand_kib, v->granted_kib, v->unmet_demand_kib);
+                bad++;
+        }
+        return bad;
+}
+
+/* Host-wide: the shrink cap, deflation within the room, honest totals. */
+static int check_totals(const struct world *w, const struct sums *t) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_host_view *v = &w->view;
+        int bad = 0;
+
+        if (t->shrink > c->host_shrink_cap_kib) {
+                print_error("%s: total shrink %" PRIu64 " KiB above the host cap %" PRIu64 " KiB\n", g_where,
+                            (uint64_t)t->shrink, c->host_shrink_cap_kib);
+                bad++;
+        }
+        if (t->relaxed_grow > v->grow_room_kib) {
+                print_error("%s: relaxed deflation %" PRIu64 " KiB above the room %" PRIu64 " KiB\n", g_where,
+                            (uint64_t)t->relaxed_grow, v->grow_room_kib);
+                bad++;
+        }
+        if ((unsigned __int128)v->shrink_kib != t->shrink ||
+            (unsigned __int128)v->grow_kib != (t->grow > UINT64_MAX ? UINT64_MAX : t->grow)) {
+                print_error("%s: view totals shrink %" PRIu64 " grow %" PRIu64 ", decisions %" PRIu64
+                            " %s%" PRIu64 "\n",
+                            g_where, v->shrink_kib, v->grow_kib, (uint64_t)t->shrink,
+                            t->grow > UINT64_MAX ? ">2^64 " : "", (uint64_t)t->grow);
+                bad++;
+        }
+        return bad;
+}
+
+int check_cycle(const struct world *w) {
+        const struct bd_host_view *v = &w->view;
+        struct sums t = { 0 };
+        int bad = check_host_view(w);
+
+        bad += check_host_figures(w);
         if (v->reclaim_goal_kib > 0 && v->band < BD_BAND_PRESSURE) {
                 print_error("%s: reclaim goal %" PRId64 " KiB outside pressure\n", g_where, v->reclaim_goal_kib);
                 bad++;
         }
-
         for (size_t i = 0; i < w->n; i++)
-                funding = funding || (w->d[i].action == BD_ACTION_GROW && guest_grow_reason(w->d[i].reason));
-        funding = funding || v->unmet_demand_kib > 0;
-
-        for (size_t i = 0; i < w->n; i++) {
-                const struct bd_vm_sample *s = &w->s[i];
-                const struct bd_vm_history *h = &w->before[i];
-                const struct bd_decision *d = &w->d[i];
-                struct bd_vm_settings set;
-                bool excl, blind, certain;
-                uint64_t delta, eff_max;
-
-                bd_config_vm_settings(c, s, &set);
-                if ((unsigned)d->reason >= BD_REASON__COUNT || (unsigned)d->status > BD_STATUS_STUCK ||
-                    (unsigned)d->action > BD_ACTION_GROW) {
-                        BROKEN("enum out of range");
-                        continue;
-                }
-                if (!isfinite(d->weight) || d->weight < 0.0)
-                        BROKEN("weight %g", d->weight);
-                if (d->actual_kib != s->actual_kib)
-                        BROKEN("actual is not the sample's");
-                if (d->action == BD_ACTION_NONE && d->target_kib != d->actual_kib)
-                        BROKEN("no action, yet target != actual");
-                if (d->action == BD_ACTION_SHRINK && d->target_kib >= d->actual_kib)
-                        BROKEN("shrink to a target not below actual");
-                if (d->action == BD_ACTION_GROW && d->target_kib <= d->actual_kib)
-                        BROKEN("grow to a target not above actual");
-                /* Never growth beyond the maximum (the domain's, or a rule's). */
-                if (d->action != BD_ACTION_NONE && (s->max_kib == BD_KIB_UNKNOWN || d->target_kib > s->max_kib))
-                        BROKEN("target above the domain's maximum");
-                delta = d->target_kib > d->actual_kib ? d->target_kib - d->actual_kib : d->actual_kib - d->target_kib;
-                if (d->action == BD_ACTION_SHRINK)
-                        shrink += delta;
-                else if (d->action == BD_ACTION_GROW)
-                        grow += delta;
-                /* What a grow gave past the VM's floor (a blind VM has none). */
-                if (d->action == BD_ACTION_GROW)
-                        above_floor += d->target_kib -
-                                       max_u64(d->actual_kib, d->status == BD_STATUS_OK
-                                                                      ? min_u64(d->floor_grow_kib, d->target_kib)
-                                                                      : 0);
-
-                g_cover[C_EXCLUDED] += d->status == BD_STATUS_EXCLUDED;
-                g_cover[C_BLIND] += d->status == BD_STATUS_BLIND;
-                g_cover[C_STUCK] += d->status == BD_STATUS_STUCK;
-                g_cover[C_OK] += d->status == BD_STATUS_OK;
-                g_cover[C_OK_HOSTILE] += d->status == BD_STATUS_OK &&
-                                         (w->vm[i].kind == K_HOSTILE || w->vm[i].kind == K_LIBVIRT);
-                g_cover[C_OK_HUGE] += d->status == BD_STATUS_OK && s->actual_kib >= (1ULL << 40);
-                g_cover[C_PRESSURE] += d->reason == BD_REASON_HOST_PRESSURE;
-                g_cover[C_CRITICAL] += d->reason == BD_REASON_HOST_CRITICAL;
-                g_cover[C_ABOVE_MAX] += d->reason == BD_REASON_ABOVE_MAX;
-                g_cover[C_RELAXED] += d->reason == BD_REASON_HOST_RELAXED;
-                g_cover[C_GUEST_GROW] += d->action == BD_ACTION_GROW && guest_grow_reason(d->reason);
-                g_cover[C_BLIND_DEFLATE] += d->reason == BD_REASON_BLIND_DEFLATE;
-                g_cover[C_HOST_CAP] += d->reason == BD_REASON_HOST_CAP;
-                g_cover[C_FUNDED] += d->action == BD_ACTION_SHRINK && v->band < BD_BAND_PRESSURE;
-                excl = excluded_by_doc(s, h, &set);
-                if (excl != (d->status == BD_STATUS_EXCLUDED))
-                        BROKEN("excluded by the documented rules: %d, status %s", excl, bd_status_to_string(d->status));
-                if (excl) {
-                        if (d->action != BD_ACTION_NONE)
-                                BROKEN("an excluded VM changed");
-                        continue;
-                }
-                blind = blind_by_doc(c, s, h, w->wall, &certain);
-                if (certain && blind != (d->status == BD_STATUS_BLIND))
-                        BROKEN("blind by the documented rules: %d, status %s", blind, bd_status_to_string(d->status));
-                if (d->status == BD_STATUS_BLIND) {
-                        if (d->action == BD_ACTION_SHRINK)
-                                BROKEN("a blind VM shrunk");
-                        if (d->action == BD_ACTION_GROW) {
-                                if (d->reason != BD_REASON_BLIND_DEFLATE || c->blind_action != BD_BLIND_DEFLATE ||
-                                    v->band >= BD_BAND_PRESSURE)
-                                        BROKEN("a blind VM grew other than by blind_deflate outside pressure");
-                                /* A grow from an unknown size may be a shrink in truth. */
-                                if (s->actual_kib == 0 || s->actual_kib == BD_KIB_UNKNOWN)
-                                        BROKEN("blind_deflate from an unknown balloon size");
-                                relaxed_grow += delta;
-                        }
-                        continue;
-                }
-                if (d->status == BD_STATUS_STUCK) {
-                        if (d->action != BD_ACTION_NONE)
-                                BROKEN("a stuck VM changed");
-                        continue;
-                }
-
-                /* OK: the floor is a safety property. */
-                {
-                        struct signals g = signals_of(c, s, h, w->now);
-                        uint64_t used = sub_sat(g.hi, s->usable_kib), used_lo = sub_sat(g.lo, s->usable_kib);
-                        uint64_t margin = max_u64(pct(c->margin_pct, used), c->margin_min_kib);
-                        uint64_t margin_lo = max_u64(pct(c->margin_pct, used_lo), c->margin_min_kib);
-                        uint64_t floor = min_u64(max_u64(set.min_kib, add_sat(used, margin)), s->max_kib);
-                        uint64_t floor_grow = min_u64(max_u64(set.min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
-                        bool low_free = s->usable_kib < margin_lo;
-                        bool pressure = low_free || g.swap_in || g.fault_burst;
-                        bool cooling = h->last_change_usec && w->now - h->last_change_usec < c->cooldown_usec;
-                        uint64_t rate = min_u64(pct(c->shrink_pct, s->actual_kib), c->shrink_max_kib);
-
-                        eff_max = set.max_kib && set.max_kib < s->max_kib ? set.max_kib : s->max_kib;
-                        eff_max = max_u64(eff_max, floor);
-                        if (d->used_kib != used || d->margin_kib != margin)
-                                BROKEN("used %" PRIu64 " margin %" PRIu64 " are not those at the report's size (%" PRIu64
-                                       ", %" PRIu64 ")",
-                                       d->used_kib, d->margin_kib, used, margin);
-                        if (d->floor_kib != floor || d->floor_grow_kib != floor_grow)
-                                BROKEN("floors %" PRIu64 " / %" PRIu64 " are not min(max(min, used + margin), max) = %"
-                                       PRIu64 " / %" PRIu64, d->floor_kib, d->floor_grow_kib, floor, floor_grow);
-                        if (d->max_kib != eff_max)
-                                BROKEN("effective maximum is not %" PRIu64, eff_max);
-                        if (d->guest_pressure != pressure || d->swapping_out != g.swap_out)
-                                BROKEN("guest pressure %d / swap-out %d, documented signals say %d / %d",
-                                       d->guest_pressure, d->swapping_out, pressure, g.swap_out);
-
-                        /* A guest in need asks, once per report: up to its
-                         * floor, and (not when critical) to used + 2 x margin
-                         * (on swap-in or faults at least swap_in_grow more), at
-                         * most its maximum. Granted + unmet is that ask. */
-                        if (pressure || s->actual_kib < floor_grow) {
-                                uint64_t want = floor_grow;
-                                bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
-
-                                if (pressure && v->band != BD_BAND_CRITICAL)
-                                        want = max_u64(want, add_sat(used_lo, 2 * min_u64(margin_lo, UINT64_MAX / 2)));
-                                if ((g.swap_in || g.fault_burst) && v->band != BD_BAND_CRITICAL)
-                                        want = max_u64(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
-                                want = min_u64(want, eff_max);
-                                if (want > s->actual_kib && (again || !pressure)) {
-                                        uint64_t got = d->action == BD_ACTION_GROW ? d->target_kib - s->actual_kib : 0;
-
-                                        if (d->want_kib != want || got + d->unmet_kib != want - s->actual_kib ||
-                                            (d->action == BD_ACTION_NONE && d->reason != BD_REASON_NO_HEADROOM) ||
-                                            d->action == BD_ACTION_SHRINK)
-                                                BROKEN("a guest in need asked %" PRIu64 " (documented %" PRIu64
-                                                       "), got %" PRIu64 " + unmet %" PRIu64,
-                                                       d->want_kib, want, got, d->unmet_kib);
-                                        g_cover[C_UNMET] += d->unmet_kib > 0;
-                                } else if (want > s->actual_kib && d->action != BD_ACTION_NONE) {
-                                        BROKEN("grown twice on one report");
-                                }
-                        }
-                        if (d->action == BD_ACTION_GROW && d->target_kib < floor_grow &&
-                            (!d->unmet_kib || d->refused == BD_LINE_NONE))
-                                BROKEN("a grow short of the floor with no unmet demand or line that cut it");
-                        if (d->action == BD_ACTION_NONE)
-                                continue;
-                        /* Within [floor, max]. */
-                        if (d->action == BD_ACTION_SHRINK && d->target_kib < floor)
-                                BROKEN("target below the floor %" PRIu64, floor);
-                        if (d->reason == BD_REASON_ABOVE_MAX) {
-                                if (d->action != BD_ACTION_SHRINK || d->target_kib < eff_max)
-                                        BROKEN("above_max is not a shrink toward the maximum");
-                        } else if (d->target_kib > eff_max) {
-                                BROKEN("target above the maximum %" PRIu64, eff_max);
-                        }
-                        if (d->reason != BD_REASON_ABOVE_MAX && !guest_grow_reason(d->reason) &&
-                            delta < max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib)))
-                                BROKEN("change of %" PRIu64 " KiB under the deadband", delta);
-                        if (d->action == BD_ACTION_SHRINK) {
-                                uint64_t limit = d->reason == BD_REASON_HOST_CRITICAL ? add_sat(rate, rate) : rate;
-
-                                if (delta > limit)
-                                        BROKEN("shrink of %" PRIu64 " KiB above the rate limit %" PRIu64, delta, limit);
-                                if (pressure)
-                                        BROKEN("a guest under pressure shrunk");
-                                if (g.swap_out)
-                                        BROKEN("a guest swapping out shrunk");
-                                if (cooling)
-                                        BROKEN("shrunk within the cooldown");
-                                if (h->last_grow_for_pressure_usec &&
-                                    w->now - h->last_grow_for_pressure_usec < c->grow_hold_usec &&
-                                    d->reason != BD_REASON_ABOVE_MAX)
-                                        BROKEN("shrunk soon after a pressure-driven grow");
-                                if (c->check_stats_age && h->last_change_usec &&
-                                    s->last_update_sec <= h->change_stats_sec)
-                                        BROKEN("shrunk twice on the same statistics");
-                                if (d->reason != BD_REASON_HOST_PRESSURE && d->reason != BD_REASON_HOST_CRITICAL &&
-                                    d->reason != BD_REASON_ABOVE_MAX)
-                                        BROKEN("shrink with a grow's reason");
-                                if ((d->reason == BD_REASON_HOST_PRESSURE || d->reason == BD_REASON_HOST_CRITICAL) &&
-                                    v->band < BD_BAND_PRESSURE && !funding)
-                                        BROKEN("reclaim outside pressure with no guest to pay for");
-                                if (d->reason == BD_REASON_HOST_CRITICAL && v->band != BD_BAND_CRITICAL)
-                                        BROKEN("host_critical outside the critical band");
-                        } else {
-                                if (d->reason == BD_REASON_HOST_RELAXED) {
-                                        relaxed_grow += delta;
-                                        if (v->band != BD_BAND_RELAXED)
-                                                BROKEN("host_relaxed grow outside the relaxed band");
-                                        if (cooling)
-                                                BROKEN("host_relaxed grow within the cooldown");
-                                } else if (!guest_grow_reason(d->reason)) {
-                                        BROKEN("grow with a shrink's reason");
-                                }
-                        }
-                }
-        }
-        /* The host budget, from the host's own numbers: all grants within
-         * what physical RAM has above the host's reserve, and grants past
-         * floors within what it has above its critical line, plus the
-         * reclaim the balloons were seen to make since the previous cycle. */
-        {
-                uint64_t base = sub_sat(sub_sat(w->host.mem_total_kib, w->host.hugetlb_kib), c->unavailable_kib);
-                uint64_t free = min_u64(sub_sat(w->host.mem_available_kib, c->host_reserve_kib), base);
-                uint64_t headroom = sub_sat(free, pct(c->critical_free_pct, base)), observed = 0;
-                uint64_t total = 0, vm_headroom;
-
-                for (size_t i = 0; i < w->n; i++) {
-                        const struct bd_vm_history *h = &w->before[i];
-
-                        if (w->s[i].state != BD_RUN_SHUTOFF && w->s[i].actual_kib != BD_KIB_UNKNOWN)
-                                total = add_sat(total, w->s[i].actual_kib);
-                        if (h->seen && h->target_kib && h->target_kib < h->prev_actual_kib &&
-                            w->s[i].actual_kib != BD_KIB_UNKNOWN)
-                                observed = add_sat(observed, sub_sat(h->prev_actual_kib, w->s[i].actual_kib));
-                }
-                if (grow > (unsigned __int128)free + observed) {
-                        print_error("%s: granted %" PRIu64 " KiB, the host has %" PRIu64 " KiB above its reserve "
-                                    "and the balloons gave %" PRIu64 " KiB\n", g_where, (uint64_t)grow, free, observed);
-                        bad++;
-                }
-                if (above_floor > (unsigned __int128)headroom + observed) {
-                        print_error("%s: granted %" PRIu64 " KiB past floors, the host has %" PRIu64 " KiB above its "
-                                    "critical line and the balloons gave %" PRIu64 " KiB\n", g_where,
-                                    (uint64_t)above_floor, headroom, observed);
-                        bad++;
-                }
-                vm_headroom = c->vm_budget_kib ? sub_sat(sub_sat(c->vm_budget_kib, total),
-                                                         pct(c->critical_free_pct, c->vm_budget_kib))
-                                               : UINT64_MAX;
-                if (grow > vm_headroom && (c->vm_budget_hard || grow - v->budget_crossed_kib > vm_headroom)) {
-                        print_error("%s: granted %" PRIu64 " KiB (%" PRIu64 " as emergencies), the VM budget has %"
-                                    PRIu64 " KiB\n", g_where, (uint64_t)grow, v->budget_crossed_kib, vm_headroom);
-                        bad++;
-                }
-                g_cover[C_CROSSED] += v->budget_crossed_kib > 0;
-                if (v->granted_kib + v->unmet_demand_kib != v->demand_kib) {
-                        print_error("%s: demand %" PRIu64 " is not granted %" PRIu64 " + unmet %" PRIu64 "\n", g_where,
-                                    v->demand_kib, v->granted_kib, v->unmet_demand_kib);
-                        bad++;
-                }
-        }
-        /* Host-wide: the shrink cap, deflation within the room, honest totals. */
-        if (shrink > c->host_shrink_cap_kib) {
-                print_error("%s: total shrink %" PRIu64 " KiB above the host cap %" PRIu64 " KiB\n", g_where,
-                            (uint64_t)shrink, c->host_shrink_cap_kib);
-                bad++;
-        }
-        if (relaxed_grow > v->grow_room_kib) {
-                print_error("%s: relaxed deflation %" PRIu64 " KiB above the room %" PRIu64 " KiB\n", g_where,
-                            (uint64_t)relaxed_grow, v->grow_room_kib);
-                bad++;
-        }
-        if ((unsigned __int128)v->shrink_kib != shrink ||
-            (unsigned __int128)v->grow_kib != (grow > UINT64_MAX ? UINT64_MAX : grow)) {
-                print_error("%s: view totals shrink %" PRIu64 " grow %" PRIu64 ", decisions %" PRIu64
-                            " %s%" PRIu64 "\n",
-                            g_where, v->shrink_kib, v->grow_kib, (uint64_t)shrink, grow > UINT64_MAX ? ">2^64 " : "",
-                            (uint64_t)grow);
-                bad++;
-        }
+                t.funding = t.funding || (w->d[i].action == BD_ACTION_GROW && guest_grow_reason(w->d[i].reason));
+        t.funding = t.funding || v->unmet_demand_kib > 0;
+        for (size_t i = 0; i < w->n; i++)
+                bad += check_vm(w, i, &t);
+        bad += check_budget(w, &t);
+        bad += check_totals(w, &t);
         return bad;
 }
 

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The oracle of the policy property tests: what docs/POLICY.md says of a
+ * VM, written from the document, not from src/core/policy*.c: its pressure
+ * signals, whether it is excluded or blind, and an OK VM's used memory,
+ * margin, floors, rate and effective maximum. See props_oracle.h. */
+#include "props_oracle.h"
+
+static uint64_t up_by(uint64_t cur, uint64_t prev) {
+        return cur != BD_COUNT_UNKNOWN && prev != BD_COUNT_UNKNOWN && cur > prev ? cur - prev : 0;
+}
+
+static bool back(uint64_t cur, uint64_t prev) {
+        return cur != BD_COUNT_UNKNOWN && prev != BD_COUNT_UNKNOWN && cur < prev;
+}
+
+static struct signals signals_of(const struct bd_config *c, const struct bd_vm_sample *s,
+                                 const struct bd_vm_history *h, uint64_t now) {
+        struct signals g = { 0 };
+        double dt = 0.0;
+        bool reset;
+
+        g.new_report = !h->seen || !c->check_stats_age || s->last_update_sec != h->prev_last_update_sec;
+        if (h->seen && !c->check_stats_age && now > h->prev_sample_usec)
+                dt = (double)(now - h->prev_sample_usec) / (double)SEC;
+        else if (h->seen && c->check_stats_age && h->prev_last_update_sec != BD_TIME_UNKNOWN &&
+                 s->last_update_sec > h->prev_last_update_sec)
+                dt = (double)(s->last_update_sec - h->prev_last_update_sec);
+        reset = h->seen && (back(s->swap_in_kib, h->prev_swap_in_kib) || back(s->swap_out_kib, h->prev_swap_out_kib) ||
+                            back(s->major_faults, h->prev_major_faults));
+        if (g.new_report && !reset && dt > 0.0) {
+                g.swap_in = (double)up_by(s->swap_in_kib, h->prev_swap_in_kib) / dt > (double)c->swap_in_kib_per_sec;
+                g.fault_burst = (double)up_by(s->major_faults, h->prev_major_faults) / dt >
+                                (double)c->major_faults_per_sec;
+                g.swap_out = up_by(s->swap_out_kib, h->prev_swap_out_kib) > 0;
+        }
+        if (!g.new_report && h->report_lo_kib) {
+                g.lo = h->report_lo_kib;
+                g.hi = h->report_hi_kib;
+        } else if (h->seen && h->prev_actual_kib) {
+                g.lo = min_u64(h->prev_actual_kib, s->actual_kib);
+                g.hi = max_u64(h->prev_actual_kib, s->actual_kib);
+        } else {
+                g.lo = g.hi = s->actual_kib;
+        }
+        return g;
+}
+
+bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                            const struct bd_vm_settings *set) {
+        return s->state != BD_RUN_RUNNING ||
+               (s->flags & (BD_VM_NO_BALLOON | BD_VM_VFIO | BD_VM_LOCKED | BD_VM_HUGEPAGES | BD_VM_UNSUPPORTED |
+                            BD_VM_TAG_EXCLUDE)) ||
+               h->unsupported || set->excluded;
+}
+
+/* POLICY.md's "blind": never reported, stale, or impossible (free above
+ * total, page cache or free memory above the balloon size, last-update going
+ * backwards, a report from the future); sizes unknown. Counters going
+ * backwards are a reboot, not a lie. */
+bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                         int64_t wall, bool *certain) {
+        int64_t period, max_age;
+
+        *certain = true;
+        if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN || s->last_update_sec <= 0)
+                return true;
+        if (s->actual_kib == 0 || s->actual_kib == BD_KIB_UNKNOWN || s->max_kib == 0 ||
+            s->max_kib == BD_KIB_UNKNOWN || s->actual_kib > add_sat(s->max_kib, SLACK_KIB))
+                return true;
+        if (s->available_kib != BD_KIB_UNKNOWN && s->usable_kib > s->available_kib)
+                return true;
+        if (s->usable_kib > add_sat(s->actual_kib, SLACK_KIB))
+                return true;
+        if (s->unused_kib != BD_KIB_UNKNOWN && s->available_kib != BD_KIB_UNKNOWN && s->unused_kib > s->available_kib)
+                return true;
+        if (s->available_kib != BD_KIB_UNKNOWN && s->available_kib > add_sat(s->max_kib, SLACK_KIB))
+                return true;
+        if (s->disk_caches_kib != BD_KIB_UNKNOWN && s->disk_caches_kib > add_sat(s->actual_kib, SLACK_KIB))
+                return true;
+        if (h->seen && h->prev_last_update_sec != BD_TIME_UNKNOWN && s->last_update_sec < h->prev_last_update_sec)
+                return true;
+        if (!c->check_stats_age)
+                return false;
+        period = s->stats_period_sec > 0 ? s->stats_period_sec : c->stats_period_sec;
+        max_age = 3 * period + (int64_t)(c->stats_slack_usec / SEC);
+        if (wall - s->last_update_sec > max_age)
+                return true; /* stale */
+        if (s->last_update_sec > wall + max_age)
+                return true; /* from the future */
+        /* A report from less than the stale age ahead of the clock may be
+         * either (clock steps between the collector and the policy). */
+        if (s->last_update_sec > wall)
+                *certain = false;
+        return false;
+}
+
+bool guest_grow_reason(enum bd_reason r) {
+        return r == BD_REASON_GUEST_LOW_FREE || r == BD_REASON_GUEST_SWAP_IN || r == BD_REASON_GUEST_MAJOR_FAULTS ||
+               r == BD_REASON_BELOW_MIN;
+}
+
+struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_vm_settings *set) {
+        const struct bd_config *c = &w->cfg;
+        const struct bd_vm_sample *s = &w->s[i];
+        const struct bd_vm_history *h = &w->before[i];
+        struct ok_oracle o;
+
+        o.g = signals_of(c, s, h, w->now);
+        o.used = sub_sat(o.g.hi, s->usable_kib);
+        o.used_lo = sub_sat(o.g.lo, s->usable_kib);
+        o.margin = max_u64(pct(c->margin_pct, o.used), c->margin_min_kib);
+        o.margin_lo = max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib);
+        o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
+        o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
+        o.low_free = s->usable_kib < o.margin_lo;
+        o.pressure = o.low_free || o.g.swap_in || o.g.fault_burst;
+        o.cooling = h->last_change_usec && w->now - h->last_change_usec < c->cooldown_usec;
+        o.rate = min_u64(pct(c->shrink_pct, s->actual_kib), c->shrink_max_kib);
+        o.eff_max = set->max_kib && set->max_kib < s->max_kib ? set->max_kib : s->max_kib;
+        o.eff_max = max_u64(o.eff_max, o.floor);
+        return o;
+}
+

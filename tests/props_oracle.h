@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The oracle of the policy property tests (props_oracle.c): what
+ * docs/POLICY.md says of a VM, from the document, not from the code. */
+#ifndef BALLOOND_TESTS_PROPS_ORACLE_H
+#define BALLOOND_TESTS_PROPS_ORACLE_H
+
+#include "props_world.h"
+
+/* The oracle's view of the guest's documented pressure signals: rates over
+ * the guest's own report interval, nothing from a report already seen or
+ * from counters that restarted. */
+struct signals {
+        bool new_report, low_free, swap_in, fault_burst, swap_out;
+        uint64_t lo, hi; /* the balloon sizes the report may have been made at */
+};
+
+/* The oracle's figures for an OK VM: the floor is a safety property. */
+struct ok_oracle {
+        struct signals g;
+        uint64_t used, used_lo, margin, margin_lo, floor, floor_grow, rate, eff_max;
+        bool low_free, pressure, cooling;
+};
+
+bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                     const struct bd_vm_settings *set);
+/* POLICY.md's "blind"; *CERTAIN is false when the report may be either. */
+bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                  int64_t wall, bool *certain);
+bool guest_grow_reason(enum bd_reason r);
+struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_vm_settings *set);
+
+#endif
