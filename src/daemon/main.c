@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* balloond: command line, configuration, and the main loop (sd-event: a
- * timer per cycle, SIGTERM/SIGINT to stop, SIGHUP to reload, the systemd
- * watchdog). */
+/* balloond: configuration and the main loop (sd-event: a timer per cycle,
+ * SIGTERM/SIGINT to stop, SIGHUP to reload, the systemd watchdog); the
+ * command line is in options.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -25,165 +24,7 @@
 #include "balloond/daemon/metrics.h"
 #include "balloond/daemon/report.h"
 #include "balloond/daemon/status.h"
-
-enum exit_code {
-        EXIT_OK = 0,
-        EXIT_RUNTIME = 1, /* cannot connect, a cycle failed */
-        EXIT_USAGE = 2,   /* bad command line */
-        EXIT_CONFIG = 3,  /* invalid configuration */
-};
-
-struct options {
-        const char *config_path; /* NULL: the default, if it exists */
-        const char *connect_uri;
-        const char *status_file; /* "" = do not publish */
-        bool dry_run, once, json, metrics, check_config;
-        int verbose;
-        uint64_t interval_usec; /* --interval: overrides interval_sec (0: not given) */
-        uint64_t max_cycles;    /* --cycles: stop after this many (0: never) */
-};
-
-static void usage(FILE *f) {
-        fprintf(f,
-                "Usage: balloond [OPTION]...\n"
-                "Host-side memory balloon policy daemon for KVM hosts run with libvirt.\n"
-                "\n"
-                "  -c, --config FILE   configuration file (default " BD_DEFAULT_CONFIG_FILE ")\n"
-                "      --connect URI   libvirt URI (default from the config, qemu:///system);\n"
-                "                      sim:// is a built-in simulated host\n"
-                "      --dry-run       decide and explain, change nothing\n"
-                "      --once          run one cycle, print a per-VM table, exit\n"
-                "      --json          with --once: print a JSON document instead of the table\n"
-                "      --metrics       with --once: print Prometheus metrics instead of the table\n"
-                "      --check-config  check the configuration, print every error, exit\n"
-                "      --status-file FILE  where the service publishes its per-VM view for\n"
-                "                      balloonctl (default " BD_DEFAULT_STATUS_FILE "; \"\" = none)\n"
-                "      --interval SEC  cycle every SEC seconds (0.01..3600, decimals allowed),\n"
-                "                      overriding interval_sec; for tests and soak runs\n"
-                "      --cycles N      stop (as on SIGTERM) after N cycles\n"
-                "  -v, --verbose       log more (twice: debug)\n"
-                "      --version       print the version and exit\n"
-                "  -h, --help          print this help and exit\n"
-                "\n"
-                "Exit status: 0 success, 1 runtime failure (libvirt unreachable, cycle failed),\n"
-                "2 bad command line, 3 invalid configuration.\n");
-}
-
-static int parse_args(int argc, char **argv, struct options *o) {
-        enum { OPT_CONNECT = 256, OPT_DRY_RUN, OPT_ONCE, OPT_JSON, OPT_CHECK, OPT_VERSION, OPT_STATUS, OPT_METRICS,
-               OPT_INTERVAL, OPT_CYCLES };
-        static const struct option longopts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "connect", required_argument, NULL, OPT_CONNECT },
-                { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-                { "once", no_argument, NULL, OPT_ONCE },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "metrics", no_argument, NULL, OPT_METRICS },
-                { "check-config", no_argument, NULL, OPT_CHECK },
-                { "status-file", required_argument, NULL, OPT_STATUS },
-                { "interval", required_argument, NULL, OPT_INTERVAL },
-                { "cycles", required_argument, NULL, OPT_CYCLES },
-                { "verbose", no_argument, NULL, 'v' },
-                { "version", no_argument, NULL, OPT_VERSION },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
-        };
-        int c;
-
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":c:vh", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        o->config_path = optarg;
-                        break;
-                case OPT_CONNECT:
-                        if (!*optarg || strlen(optarg) >= BD_URI_MAX) {
-                                fprintf(stderr, "balloond: --connect: URI is empty or too long\n");
-                                return -EINVAL;
-                        }
-                        o->connect_uri = optarg;
-                        break;
-                case OPT_STATUS:
-                        o->status_file = optarg;
-                        break;
-                case OPT_INTERVAL: {
-                        char *end;
-                        double sec;
-
-                        errno = 0;
-                        sec = strtod(optarg, &end);
-                        if (errno || end == optarg || *end || !(sec >= 0.01 && sec <= 3600)) {
-                                fprintf(stderr, "balloond: --interval: '%s' is not a number of seconds "
-                                                "from 0.01 to 3600\n", optarg);
-                                return -EINVAL;
-                        }
-                        o->interval_usec = (uint64_t)(sec * 1e6 + 0.5);
-                        break;
-                }
-                case OPT_CYCLES: {
-                        char *end;
-                        unsigned long long n;
-
-                        errno = 0;
-                        n = strtoull(optarg, &end, 10);
-                        if (errno || end == optarg || *end || optarg[0] == '-' || n == 0) {
-                                fprintf(stderr, "balloond: --cycles: '%s' is not a positive whole number\n", optarg);
-                                return -EINVAL;
-                        }
-                        o->max_cycles = n;
-                        break;
-                }
-                case OPT_DRY_RUN:
-                        o->dry_run = true;
-                        break;
-                case OPT_ONCE:
-                        o->once = true;
-                        break;
-                case OPT_JSON:
-                        o->json = true;
-                        break;
-                case OPT_METRICS:
-                        o->metrics = true;
-                        break;
-                case OPT_CHECK:
-                        o->check_config = true;
-                        break;
-                case 'v':
-                        o->verbose++;
-                        break;
-                case OPT_VERSION:
-                        printf("balloond " BALLOOND_VERSION "\n");
-                        exit(EXIT_OK);
-                case 'h':
-                        usage(stdout);
-                        exit(EXIT_OK);
-                case ':':
-                        fprintf(stderr, "balloond: option '%s' needs an argument\n", argv[optind - 1]);
-                        return -EINVAL;
-                default:
-                        fprintf(stderr, "balloond: unknown option '%s' (see --help)\n", argv[optind - 1]);
-                        return -EINVAL;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "balloond: unexpected argument '%s' (see --help)\n", argv[optind]);
-                return -EINVAL;
-        }
-        if ((o->json || o->metrics) && !o->once) {
-                fprintf(stderr, "balloond: --%s only goes with --once\n", o->json ? "json" : "metrics");
-                return -EINVAL;
-        }
-        if (o->once && (o->max_cycles || o->interval_usec)) {
-                fprintf(stderr, "balloond: --%s does not go with --once, which runs one cycle and exits\n",
-                        o->max_cycles ? "cycles" : "interval");
-                return -EINVAL;
-        }
-        if (o->json && o->metrics) {
-                fprintf(stderr, "balloond: --json and --metrics: choose one\n");
-                return -EINVAL;
-        }
-        return 0;
-}
+#include "options.h"
 
 /* Load the configuration named by O (or the default, or the built-in
  * defaults when there is no file). Every error is printed on stderr, or, for
@@ -572,7 +413,7 @@ int main(int argc, char **argv) {
         char err[512] = "";
         int r, code;
 
-        if (parse_args(argc, argv, &o) < 0)
+        if (bd_parse_args(argc, argv, &o) < 0)
                 return EXIT_USAGE;
         /* --once speaks through its table; the service logs its changes. */
         bd_log_setup(o.verbose >= 2 ? BD_LOG_DEBUG : o.verbose == 1 || !o.once ? BD_LOG_INFO : BD_LOG_ERR);
