@@ -39,6 +39,7 @@ static void remember(const struct bd_config *cfg, const struct bd_vm_sample *s, 
                      uint64_t now_usec, struct bd_vm_history *h) {
         uint64_t lo, hi;
 
+        h->untouched_kib = bd_phase_untouched(cfg, s, h); /* before the report's sizes move on */
         bd_phase_report_sizes(cfg, s, h, &lo, &hi);
         h->report_lo_kib = lo == BD_KIB_UNKNOWN ? 0 : lo;
         h->report_hi_kib = hi == BD_KIB_UNKNOWN ? 0 : hi;

@@ -11,9 +11,10 @@
  * worse, never alone.
  *
  * Grants of this cycle may use what each constraint has above its critical
- * line, less grows decided earlier that the balloons have not made yet;
- * emergencies (a guest up to its floor) may use physical RAM down to the
- * host's reserve.
+ * line, less grows decided earlier that the balloons have not made yet and
+ * (RAM's line and the relaxed room) grows made that the guests have not
+ * touched yet; emergencies (a guest up to its floor) may use physical RAM
+ * down to the host's reserve, less the grows on their way.
  * Reclaim counts only once the balloons made it: MemAvailable (read after the
  * balloons were sampled) and the VMs' sizes hold it then; a shrink merely
  * decided funds nothing. */
@@ -98,6 +99,36 @@ static void balloons_moving(const struct bd_config *cfg, const struct bd_vm_samp
         }
 }
 
+/* Memory S's balloon gave its guest that the guest has not touched yet
+ * (H: the history before this cycle). A grow the balloon made is not used
+ * on the host until the guest touches it: MemAvailable still counts it as
+ * free, and the next cycle would hand it out again (a deflated leaker, or a
+ * guest's granted margin, filled later: the host past its RAM). So every
+ * growth of the balloon since the previous cycle is added (balloond's grows,
+ * relaxed deflation, anyone's), every shrink taken off, and the sum is
+ * bounded by what the guest can have free now: MemFree of its report (page
+ * cache is in the host's resident memory) plus what the balloon grew since
+ * that report was made. Once touched it is in the host's own figures, and it
+ * is not counted again. A guest without a sane report keeps its sum. */
+uint64_t bd_phase_untouched(const struct bd_config *cfg, const struct bd_vm_sample *s,
+                            const struct bd_vm_history *h) {
+        uint64_t given = h->untouched_kib, actual = s->actual_kib, lo, hi;
+
+        if (!holds_memory(s->state) || !h->seen)
+                return 0;
+        if (actual == BD_KIB_UNKNOWN || actual == 0 || !h->prev_actual_kib)
+                return given;
+        if (actual > h->prev_actual_kib)
+                given = add_sat(given, actual - h->prev_actual_kib);
+        else
+                given = sub_sat(given, h->prev_actual_kib - actual);
+        if (s->unused_kib != BD_KIB_UNKNOWN && !bd_policy_stats_insane(s, h)) {
+                bd_phase_report_sizes(cfg, s, h, &lo, &hi);
+                given = min_u64(given, add_sat(s->unused_kib, sub_sat(actual, lo)));
+        }
+        return given;
+}
+
 static void constraints(const struct bd_config *cfg, const struct bd_host_sample *host, uint64_t vm_total_kib,
                         struct constraint *ram, struct constraint *budget) {
         memset(ram, 0, sizeof(*ram));
@@ -126,14 +157,16 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
                    uint64_t now_usec, struct bd_host_state *host_state, struct bd_host_view *view,
                    struct bd_budget *budget) {
         struct constraint ram, vmb;
-        uint64_t vm_total = 0, pending, in_flight, observed;
+        uint64_t vm_total = 0, pending, in_flight, observed, untouched = 0;
         int64_t goal, g;
 
         memset(view, 0, sizeof(*view));
         memset(budget, 0, sizeof(*budget));
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 if (holds_memory(samples[i].state) && samples[i].actual_kib != BD_KIB_UNKNOWN)
                         vm_total = add_sat(vm_total, samples[i].actual_kib);
+                untouched = add_sat(untouched, bd_phase_untouched(cfg, &samples[i], &history[i]));
+        }
         constraints(cfg, host, vm_total, &ram, &vmb);
         balloons_moving(cfg, samples, history, n, now_usec, &pending, &in_flight, &observed);
         view->vm_total_kib = vm_total;
@@ -148,7 +181,9 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         goal = shortfall_kib(cfg, &ram);
         if (vmb.base_kib && (g = shortfall_kib(cfg, &vmb)) > goal)
                 goal = g;
-        budget->room_kib = goal < 0 ? sub_sat((uint64_t)-goal, pending) : 0;
+        /* RAM's lines: less the grows on their way and those made that
+         * their guests have not touched yet (the VM budget counts sizes). */
+        budget->room_kib = goal < 0 ? sub_sat(sub_sat((uint64_t)-goal, pending), untouched) : 0;
         if (view->band < BD_BAND_PRESSURE)
                 goal = 0;
         else if (goal <= 0)
@@ -157,7 +192,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         budget->in_flight_kib = in_flight;
         budget->need_kib = goal > 0 ? sub_sat((uint64_t)goal, in_flight) : 0;
         budget->cap_left_kib = cfg->host_shrink_cap_kib;
-        budget->ram_kib = sub_sat(headroom_kib(cfg, &ram), pending);
+        budget->ram_kib = sub_sat(sub_sat(headroom_kib(cfg, &ram), pending), untouched);
         budget->ram_hard_kib = sub_sat(ram.free_kib, pending);
         budget->vm_kib = vmb.base_kib ? sub_sat(headroom_kib(cfg, &vmb), pending) : UINT64_MAX;
 
@@ -166,6 +201,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         view->ram_hard_kib = budget->ram_hard_kib;
         view->budget_headroom_kib = budget->vm_kib;
         view->pending_grow_kib = pending;
+        view->untouched_kib = untouched;
         view->observed_reclaim_kib = observed;
 }
 

@@ -53,6 +53,12 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
 enum bd_band bd_phase_psi_band(const struct bd_config *cfg, enum bd_band band, const struct bd_host_sample *host,
                                bool *escalated);
 
+/* Memory VM S's balloon gave its guest that the guest has not touched yet
+ * (H: the history before this cycle): taken off RAM's lines like a grow on
+ * its way, and kept in the history by finalise. */
+uint64_t bd_phase_untouched(const struct bd_config *cfg, const struct bd_vm_sample *s,
+                            const struct bd_vm_history *h);
+
 /* Phase 2: one VM. Fills D (status, floor, signals, want_kib for an urgent
  * grow); H is read, and written only for stuck tracking. */
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,

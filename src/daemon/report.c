@@ -142,6 +142,7 @@ static void json_host(struct bd_jw *w, const struct bd_cycle_result *r) {
         key_u64(w, "ram_hard_kib", v->ram_hard_kib);
         kib_or_null(w, "budget_headroom_kib", v->budget_headroom_kib);
         key_u64(w, "pending_grow_kib", v->pending_grow_kib);
+        key_u64(w, "untouched_grow_kib", v->untouched_kib);
         key_u64(w, "observed_reclaim_kib", v->observed_reclaim_kib);
         key_u64(w, "demand_kib", v->demand_kib);
         key_u64(w, "granted_kib", v->granted_kib);

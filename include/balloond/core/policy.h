@@ -104,6 +104,10 @@ struct bd_vm_history {
         bool stuck;
         uint64_t stuck_since_usec;
         bool unsupported;           /* a permanent error: stop trying */
+        /* Memory the balloon gave its guest (grows it made, less shrinks)
+         * that the guest has not touched yet, as far as its reports tell:
+         * still in the host's MemAvailable, but the guest's to use. */
+        uint64_t untouched_kib;
 };
 
 struct bd_host_state {
@@ -170,6 +174,7 @@ struct bd_host_view {
         uint64_t ram_hard_kib;        /* RAM free above the host's reserve, less those grows: floors stop here */
         uint64_t budget_headroom_kib; /* the same within the VM budget (UINT64_MAX: no budget) */
         uint64_t pending_grow_kib;    /* grows decided earlier that the balloons have not made yet */
+        uint64_t untouched_kib;       /* grows the balloons made that their guests have not used yet */
         uint64_t observed_reclaim_kib; /* shrinks the balloons made since the previous cycle (in MemAvailable) */
         uint64_t demand_kib;     /* urgent grows asked for */
         uint64_t granted_kib;    /* urgent grows granted */
