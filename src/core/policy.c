@@ -51,13 +51,6 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         bd_phase_finalise(cfg, samples, history, n, now_usec, &budget, decisions, view);
 }
 
-/* What an earlier grow already promised D's VM: the target its balloon
- * has not reached yet (0: none). A grow that re-aims it got only the rest:
- * a balloon that makes a small part of each step is not a claim per cycle. */
-static uint64_t promised_kib(const struct bd_vm_history *h, const struct bd_decision *d) {
-        return h->target_kib > d->actual_kib ? min_u64(h->target_kib, d->target_kib) : 0;
-}
-
 void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d,
                             uint64_t now_usec) {
         if (d->action == BD_ACTION_NONE)
@@ -69,11 +62,18 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
                 h->grow_report_sec = d->stats_sec; /* one grow per guest report */
         }
         /* The claim credit: memory its claims got, less what it gave back
-         * (it decays in the policy's finalise phase). */
-        if (d->action == BD_ACTION_GROW && d->claimed)
-                h->claim_credit += (double)(d->target_kib - max_u64(d->actual_kib, promised_kib(h, d)));
-        else if (d->action == BD_ACTION_SHRINK)
+         * (it decays in the policy's finalise phase). A claim counts only
+         * what it adds above the highest target a claim was already counted
+         * for and the balloon has not passed: a balloon that makes a small
+         * part of each step, re-aimed every report (lower when the host is
+         * critical, higher again after), is not a new claim every cycle. */
+        if (d->action == BD_ACTION_GROW && d->claimed) {
+                h->claim_credit += (double)sub_sat(d->target_kib, max_u64(d->actual_kib, h->claim_target_kib));
+                h->claim_target_kib = max_u64(h->claim_target_kib, d->target_kib);
+        } else if (d->action == BD_ACTION_SHRINK) {
                 h->claim_credit = fmax(0.0, h->claim_credit - (double)(d->actual_kib - d->target_kib));
+                h->claim_target_kib = 0; /* given back: claimed again, it counts again */
+        }
         /* A new target in the same direction as one the balloon has not
          * reached keeps the progress clock: re-aiming every cycle must not
          * hide a balloon that does not move. */
