@@ -434,7 +434,7 @@ static int check_budget(const struct world *w, const struct sums *t) {
                 bad++;
         }
         g_cover[C_CROSSED] += v->budget_crossed_kib > 0;
-        if (v->granted_kib + v->unmet_demand_kib != v->demand_kib) {
+        if (add_sat(v->granted_kib, v->unmet_demand_kib) != v->demand_kib) { /* the totals saturate */
                 print_error("%s: demand %" PRIu64 " is not granted %" PRIu64 " + unmet %" PRIu64 "\n", g_where,
                             v->demand_kib, v->granted_kib, v->unmet_demand_kib);
                 bad++;
