@@ -23,7 +23,7 @@ static void test_errors_located(void **state) {
                 BAD ": colour: unknown key",
                 BAD ": host.ram_mib: expected an integer (512..16777216)",
                 BAD ": vms[0].start_mib: 8192 is above max_mib (4096)",
-                BAD ": vms[0].demand.kind: \"zigzag\" is not one of constant, steps, periodic, spike, walk",
+                BAD ": vms[0].demand.kind: \"zigzag\" is not one of constant, steps, periodic, spike, walk, bursts, ramp",
                 BAD ": vms[1].max_mib: 64 is out of range (128..16777216)",
                 BAD ": vms[1].demand.steps[1]: seconds must increase from one step to the next",
                 BAD ": vms[2].class: \"Data Base\" is not a class name (a-z, 0-9, _ and -)",
@@ -101,6 +101,7 @@ static void test_policy_doubles(void **state) {
         assert_int_equal(bd_scenario_load_string(SCENARIO("{ \"host\": { \"critical_free_pct\": 2.0 } }"), "d.json",
                                                  sc, &errs), 0);
         assert_true(sc->cfg.critical_free_pct == 2.0);
+        bd_scenario_free(sc);
         assert_int_equal(bd_scenario_load_string(SCENARIO("{ \"host\": { \"critical_free_pct\": 1e300 } }"),
                                                  "d.json", sc, &errs), -EINVAL);
         assert_int_equal(bd_scenario_load_string(SCENARIO("{ \"host\": { \"pressure_free_pct\": -1e17 } }"),
@@ -130,6 +131,7 @@ static void for_each_scenario(void (*fn)(const char *path, const struct bd_scena
                 }
                 fn(g.gl_pathv[i], sc);
                 bd_config_errors_free(&errs);
+                bd_scenario_free(sc);
                 free(sc);
         }
         globfree(&g);
@@ -188,6 +190,7 @@ static void test_baselines_behave(void **state) {
         assert_int_equal(m.balloon_ops, 0);
         assert_int_equal(bd_simulate(sc, BD_SIMPOL_BALLOOND, &m, NULL, NULL), 0);
         assert_true(m.host_overcommit_sec == 0);
+        bd_scenario_free(sc);
         assert_int_equal(bd_scenario_load(TESTS_DIR "/../scenarios/database-mix.json", sc, &errs), 0);
         assert_int_equal(bd_simulate(sc, BD_SIMPOL_MOM, &m, NULL, NULL), 0);
         assert_true(m.guest_pressure_vm_sec > 0);
@@ -195,6 +198,7 @@ static void test_baselines_behave(void **state) {
         assert_int_equal(bd_simulate(sc, BD_SIMPOL_BALLOOND, &m, NULL, NULL), 0);
         assert_true(m.guest_pressure_vm_sec == 0);
         bd_config_errors_free(&errs);
+        bd_scenario_free(sc);
         free(sc);
 }
 

@@ -14,9 +14,14 @@
  *     2.5 GiB/s deflating (measured on real TCG guests), unless stuck. A
  *     balloon pressing below what the guest needs stalls there and counts an
  *     OOM event, as a real guest without swap OOM-kills and panics.
- * The host's resident memory is its own use plus each VM's anonymous memory
- * and cache (free page reporting assumed); above RAM, the host swaps, and a
- * PSI-like "full avg10" rises with how far past RAM it is.
+ * The host's resident memory is its own use, its jobs (job(t)) and each
+ * VM's resident memory: with free page reporting (the default), the guest's
+ * kernel, anonymous memory and page cache; without it, every page the guest
+ * touched since it started (all of it at the start: a guest that ran a while
+ * has filled its memory with cache) until the balloon takes it back. Above
+ * RAM the host swaps: each VM has its share of the excess (by its resident
+ * memory) swapped out, and a PSI-like "full avg10" rises with how far past
+ * RAM it is.
  *
  * The built-in host (sim://): 16 GiB of RAM, 1 GiB for the host, seven VMs
  * whose maxima add up to 21 GiB, starting in the pressure band:
@@ -53,6 +58,8 @@ struct sim_vm {
         uint64_t shortfall_kib;
         uint64_t swap_in_kib, swap_out_kib, major_faults;
         uint64_t oom_events;
+        uint64_t touched_kib;      /* without free page reporting: resident high-water mark */
+        uint64_t host_swapped_kib; /* swapped out by the host */
         bool stalled;
         int64_t last_refresh_sec; /* run second of the last stats report */
         uint64_t walk_kib;        /* random walk position */
@@ -70,6 +77,8 @@ struct bd_sim {
         uint64_t t_sec; /* seconds simulated */
         uint64_t overcommit_usec;
         uint64_t resident_kib;
+        uint64_t over_kib, over_peak_kib, job_kib;
+        double over_kib_sec;
         double psi_full_avg10_pct; /* PSI-like: stall while the host swaps, averaged over ~10 s */
 };
 
@@ -120,6 +129,17 @@ uint64_t bd_sim_demand_at(const struct bd_sim_demand *d, uint64_t t_sec) {
                 for (uint64_t t = 0; t < t_sec; t++)
                         pos = walk_step(d, pos, &state);
                 return pos;
+        case BD_SIM_BURSTS:
+                if (t_sec < d->at_sec || !d->period_sec)
+                        return d->base_kib;
+                return (t_sec - d->at_sec) % d->period_sec < d->duration_sec ? d->base_kib + d->amp_kib : d->base_kib;
+        case BD_SIM_RAMP:
+                if (t_sec <= d->at_sec)
+                        return d->base_kib;
+                if (!d->duration_sec || t_sec - d->at_sec >= d->duration_sec)
+                        return d->base_kib + d->amp_kib;
+                return d->base_kib +
+                       (uint64_t)((double)d->amp_kib * (double)(t_sec - d->at_sec) / (double)d->duration_sec);
         }
         return v;
 }
@@ -192,9 +212,23 @@ static void settle_guest(struct sim_vm *v, uint64_t demand_kib) {
         v->cache_kib = sub_sat(total, v->anon_kib) / 4;
 }
 
+static bool reports_free_pages(const struct sim_vm *v) {
+        return !(v->spec.flags & (BD_VM_NO_FREE_PAGE_REPORTING | BD_VM_NO_BALLOON));
+}
+
+/* Without free page reporting, pages once touched stay with the VM until
+ * the balloon takes them. */
+static void track_touched(struct sim_vm *v) {
+        uint64_t used = min_u64(v->actual_kib, v->anon_kib + v->cache_kib + KERNEL_KIB);
+
+        v->touched_kib = min_u64(max_u64(v->touched_kib, used), v->actual_kib);
+}
+
 static uint64_t resident_kib(const struct sim_vm *v) {
         if (v->spec.state == BD_RUN_SHUTOFF)
                 return 0;
+        if (!reports_free_pages(v))
+                return v->touched_kib;
         return min_u64(v->actual_kib, v->anon_kib + v->cache_kib + KERNEL_KIB);
 }
 
@@ -220,8 +254,35 @@ static bool stats_frozen(const struct sim_vm *v, uint64_t t_sec) {
         return v->spec.stats_freeze_sec >= 0 && (int64_t)t_sec >= v->spec.stats_freeze_sec;
 }
 
+/* Above RAM the host swaps out the excess, from each VM by its share of
+ * the VMs' resident memory (the host's own memory and jobs stay). */
+static void host_swap(struct bd_sim *sim, uint64_t vms_kib) {
+        for (size_t i = 0; i < sim->n; i++) {
+                struct sim_vm *v = &sim->vms[i];
+
+                v->host_swapped_kib = 0;
+                if (sim->over_kib && vms_kib)
+                        v->host_swapped_kib = (uint64_t)((double)min_u64(sim->over_kib, vms_kib) *
+                                                         (double)resident_kib(v) / (double)vms_kib);
+        }
+}
+
+static void account_host(struct bd_sim *sim, uint64_t host_kib, uint64_t vms_kib) {
+        sim->resident_kib = host_kib;
+        sim->over_kib = sub_sat(host_kib, sim->host.ram_kib);
+        if (sim->over_kib) {
+                sim->overcommit_usec += USEC_PER_SEC;
+                sim->over_kib_sec += (double)sim->over_kib;
+                sim->over_peak_kib = max_u64(sim->over_peak_kib, sim->over_kib);
+        }
+        host_swap(sim, vms_kib);
+}
+
 static void step(struct bd_sim *sim) {
-        uint64_t t = ++sim->t_sec, host_kib = sim->host.host_use_kib + sim->host.hugetlb_kib;
+        uint64_t t = ++sim->t_sec, host_kib, vms_kib = 0;
+
+        sim->job_kib = bd_sim_demand_at(&sim->host.job, t);
+        host_kib = sim->host.host_use_kib + sim->host.hugetlb_kib + sim->job_kib;
 
         for (size_t i = 0; i < sim->n; i++) {
                 struct sim_vm *v = &sim->vms[i];
@@ -234,17 +295,17 @@ static void step(struct bd_sim *sim) {
                         d = demand_now(v, t);
                         move_balloon(v, d);
                         settle_guest(v, d);
+                        track_touched(v);
                         if (!stats_frozen(v, t) && (int64_t)t - v->last_refresh_sec >= period) {
                                 report(sim, i, sim->wall0_sec + (int64_t)t);
                                 v->last_refresh_sec = (int64_t)t;
                         }
                 }
                 sim->samples[i].actual_kib = v->actual_kib;
-                host_kib += resident_kib(v);
+                vms_kib += resident_kib(v);
         }
-        sim->resident_kib = host_kib;
-        if (host_kib > sim->host.ram_kib)
-                sim->overcommit_usec += USEC_PER_SEC;
+        host_kib += vms_kib;
+        account_host(sim, host_kib, vms_kib);
         /* PSI-like memory pressure: tasks stall in proportion to how far the
          * host is past its RAM (10 % past: fully stalled), averaged like
          * the kernel's avg10. */
@@ -319,13 +380,15 @@ static void start(struct bd_sim *sim, uint64_t now_usec, int64_t now_wall_sec) {
         sim->started = true;
         sim->t0_usec = now_usec;
         sim->wall0_sec = now_wall_sec;
-        sim->resident_kib = sim->host.host_use_kib + sim->host.hugetlb_kib;
+        sim->job_kib = bd_sim_demand_at(&sim->host.job, 0);
+        sim->resident_kib = sim->host.host_use_kib + sim->host.hugetlb_kib + sim->job_kib;
         for (size_t i = 0; i < sim->n; i++) {
                 struct sim_vm *v = &sim->vms[i];
 
                 if (v->spec.state == BD_RUN_SHUTOFF)
                         continue;
                 settle_guest(v, demand_now(v, 0));
+                v->touched_kib = v->actual_kib; /* a guest that ran a while touched all of it */
                 v->swap_out_kib = v->swapped_kib; /* swapped before the run */
                 if (v->spec.stats_freeze_sec != 0 || v->spec.state != BD_RUN_RUNNING)
                         report(sim, i, now_wall_sec);
@@ -374,12 +437,17 @@ void bd_sim_vm_truth(const struct bd_sim *sim, size_t i, struct bd_sim_vm_truth 
         out->target_kib = v->target_kib;
         out->oom_events = v->oom_events;
         out->shortfall_kib = v->shortfall_kib;
+        out->host_swapped_kib = v->host_swapped_kib;
 }
 
 void bd_sim_host_truth(const struct bd_sim *sim, struct bd_sim_host_truth *out) {
         out->resident_kib = sim->resident_kib;
         out->overcommit_usec = sim->overcommit_usec;
         out->elapsed_usec = sim->t_sec * USEC_PER_SEC;
+        out->over_kib = sim->over_kib;
+        out->over_peak_kib = sim->over_peak_kib;
+        out->over_kib_sec = sim->over_kib_sec;
+        out->job_kib = sim->job_kib;
 }
 
 int bd_sim_set_target(struct bd_sim *sim, size_t i, uint64_t target_kib) {

@@ -22,6 +22,7 @@ struct parser {
         const char *file;
         struct bd_config_errors *errs;
         size_t n_before;
+        bool fpr_default; /* host.free_page_reporting: the VMs' default */
 };
 
 static void problem(struct parser *p, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -150,28 +151,35 @@ static json_object *get_obj(struct parser *p, json_object *o, const char *path, 
 static void parse_demand(struct parser *p, json_object *o, const char *path, struct bd_sim_demand *d) {
         static const char *const keys[] = { "kind",         "base_mib", "amp_mib", "period_sec", "at_sec",
                                             "duration_sec", "step_mib", "seed",    "steps",      NULL };
-        static const char *const kinds[] = { "constant", "steps", "periodic", "spike", "walk" };
+        static const char *const kinds[] = { "constant", "steps", "periodic", "spike", "walk", "bursts", "ramp" };
+        const size_t n_kinds = sizeof(kinds) / sizeof(kinds[0]);
         char kind[16], where[160];
         json_object *steps;
         size_t k;
 
         only_keys(p, o, path, keys);
         get_str(p, o, path, "kind", kind, sizeof(kind), "constant");
-        for (k = 0; k < 5 && strcmp(kind, kinds[k]) != 0; k++)
+        for (k = 0; k < n_kinds && strcmp(kind, kinds[k]) != 0; k++)
                 ;
-        if (k == 5) {
+        if (k == n_kinds) {
                 snprintf(where, sizeof(where), "%s.kind", path);
-                problem(p, where, "\"%s\" is not one of constant, steps, periodic, spike, walk", kind);
+                problem(p, where, "\"%s\" is not one of constant, steps, periodic, spike, walk, bursts, ramp", kind);
                 k = 0;
         }
         d->kind = (enum bd_sim_demand_kind)k;
         d->base_kib = get_u(p, o, path, "base_mib", 0, MAX_MIB, true, MIB, 0);
-        d->amp_kib = get_u(p, o, path, "amp_mib", 0, MAX_MIB, d->kind == BD_SIM_PERIODIC || d->kind == BD_SIM_SPIKE ||
-                                                                        d->kind == BD_SIM_WALK,
+        d->amp_kib = get_u(p, o, path, "amp_mib", 0, MAX_MIB, d->kind != BD_SIM_CONST && d->kind != BD_SIM_STEPS,
                            MIB, 0);
-        d->period_sec = get_u(p, o, path, "period_sec", 1, 86400 * 7, d->kind == BD_SIM_PERIODIC, 1, 1);
+        d->period_sec = get_u(p, o, path, "period_sec", 1, 86400 * 7,
+                              d->kind == BD_SIM_PERIODIC || d->kind == BD_SIM_BURSTS, 1, 1);
         d->at_sec = get_u(p, o, path, "at_sec", 0, 86400 * 7, d->kind == BD_SIM_SPIKE, 1, 0);
-        d->duration_sec = get_u(p, o, path, "duration_sec", 1, 86400 * 7, d->kind == BD_SIM_SPIKE, 1, 1);
+        d->duration_sec = get_u(p, o, path, "duration_sec", 1, 86400 * 7,
+                                d->kind == BD_SIM_SPIKE || d->kind == BD_SIM_BURSTS || d->kind == BD_SIM_RAMP, 1, 1);
+        if (d->kind == BD_SIM_BURSTS && d->duration_sec > d->period_sec) {
+                snprintf(where, sizeof(where), "%s.duration_sec", path);
+                problem(p, where, "%llu is longer than period_sec (%llu)", (unsigned long long)d->duration_sec,
+                        (unsigned long long)d->period_sec);
+        }
         d->walk_step_kib = get_u(p, o, path, "step_mib", 1, MAX_MIB, false, MIB, 16);
         d->seed = get_u(p, o, path, "seed", 0, INT64_MAX, false, 1, 1);
         steps = member(o, "steps");
@@ -275,11 +283,15 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
         }
         balloon = get_obj(p, o, path, "balloon", false);
         snprintf(where, sizeof(where), "%s.balloon", path);
+        if (!p->fpr_default)
+                s->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
         if (balloon) {
                 only_keys(p, balloon, where, bkeys);
                 if (!get_bool(p, balloon, where, "device", true))
                         s->flags |= BD_VM_NO_BALLOON;
-                if (!get_bool(p, balloon, where, "free_page_reporting", true))
+                if (get_bool(p, balloon, where, "free_page_reporting", p->fpr_default))
+                        s->flags &= ~(unsigned)BD_VM_NO_FREE_PAGE_REPORTING;
+                else
                         s->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
                 s->balloon_stuck = get_bool(p, balloon, where, "stuck", false);
                 s->inflate_kib_per_sec = get_u(p, balloon, where, "inflate_mib_per_sec", 1, 1048576, false, MIB, 0);
@@ -298,9 +310,10 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
 
 /* ---- the "policy" object, as libconfig text --------------------------------- */
 
+/* Grows as needed, up to 4 MiB (a scenario file's own limit). */
 struct text {
-        char buf[8192];
-        size_t len;
+        char *buf;
+        size_t len, cap;
         bool overflow;
 };
 
@@ -310,15 +323,30 @@ static void put(struct text *t, const char *fmt, ...) {
         va_list ap;
         int k;
 
-        if (t->overflow)
-                return;
-        va_start(ap, fmt);
-        k = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
-        va_end(ap);
-        if (k < 0 || (size_t)k >= sizeof(t->buf) - t->len)
-                t->overflow = true;
-        else
-                t->len += (size_t)k;
+        while (!t->overflow) {
+                va_start(ap, fmt);
+                k = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
+                va_end(ap);
+                if (k < 0) {
+                        t->overflow = true;
+                } else if (t->buf && (size_t)k < t->cap - t->len) {
+                        t->len += (size_t)k;
+                        return;
+                } else if (t->len + (size_t)k + 1 > 4 * 1024 * 1024) {
+                        t->overflow = true;
+                } else {
+                        size_t cap = t->cap ? t->cap * 2 : 8192;
+                        char *b;
+
+                        while (cap < t->len + (size_t)k + 1)
+                                cap *= 2;
+                        b = realloc(t->buf, cap);
+                        if (!b)
+                                abort();
+                        t->buf = b;
+                        t->cap = cap;
+                }
+        }
 }
 
 static void put_value(struct parser *p, struct text *t, json_object *v, const char *where) {
@@ -359,7 +387,10 @@ static void put_value(struct parser *p, struct text *t, json_object *v, const ch
         }
 }
 
-static void policy_text(struct parser *p, json_object *policy, struct text *t) {
+/* GUEST_EXTRA: settings added to the "guest" group (made if absent). */
+static void policy_text(struct parser *p, json_object *policy, const char *guest_extra, struct text *t) {
+        bool guest_seen = false;
+
         json_object_object_foreach(policy, key, val) {
                 char where[96];
 
@@ -378,6 +409,10 @@ static void policy_text(struct parser *p, json_object *policy, struct text *t) {
                                 put_value(p, t, v2, w2);
                                 put(t, ";\n");
                         }
+                        if (strcmp(key, "guest") == 0) {
+                                put(t, "%s", guest_extra);
+                                guest_seen = true;
+                        }
                         put(t, "};\n");
                         continue;
                 }
@@ -385,44 +420,98 @@ static void policy_text(struct parser *p, json_object *policy, struct text *t) {
                 put_value(p, t, val, where);
                 put(t, ";\n");
         }
+        if (!guest_seen && *guest_extra)
+                put(t, "guest = {\n%s};\n", guest_extra);
 }
 
-/* balloond's configuration for the scenario: its policy settings, and a rule
- * per VM with a minimum or shares. */
+/* Whether the policy sets guest.KEY itself. */
+static bool policy_sets_guest(json_object *policy, const char *key) {
+        json_object *g = policy ? member(policy, "guest") : NULL;
+
+        return g && json_object_is_type(g, json_type_object) && member(g, key);
+}
+
+/* The (min, shares) pair most VMs have. */
+static size_t common_vm(const struct bd_scenario *sc) {
+        size_t best = 0, best_n = 0;
+
+        for (size_t i = 0; i < sc->n_vms && best_n * 2 <= sc->n_vms; i++) {
+                size_t k = 0;
+
+                for (size_t j = i; j < sc->n_vms; j++)
+                        k += sc->vms[j].min_kib == sc->vms[i].min_kib && sc->vms[j].shares == sc->vms[i].shares;
+                if (k > best_n) {
+                        best = i;
+                        best_n = k;
+                }
+        }
+        return best;
+}
+
+/* The VMs' minimum and shares as balloond settings: the pair most VMs have
+ * as the guest defaults (unless the policy sets either), which scales to
+ * any number of VMs, and one rule per VM with another pair (a minimum of 0
+ * there is written as 1 MiB: below any floor balloond computes). */
+static void vm_rules(struct parser *p, json_object *policy, const struct bd_scenario *sc, struct text *extra,
+                     struct text *t) {
+        bool dflt = !policy_sets_guest(policy, "min_mib") && !policy_sets_guest(policy, "shares") && sc->n_vms;
+        uint64_t min_kib = 0;
+        int shares = 1000;
+        size_t n_own = 0;
+
+        if (dflt) {
+                min_kib = sc->vms[common_vm(sc)].min_kib;
+                shares = sc->vms[common_vm(sc)].shares;
+                if (min_kib)
+                        put(extra, "  min_mib = %llu;\n", (unsigned long long)(min_kib / MIB));
+                if (shares != 1000)
+                        put(extra, "  shares = %d;\n", shares);
+        }
+        for (size_t i = 0; i < sc->n_vms; i++)
+                n_own += sc->vms[i].min_kib != min_kib || sc->vms[i].shares != shares;
+        if (n_own > BD_SCENARIO_MAX_OWN_RULES) {
+                problem(p, "vms", "%zu VMs have a min_mib or shares other than most VMs': at most %d",
+                        n_own, BD_SCENARIO_MAX_OWN_RULES);
+                return;
+        }
+        if (!n_own)
+                return;
+        put(t, "vms = (\n");
+        for (size_t i = 0, first = 1; i < sc->n_vms; i++) {
+                const struct bd_scenario_vm *vm = &sc->vms[i];
+
+                if (vm->min_kib == min_kib && vm->shares == shares)
+                        continue;
+                put(t, "%s  { uuid = \"%s\"; shares = %d; min_mib = %llu; }", first ? "" : ",\n", vm->spec.uuid,
+                    vm->shares, (unsigned long long)(vm->min_kib ? vm->min_kib / MIB : 1));
+                first = 0;
+        }
+        put(t, "\n);\n");
+}
+
 static void scenario_config(struct parser *p, json_object *policy, struct bd_scenario *sc) {
-        struct text *t = calloc(1, sizeof(*t));
+        struct text t = { 0 }, extra = { 0 }, rules = { 0 };
         struct bd_config_errors cerrs = { 0 };
         char name[300];
-        bool any = false;
 
-        if (!t)
-                abort();
+        vm_rules(p, policy, sc, &extra, &rules);
+        put(&extra, "%s", "");
         if (policy)
-                policy_text(p, policy, t);
-        for (size_t i = 0; i < sc->n_vms; i++)
-                if (sc->vms[i].min_kib || sc->vms[i].shares != 1000)
-                        any = true;
-        if (any) {
-                put(t, "vms = (\n");
-                for (size_t i = 0, first = 1; i < sc->n_vms; i++) {
-                        if (!sc->vms[i].min_kib && sc->vms[i].shares == 1000)
-                                continue;
-                        put(t, "%s  { uuid = \"%s\"; shares = %d;", first ? "" : ",\n", sc->vms[i].spec.uuid,
-                            sc->vms[i].shares);
-                        if (sc->vms[i].min_kib)
-                                put(t, " min_mib = %llu;", (unsigned long long)(sc->vms[i].min_kib / MIB));
-                        put(t, " }");
-                        first = 0;
-                }
-                put(t, "\n);\n");
-        }
-        if (t->overflow) {
+                policy_text(p, policy, extra.buf ? extra.buf : "", &t);
+        else if (extra.len)
+                put(&t, "guest = {\n%s};\n", extra.buf);
+        if (rules.len)
+                put(&t, "%s", rules.buf);
+        put(&t, "%s", "");
+        free(extra.buf);
+        free(rules.buf);
+        if (t.overflow || extra.overflow || rules.overflow) {
                 problem(p, "policy", "too large");
-                free(t);
+                free(t.buf);
                 return;
         }
         snprintf(name, sizeof(name), "%s: policy", p->file);
-        if (bd_config_load_string(t->buf, name, &sc->cfg, &cerrs) < 0) {
+        if (bd_config_load_string(t.buf, name, &sc->cfg, &cerrs) < 0) {
                 /* "FILE: policy:LINE: KEY: PROBLEM" -> "FILE: policy.KEY: PROBLEM" */
                 for (size_t i = 0; i < cerrs.n; i++) {
                         const char *rest = cerrs.items[i].text + strlen(name);
@@ -433,15 +522,60 @@ static void scenario_config(struct parser *p, json_object *policy, struct bd_sce
                 }
         }
         bd_config_errors_free(&cerrs);
-        free(t);
+        free(t.buf);
+}
+
+static void parse_host(struct parser *p, json_object *host, struct bd_scenario *sc) {
+        static const char *const hkeys[] = { "ram_mib", "host_use_mib", "hugetlb_mib", "root_psi_full_pct",
+                                             "free_page_reporting", "job", NULL };
+        json_object *job;
+        int64_t psi;
+
+        only_keys(p, host, "host", hkeys);
+        sc->host.ram_kib = get_u(p, host, "host", "ram_mib", 512, MAX_MIB, true, MIB, 1024);
+        sc->host.host_use_kib = get_u(p, host, "host", "host_use_mib", 0, MAX_MIB, false, MIB, 1024);
+        sc->host.hugetlb_kib = get_u(p, host, "host", "hugetlb_mib", 0, MAX_MIB, false, MIB, 0);
+        if (sc->host.hugetlb_kib && sc->host.hugetlb_kib + sc->host.host_use_kib >= sc->host.ram_kib)
+                problem(p, "host.hugetlb_mib", "the pools and the host's own use leave no RAM for VMs");
+        get_int(p, host, "host", "root_psi_full_pct", 0, 100, false, 1, 0, &psi);
+        sc->host.root_psi_full_pct = (double)psi;
+        p->fpr_default = get_bool(p, host, "host", "free_page_reporting", true);
+        job = get_obj(p, host, "host", "job", false);
+        if (job) {
+                parse_demand(p, job, "host.job", &sc->host.job);
+                if (sc->host.job.base_kib + sc->host.job.amp_kib + sc->host.host_use_kib >= sc->host.ram_kib)
+                        problem(p, "host.job", "at its largest (%llu MiB) it and the host's own use leave no RAM "
+                                "for VMs", (unsigned long long)((sc->host.job.base_kib + sc->host.job.amp_kib) / MIB));
+        }
+}
+
+static void parse_vms(struct parser *p, json_object *vms, struct bd_scenario *sc) {
+        if (!vms || !json_object_is_type(vms, json_type_array) || json_object_array_length(vms) == 0) {
+                problem(p, "vms", "expected a list of at least one VM");
+                return;
+        }
+        sc->n_vms = json_object_array_length(vms);
+        sc->vms = calloc(sc->n_vms, sizeof(*sc->vms));
+        if (!sc->vms)
+                abort();
+        for (size_t i = 0; i < sc->n_vms; i++)
+                parse_vm(p, json_object_array_get_idx(vms, i), i, &sc->vms[i]);
+        for (size_t i = 0; i < sc->n_vms; i++)
+                for (size_t k = 0; k < i; k++)
+                        if (strcmp(sc->vms[i].spec.name, sc->vms[k].spec.name) == 0 ||
+                            strcmp(sc->vms[i].spec.uuid, sc->vms[k].spec.uuid) == 0) {
+                                char where[32];
+
+                                snprintf(where, sizeof(where), "vms[%zu]", i);
+                                problem(p, where, "same name or uuid as vms[%zu]", k);
+                                break;
+                        }
 }
 
 static void parse(struct parser *p, json_object *root, struct bd_scenario *sc) {
         static const char *const keys[] = { "name",   "description", "duration_sec",   "host",
                                             "vms",    "policy",      "restore_at_sec", NULL };
-        static const char *const hkeys[] = { "ram_mib", "host_use_mib", "hugetlb_mib", "root_psi_full_pct", NULL };
-        int64_t psi;
-        json_object *host, *vms, *policy;
+        json_object *host, *policy;
 
         if (!json_object_is_type(root, json_type_object)) {
                 problem(p, "(top)", "expected an object");
@@ -452,42 +586,17 @@ static void parse(struct parser *p, json_object *root, struct bd_scenario *sc) {
         get_str(p, root, "", "description", sc->description, sizeof(sc->description), "");
         sc->duration_sec = get_u(p, root, "", "duration_sec", 60, 7 * 86400, true, 1, 60);
         host = get_obj(p, root, "", "host", true);
-        if (host) {
-                only_keys(p, host, "host", hkeys);
-                sc->host.ram_kib = get_u(p, host, "host", "ram_mib", 512, MAX_MIB, true, MIB, 1024);
-                sc->host.host_use_kib = get_u(p, host, "host", "host_use_mib", 0, MAX_MIB, false, MIB, 1024);
-                sc->host.hugetlb_kib = get_u(p, host, "host", "hugetlb_mib", 0, MAX_MIB, false, MIB, 0);
-                if (sc->host.hugetlb_kib && sc->host.hugetlb_kib + sc->host.host_use_kib >= sc->host.ram_kib)
-                        problem(p, "host.hugetlb_mib", "the pools and the host's own use leave no RAM for VMs");
-                get_int(p, host, "host", "root_psi_full_pct", 0, 100, false, 1, 0, &psi);
-                sc->host.root_psi_full_pct = (double)psi;
-        }
+        if (host)
+                parse_host(p, host, sc);
         sc->restore_at_sec = get_u(p, root, "", "restore_at_sec", 0, 7 * 86400, false, 1, 0);
-        vms = member(root, "vms");
-        if (!vms || !json_object_is_type(vms, json_type_array) || json_object_array_length(vms) == 0 ||
-            json_object_array_length(vms) > BD_SCENARIO_MAX_VMS) {
-                problem(p, "vms", "expected a list of 1 to %d VMs", BD_SCENARIO_MAX_VMS);
-        } else {
-                sc->n_vms = json_object_array_length(vms);
-                for (size_t i = 0; i < sc->n_vms; i++)
-                        parse_vm(p, json_object_array_get_idx(vms, i), i, &sc->vms[i]);
-                for (size_t i = 0; i < sc->n_vms; i++)
-                        for (size_t k = 0; k < i; k++)
-                                if (strcmp(sc->vms[i].spec.name, sc->vms[k].spec.name) == 0 ||
-                                    strcmp(sc->vms[i].spec.uuid, sc->vms[k].spec.uuid) == 0) {
-                                        char where[32];
-
-                                        snprintf(where, sizeof(where), "vms[%zu]", i);
-                                        problem(p, where, "same name or uuid as vms[%zu]", k);
-                                }
-        }
+        parse_vms(p, member(root, "vms"), sc);
         policy = get_obj(p, root, "", "policy", false);
         scenario_config(p, policy, sc);
 }
 
 int bd_scenario_load_string(const char *text, const char *name, struct bd_scenario *out,
                             struct bd_config_errors *errs) {
-        struct parser p = { .file = name, .errs = errs, .n_before = errs->n };
+        struct parser p = { .file = name, .errs = errs, .n_before = errs->n, .fpr_default = true };
         struct json_tokener *tok = json_tokener_new();
         struct bd_scenario *sc;
         json_object *root;
@@ -520,12 +629,21 @@ int bd_scenario_load_string(const char *text, const char *name, struct bd_scenar
         parse(&p, root, sc);
         json_object_put(root);
         if (errs->n != p.n_before) {
+                bd_scenario_free(sc);
                 free(sc);
                 return -EINVAL;
         }
         *out = *sc;
         free(sc);
         return 0;
+}
+
+void bd_scenario_free(struct bd_scenario *sc) {
+        if (!sc)
+                return;
+        free(sc->vms);
+        sc->vms = NULL;
+        sc->n_vms = 0;
 }
 
 int bd_scenario_load(const char *path, struct bd_scenario *out, struct bd_config_errors *errs) {

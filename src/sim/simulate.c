@@ -7,6 +7,7 @@
  * (bd_policy_run) with the scenario's configuration, every interval_sec;
  * each peer at its own pace (src/sim/baselines.c); the oracle every 5 s. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 #define T0_USEC (1000 * SEC)
 #define WALL0_SEC 1790000000LL
 #define ORACLE_LOOKAHEAD_SEC 60
+#define ORACLE_NEED_KIB ((40 + 64 + 64) * MIB) /* kernel, kept free, margin: as bd_oracle_decide */
+#define ORACLE_ALIVE_KIB ((40 + 64 + 16) * MIB) /* kernel, kept free, a little over the model's OOM line */
 
 static const char *const names[BD_SIMPOL__COUNT] = {
         [BD_SIMPOL_BALLOOND] = "balloond", [BD_SIMPOL_MOM] = "mom",       [BD_SIMPOL_PROXMOX] = "proxmox",
@@ -54,6 +57,8 @@ struct run {
         int *shares;
         bool *untouchable;
         uint64_t *last_target;
+        uint64_t *want, *now_need, *alive; /* the oracle's levels */
+        double *vm_pressure_sec;
         struct bd_sim_metrics *m;
 };
 
@@ -71,6 +76,10 @@ static void free_run(struct run *r) {
         free(r->shares);
         free(r->untouchable);
         free(r->last_target);
+        free(r->want);
+        free(r->now_need);
+        free(r->alive);
+        free(r->vm_pressure_sec);
         bd_sim_free(r->sim);
 }
 
@@ -118,15 +127,19 @@ static void balloond_host_sample(const struct run *r, struct bd_host_sample *hos
 static void restore_balloond(struct run *r) {
         struct bd_host_sample host;
         const struct bd_vm_sample *s;
-        size_t n, order[BD_SCENARIO_MAX_VMS];
-        uint64_t targets[BD_SCENARIO_MAX_VMS], short_kib;
+        size_t n, *order;
+        uint64_t *targets = r->targets, short_kib;
 
         s = bd_sim_samples(r->sim, &n);
+        order = calloc(n ? n : 1, sizeof(*order));
+        if (!order)
+                abort();
         balloond_host_sample(r, &host);
         bd_policy_restore(&r->sc->cfg, &host, s, n, order, targets, &short_kib);
         for (size_t i = 0; i < n; i++)
                 if (targets[i] && bd_sim_set_target(r->sim, i, targets[i]) == 0)
                         r->m->balloon_ops++;
+        free(order);
 }
 
 static void run_balloond(struct run *r, uint64_t now_usec, int64_t wall) {
@@ -154,6 +167,58 @@ static void run_balloond(struct run *r, uint64_t now_usec, int64_t wall) {
         }
 }
 
+/* What the oracle may not touch: what balloond may never touch (devices,
+ * state, class), whatever the stats say. */
+static bool oracle_untouchable(const struct run *r, const struct bd_vm_sample *s, size_t i) {
+        struct bd_vm_settings set;
+
+        if (s->state != BD_RUN_RUNNING || (s->flags & (BD_VM_NO_BALLOON | BD_VM_VFIO)) ||
+            r->sc->vms[i].spec.balloon_stuck)
+                return true;
+        bd_config_vm_settings(&r->sc->cfg, s, &set);
+        return set.excluded;
+}
+
+/* The RAM the oracle may give the VMs it sets: RAM less the host's own
+ * use, its pools, its jobs' peak over the next minute, and what the other
+ * VMs hold. */
+static uint64_t oracle_budget(const struct run *r, uint64_t t) {
+        const struct bd_sim_host_spec *h = &r->sc->host;
+        uint64_t used = h->host_use_kib + h->hugetlb_kib, job = 0;
+
+        for (uint64_t k = t; k <= t + ORACLE_LOOKAHEAD_SEC; k += 5)
+                job = max_u64(job, bd_sim_demand_at(&h->job, k));
+        used += job;
+        for (size_t i = 0; i < r->n; i++) {
+                struct bd_sim_vm_truth tr;
+
+                if (!r->untouchable[i])
+                        continue;
+                bd_sim_vm_truth(r->sim, i, &tr);
+                used += tr.resident_kib;
+        }
+        return sub_sat(r->sc->host.ram_kib, used);
+}
+
+static void oracle(struct run *r, uint64_t t, const struct bd_vm_sample *s, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                uint64_t now = r->demand[i][t], max = s[i].max_kib;
+
+                r->future_peak[i] = 0;
+                for (uint64_t k = t; k <= t + ORACLE_LOOKAHEAD_SEC; k++)
+                        r->future_peak[i] = max_u64(r->future_peak[i], r->demand[i][k]);
+                r->untouchable[i] = oracle_untouchable(r, &s[i], i);
+                r->want[i] = clamp_u64(r->future_peak[i] + ORACLE_NEED_KIB, 128 * MIB, max);
+                r->now_need[i] = min_u64(clamp_u64(now + ORACLE_NEED_KIB, 128 * MIB, max), r->want[i]);
+                r->alive[i] = min_u64(sub_sat(now, r->sc->vms[i].spec.swap_kib) + ORACLE_ALIVE_KIB, r->now_need[i]);
+        }
+        bd_oracle_decide(s, r->future_peak, r->untouchable, n, r->targets);
+        for (size_t i = 0; i < n; i++)
+                if (!r->untouchable[i] && !r->targets[i])
+                        r->targets[i] = s[i].actual_kib; /* the oracle wants no change */
+        bd_oracle_fit(r->want, r->now_need, r->alive, r->untouchable, n, oracle_budget(r, t), r->targets);
+}
+
 static void run_baseline(struct run *r, uint64_t t, int64_t wall) {
         struct bd_host_sample host;
         const struct bd_vm_sample *s;
@@ -172,24 +237,7 @@ static void run_baseline(struct run *r, uint64_t t, int64_t wall) {
         case BD_SIMPOL_ORACLE:
                 if (t % 5 != 0)
                         return;
-                for (size_t i = 0; i < n; i++) {
-                        r->future_peak[i] = 0;
-                        for (uint64_t k = t; k <= t + ORACLE_LOOKAHEAD_SEC; k++)
-                                if (r->demand[i][k] > r->future_peak[i])
-                                        r->future_peak[i] = r->demand[i][k];
-                        /* What the oracle may not touch: what balloond may never touch
-                         * (devices, state, class), whatever the stats say. */
-                        r->untouchable[i] = s[i].state != BD_RUN_RUNNING ||
-                                            (s[i].flags & (BD_VM_NO_BALLOON | BD_VM_VFIO)) ||
-                                            r->sc->vms[i].spec.balloon_stuck;
-                        if (!r->untouchable[i]) {
-                                struct bd_vm_settings set;
-
-                                bd_config_vm_settings(&r->sc->cfg, &s[i], &set);
-                                r->untouchable[i] = set.excluded;
-                        }
-                }
-                bd_oracle_decide(s, r->future_peak, r->untouchable, n, r->targets);
+                oracle(r, t, s, n);
                 break;
         default:
                 return;
@@ -198,7 +246,9 @@ static void run_baseline(struct run *r, uint64_t t, int64_t wall) {
                 set_target(r, i, r->targets[i], &s[i], wall);
 }
 
-/* Per second: what the policy did to the guests. */
+/* Per second: what the policy did to the guests and the host. A guest is
+ * under pressure while any of its demand is out of RAM: in its swap,
+ * nowhere (shortfall), or in the host's swap. */
 static void measure(struct run *r) {
         const struct bd_vm_sample *s;
         size_t n;
@@ -212,12 +262,35 @@ static void measure(struct run *r) {
                         continue;
                 bd_sim_vm_truth(r->sim, i, &t);
                 r->m->reclaimed_gib_h += (double)(s[i].max_kib - s[i].actual_kib) / (1024.0 * 1024.0) / 3600.0;
-                short_mib = (double)(t.swapped_kib + t.shortfall_kib) / 1024.0;
-                if (short_mib > 0)
+                r->m->freed_gib_h += (double)sub_sat(s[i].max_kib, t.resident_kib) / (1024.0 * 1024.0) / 3600.0;
+                short_mib = (double)(t.swapped_kib + t.shortfall_kib + t.host_swapped_kib) / 1024.0;
+                if (short_mib > 0) {
                         r->m->guest_pressure_vm_sec += 1.0;
+                        r->vm_pressure_sec[i] += 1.0;
+                }
                 if (short_mib > r->m->worst_shortfall_mib)
                         r->m->worst_shortfall_mib = short_mib;
         }
+}
+
+static uint64_t count_ooms(const struct run *r);
+
+static void finish_metrics(struct run *r, uint64_t oom_at_stop) {
+        const struct bd_scenario *sc = r->sc;
+        struct bd_sim_host_truth host;
+
+        bd_sim_host_truth(r->sim, &host);
+        r->m->host_overcommit_sec = (double)host.overcommit_usec / (double)SEC;
+        r->m->host_over_peak_mib = (double)host.over_peak_kib / 1024.0;
+        r->m->host_over_gib_s = host.over_kib_sec / (1024.0 * 1024.0);
+        r->m->oom_events =
+                sc->restore_at_sec && sc->restore_at_sec < sc->duration_sec ? oom_at_stop : count_ooms(r);
+        r->m->worst_vm = SIZE_MAX;
+        for (size_t i = 0; i < r->n; i++)
+                if (r->vm_pressure_sec[i] > r->m->worst_vm_pressure_sec) {
+                        r->m->worst_vm = i;
+                        r->m->worst_vm_pressure_sec = r->vm_pressure_sec[i];
+                }
 }
 
 static uint64_t count_ooms(const struct run *r) {
@@ -261,17 +334,20 @@ static bool peer_kind(enum bd_sim_policy policy, enum bd_peer_kind *kind) {
 
 int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct bd_sim_metrics *out,
                 bd_sim_trace_fn trace, void *ctx) {
-        struct bd_sim_vm_spec specs[BD_SCENARIO_MAX_VMS];
+        struct bd_sim_vm_spec *specs;
         struct bd_sim_metrics m = { 0 };
-        struct bd_sim_host_truth host;
         struct run r = { .sc = sc, .policy = policy, .n = sc->n_vms, .m = &m };
         enum bd_peer_kind kind;
         uint64_t interval_sec = sc->cfg.interval_usec / SEC ? sc->cfg.interval_usec / SEC : 1, oom_at_stop = 0;
         int ret;
 
+        specs = calloc(sc->n_vms ? sc->n_vms : 1, sizeof(*specs));
+        if (!specs)
+                return -ENOMEM;
         for (size_t i = 0; i < sc->n_vms; i++)
                 specs[i] = sc->vms[i].spec;
         ret = bd_sim_new(&sc->host, specs, sc->n_vms, &r.sim);
+        free(specs);
         if (ret < 0)
                 return ret;
         ALLOC(r.history, r.n);
@@ -284,10 +360,16 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
         ALLOC(r.shares, r.n);
         ALLOC(r.untouchable, r.n);
         ALLOC(r.last_target, r.n);
+        ALLOC(r.want, r.n);
+        ALLOC(r.now_need, r.n);
+        ALLOC(r.alive, r.n);
+        ALLOC(r.vm_pressure_sec, r.n);
         ALLOC(r.demand, r.n);
         for (size_t i = 0; i < r.n; i++) {
                 r.min_kib[i] = sc->vms[i].min_kib;
                 r.shares[i] = sc->vms[i].shares;
+                if (policy != BD_SIMPOL_ORACLE)
+                        continue; /* only the oracle reads the future */
                 ALLOC(r.demand[i], sc->duration_sec + ORACLE_LOOKAHEAD_SEC + 1);
                 bd_sim_demand_series(&sc->vms[i].spec.demand, sc->duration_sec + ORACLE_LOOKAHEAD_SEC + 1,
                                      r.demand[i]);
@@ -325,9 +407,7 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
                 if (trace)
                         trace(ctx, t + 1, r.sim, sc);
         }
-        bd_sim_host_truth(r.sim, &host);
-        m.host_overcommit_sec = (double)host.overcommit_usec / (double)SEC;
-        m.oom_events = sc->restore_at_sec && sc->restore_at_sec < sc->duration_sec ? oom_at_stop : count_ooms(&r);
+        finish_metrics(&r, oom_at_stop);
         *out = m;
         free_run(&r);
         return 0;

@@ -20,6 +20,8 @@ enum bd_sim_demand_kind {
         BD_SIM_PERIODIC,  /* base + amp x (1 - cos(2 pi (t + at) / period)) / 2 */
         BD_SIM_SPIKE,     /* base, base + amp during [at, at + duration) */
         BD_SIM_WALK,      /* seeded random walk from base, steps of walk_step, within [base, base + amp] */
+        BD_SIM_BURSTS,    /* base, base + amp during [at + k period, at + k period + duration), k = 0, 1, ... */
+        BD_SIM_RAMP,      /* base, rising linearly from at to base + amp over duration, then held */
 };
 
 struct bd_sim_demand {
@@ -55,6 +57,8 @@ struct bd_sim_vm_spec {
         int64_t stats_freeze_sec;       /* stats stop at this second of the run; < 0 never; 0 = frozen from the start */
         bool balloon_stuck;             /* the balloon never moves */
         bool claims_always;             /* hostile: reports no free memory, whatever it holds */
+        /* flags & BD_VM_NO_FREE_PAGE_REPORTING: the guest keeps every page it
+         * touched resident until the balloon takes it back. */
 };
 
 struct bd_sim_host_spec {
@@ -62,6 +66,7 @@ struct bd_sim_host_spec {
         uint64_t host_use_kib; /* the host's own memory (0: 1 GiB) */
         uint64_t hugetlb_kib;  /* static hugetlb pools: held, never available, reported as such */
         double root_psi_full_pct; /* PSI full avg10 of other cgroups, seen only at the root */
+        struct bd_sim_demand job; /* host-side jobs over time (backups, builds), on top of host_use */
 };
 
 /* What the model knows and the guest does not report. */
@@ -72,12 +77,17 @@ struct bd_sim_vm_truth {
         uint64_t target_kib;     /* last target set, 0 = none */
         uint64_t oom_events;     /* times a balloon pressed below what the guest needs */
         uint64_t shortfall_kib;  /* demand the guest could not hold in RAM now */
+        uint64_t host_swapped_kib; /* its pages the host swapped out now (its share of the excess) */
 };
 
 struct bd_sim_host_truth {
         uint64_t resident_kib;   /* host use + the VMs' resident memory */
         uint64_t overcommit_usec; /* time the host had to swap (resident > RAM) */
         uint64_t elapsed_usec;
+        uint64_t over_kib;        /* resident - RAM now (0 when within) */
+        uint64_t over_peak_kib;   /* the largest over_kib so far */
+        double over_kib_sec;      /* over_kib summed over the seconds */
+        uint64_t job_kib;         /* host-side jobs now */
 };
 
 struct bd_sim;

@@ -9,7 +9,9 @@
 #include "balloond/core/config.h"
 #include "balloond/sim/model.h"
 
-#define BD_SCENARIO_MAX_VMS 64
+/* Rules balloond's configuration can hold: VMs with their own min_mib or
+ * shares beyond this need one value shared by all (see scenario.c). */
+#define BD_SCENARIO_MAX_OWN_RULES 256
 
 struct bd_scenario_vm {
         struct bd_sim_vm_spec spec;
@@ -23,7 +25,7 @@ struct bd_scenario {
         uint64_t duration_sec;
         uint64_t restore_at_sec; /* balloond stops here (restore_on_exit), 0: never */
         struct bd_sim_host_spec host;
-        struct bd_scenario_vm vms[BD_SCENARIO_MAX_VMS];
+        struct bd_scenario_vm *vms; /* n_vms of them (heap; bd_scenario_free) */
         size_t n_vms;
         struct bd_config cfg; /* balloond's: defaults + the scenario's "policy" + per-VM min/shares rules */
 };
@@ -34,3 +36,5 @@ struct bd_scenario {
 int bd_scenario_load(const char *path, struct bd_scenario *out, struct bd_config_errors *errs);
 int bd_scenario_load_string(const char *text, const char *name, struct bd_scenario *out,
                             struct bd_config_errors *errs);
+/* Free what a successful load allocated (the VMs); *SC stays reusable. */
+void bd_scenario_free(struct bd_scenario *sc);

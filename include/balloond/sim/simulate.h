@@ -24,9 +24,15 @@ enum bd_sim_policy {
 /* Metrics of one run; docs/POLICY-BENCHMARK.md defines each. */
 struct bd_sim_metrics {
         double reclaimed_gib_h;       /* memory held back from running VMs: sum (max - actual) dt */
-        double guest_pressure_vm_sec; /* VM-seconds in which a guest's demand exceeded its memory */
+        double freed_gib_h;           /* host memory the running VMs did not hold: sum (max - resident) dt */
+        double guest_pressure_vm_sec; /* VM-seconds in which a guest's demand was not all in RAM: in guest
+                                       * swap, nowhere, or swapped out by the host */
         double host_overcommit_sec;   /* seconds the host's resident memory exceeded its RAM */
-        double worst_shortfall_mib;   /* largest demand a guest could not hold in RAM */
+        double host_over_peak_mib;    /* the most it exceeded RAM by */
+        double host_over_gib_s;       /* how much and how long: sum (resident - RAM) dt over those seconds */
+        double worst_shortfall_mib;   /* largest demand a guest could not hold in RAM (its swap, the host's) */
+        size_t worst_vm;              /* the VM with the most pressure seconds (SIZE_MAX: none) */
+        double worst_vm_pressure_sec; /* and its seconds */
         uint64_t balloon_ops;         /* targets set */
         uint64_t bad_decisions;       /* targets set on excluded or blind VMs */
         uint64_t oom_events;          /* balloons pressed below what a guest needs (until the policy stops) */
@@ -43,3 +49,13 @@ int bd_sim_policy_from_name(const char *name, enum bd_sim_policy *out);
 /* Run SC under POLICY. Returns 0 or a negative errno (-ENOMEM). */
 int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct bd_sim_metrics *out,
                 bd_sim_trace_fn trace, void *ctx);
+
+/* The oracle within host RAM. WANT_KIB[i]: what VM i needs for the next
+ * minute; NOW_KIB[i]: for now; ALIVE_KIB[i]: not to OOM; SKIP[i]: not the
+ * oracle's to set. Into TARGETS, the most of the wants whose sum fits
+ * BUDGET_KIB: all of them; else everyone's need now plus the same fraction
+ * of the rest; else the alive minimum plus the same fraction up to now;
+ * else the alive minimum (the host cannot hold the guests). Returns the
+ * level reached: 2, 1, 0, or -1. */
+int bd_oracle_fit(const uint64_t *want_kib, const uint64_t *now_kib, const uint64_t *alive_kib, const bool *skip,
+                  size_t n, uint64_t budget_kib, uint64_t *targets);
