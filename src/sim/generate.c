@@ -58,6 +58,11 @@ static void sizes(struct json_object *vm, int64_t max_mib, int64_t min_mib, int6
         put_int(vm, "start_mib", start < 256 ? 256 : start > max_mib ? max_mib : start);
 }
 
+/* A periodic demand's part above its base at second 0 (period: an hour). */
+static int64_t hour_wave(int64_t amp, int64_t at) {
+        return (int64_t)((double)amp * (1.0 - cos(2.0 * M_PI * (double)at / 3600.0)) / 2.0);
+}
+
 /* A web server following the day (an hour here), phase anywhere. */
 static void web(struct json_object *vm, uint64_t *r, int64_t phase_lo, int64_t phase_hi) {
         static const int64_t maxes[] = { 2048, 3072, 4096 };
@@ -69,7 +74,7 @@ static void web(struct json_object *vm, uint64_t *r, int64_t phase_lo, int64_t p
         put_int(d, "period_sec", 3600);
         put_int(d, "at_sec", at);
         json_object_object_add(vm, "demand", d);
-        sizes(vm, max, 512, base + (int64_t)((double)amp * (1.0 - cos(2.0 * M_PI * (double)at / 3600.0)) / 2.0));
+        sizes(vm, max, 512, base + hour_wave(amp, at));
 }
 
 static void balloon_opts(struct json_object *vm, int fpr, int64_t speed_mib) {
@@ -97,7 +102,7 @@ static void fam_diurnal(struct json_object *vm, uint64_t *r, size_t i, const str
                 put_int(d, "period_sec", 3600);
                 put_int(d, "at_sec", at);
                 json_object_object_add(vm, "demand", d);
-                sizes(vm, 2048, 512, 400 + (int64_t)((double)amp * (1.0 - cos(2.0 * M_PI * (double)at / 3600.0)) / 2.0));
+                sizes(vm, 2048, 512, 400 + hour_wave(amp, at));
         } else {
                 web(vm, r, 0, 3599);
         }
@@ -329,8 +334,9 @@ int bd_generate(const struct bd_gen_params *p, char **out, char *err, size_t err
         root = json_object_new_object();
         snprintf(text, sizeof(text), "%s-s%llu-n%zu", f->name, (unsigned long long)p->seed, p->n_vms);
         json_object_object_add(root, "name", json_object_new_string(text));
-        snprintf(text, sizeof(text), "Generated (balloond-sim --generate %s --seed %llu --vms %zu --host-gib %llu): %s.",
-                 f->name, (unsigned long long)p->seed, p->n_vms, (unsigned long long)(ram_mib / 1024), f->what);
+        snprintf(text, sizeof(text),
+                 "Generated (balloond-sim --generate %s --seed %llu --vms %zu --host-gib %llu): %s.", f->name,
+                 (unsigned long long)p->seed, p->n_vms, (unsigned long long)(ram_mib / 1024), f->what);
         json_object_object_add(root, "description", json_object_new_string(text));
         put_int(root, "duration_sec", (int64_t)(p->duration_sec ? p->duration_sec : 7200));
         json_object_object_add(root, "host", host_of(f, p, ram_mib));

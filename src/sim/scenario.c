@@ -15,19 +15,10 @@
 
 #include "balloond/core/units.h"
 #include "balloond/sim/scenario.h"
+#include "scenario_internal.h"
 
-#define MAX_MIB 16777216LL
 
-struct parser {
-        const char *file;
-        struct bd_config_errors *errs;
-        size_t n_before;
-        bool fpr_default; /* host.free_page_reporting: the VMs' default */
-};
-
-static void problem(struct parser *p, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void problem(struct parser *p, const char *path, const char *fmt, ...) {
+void bd_scn_problem(struct parser *p, const char *path, const char *fmt, ...) {
         char what[384];
         va_list ap;
 
@@ -48,12 +39,12 @@ static void only_keys(struct parser *p, json_object *o, const char *path, const 
                         ok = ok || strcmp(key, allowed[i]) == 0;
                 if (!ok) {
                         snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", key);
-                        problem(p, where, "unknown key");
+                        bd_scn_problem(p, where, "unknown key");
                 }
         }
 }
 
-static json_object *member(json_object *o, const char *key) {
+json_object *bd_scn_member(json_object *o, const char *key) {
         json_object *v = NULL;
 
         return json_object_object_get_ex(o, key, &v) ? v : NULL;
@@ -63,25 +54,25 @@ static json_object *member(json_object *o, const char *key) {
  * (REQUIRED: an error). */
 static void get_int(struct parser *p, json_object *o, const char *path, const char *key, long long lo, long long hi,
                     bool required, uint64_t scale, long long dflt, int64_t *out) {
-        json_object *v = member(o, key);
+        json_object *v = bd_scn_member(o, key);
         char where[160];
         long long x;
 
         snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", key);
         if (!v) {
                 if (required)
-                        problem(p, where, "missing (%lld..%lld)", lo, hi);
+                        bd_scn_problem(p, where, "missing (%lld..%lld)", lo, hi);
                 *out = dflt * (int64_t)scale;
                 return;
         }
         if (!json_object_is_type(v, json_type_int)) {
-                problem(p, where, "expected an integer (%lld..%lld)", lo, hi);
+                bd_scn_problem(p, where, "expected an integer (%lld..%lld)", lo, hi);
                 *out = dflt * (int64_t)scale;
                 return;
         }
         x = json_object_get_int64(v);
         if (x < lo || x > hi) {
-                problem(p, where, "%lld is out of range (%lld..%lld)", x, lo, hi);
+                bd_scn_problem(p, where, "%lld is out of range (%lld..%lld)", x, lo, hi);
                 *out = dflt * (int64_t)scale;
                 return;
         }
@@ -97,14 +88,14 @@ static uint64_t get_u(struct parser *p, json_object *o, const char *path, const 
 }
 
 static bool get_bool(struct parser *p, json_object *o, const char *path, const char *key, bool dflt) {
-        json_object *v = member(o, key);
+        json_object *v = bd_scn_member(o, key);
         char where[160];
 
         if (!v)
                 return dflt;
         if (!json_object_is_type(v, json_type_boolean)) {
                 snprintf(where, sizeof(where), "%s.%s", path, key);
-                problem(p, where, "expected true or false");
+                bd_scn_problem(p, where, "expected true or false");
                 return dflt;
         }
         return json_object_get_boolean(v);
@@ -113,36 +104,36 @@ static bool get_bool(struct parser *p, json_object *o, const char *path, const c
 /* A string member into BUF; absent: DFLT (NULL and REQUIRED: an error). */
 static void get_str(struct parser *p, json_object *o, const char *path, const char *key, char *buf, size_t size,
                     const char *dflt) {
-        json_object *v = member(o, key);
+        json_object *v = bd_scn_member(o, key);
         char where[160];
 
         snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", key);
         snprintf(buf, size, "%s", dflt ? dflt : "");
         if (!v) {
                 if (!dflt)
-                        problem(p, where, "missing (a string)");
+                        bd_scn_problem(p, where, "missing (a string)");
                 return;
         }
         if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
             (size_t)json_object_get_string_len(v) >= size) {
-                problem(p, where, "expected a string of 1 to %zu characters", size - 1);
+                bd_scn_problem(p, where, "expected a string of 1 to %zu characters", size - 1);
                 return;
         }
         snprintf(buf, size, "%s", json_object_get_string(v));
 }
 
 static json_object *get_obj(struct parser *p, json_object *o, const char *path, const char *key, bool required) {
-        json_object *v = member(o, key);
+        json_object *v = bd_scn_member(o, key);
         char where[160];
 
         snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", key);
         if (!v) {
                 if (required)
-                        problem(p, where, "missing (an object)");
+                        bd_scn_problem(p, where, "missing (an object)");
                 return NULL;
         }
         if (!json_object_is_type(v, json_type_object)) {
-                problem(p, where, "expected an object");
+                bd_scn_problem(p, where, "expected an object");
                 return NULL;
         }
         return v;
@@ -163,7 +154,8 @@ static void parse_demand(struct parser *p, json_object *o, const char *path, str
                 ;
         if (k == n_kinds) {
                 snprintf(where, sizeof(where), "%s.kind", path);
-                problem(p, where, "\"%s\" is not one of constant, steps, periodic, spike, walk, bursts, ramp", kind);
+                bd_scn_problem(p, where, "\"%s\" is not one of constant, steps, periodic, spike, walk, bursts, ramp",
+                               kind);
                 k = 0;
         }
         d->kind = (enum bd_sim_demand_kind)k;
@@ -177,19 +169,19 @@ static void parse_demand(struct parser *p, json_object *o, const char *path, str
                                 d->kind == BD_SIM_SPIKE || d->kind == BD_SIM_BURSTS || d->kind == BD_SIM_RAMP, 1, 1);
         if (d->kind == BD_SIM_BURSTS && d->duration_sec > d->period_sec) {
                 snprintf(where, sizeof(where), "%s.duration_sec", path);
-                problem(p, where, "%llu is longer than period_sec (%llu)", (unsigned long long)d->duration_sec,
+                bd_scn_problem(p, where, "%llu is longer than period_sec (%llu)", (unsigned long long)d->duration_sec,
                         (unsigned long long)d->period_sec);
         }
         d->walk_step_kib = get_u(p, o, path, "step_mib", 1, MAX_MIB, false, MIB, 16);
         d->seed = get_u(p, o, path, "seed", 0, INT64_MAX, false, 1, 1);
-        steps = member(o, "steps");
+        steps = bd_scn_member(o, "steps");
         snprintf(where, sizeof(where), "%s.steps", path);
         if (d->kind == BD_SIM_STEPS && !steps)
-                problem(p, where, "missing (a list of [second, MiB] pairs)");
+                bd_scn_problem(p, where, "missing (a list of [second, MiB] pairs)");
         if (!steps)
                 return;
         if (!json_object_is_type(steps, json_type_array) || json_object_array_length(steps) > BD_SIM_MAX_STEPS) {
-                problem(p, where, "expected a list of at most %d [second, MiB] pairs", BD_SIM_MAX_STEPS);
+                bd_scn_problem(p, where, "expected a list of at most %d [second, MiB] pairs", BD_SIM_MAX_STEPS);
                 return;
         }
         d->n_steps = json_object_array_length(steps);
@@ -202,13 +194,13 @@ static void parse_demand(struct parser *p, json_object *o, const char *path, str
                     !json_object_is_type(m = json_object_array_get_idx(pair, 1), json_type_int) ||
                     json_object_get_int64(t) < 0 || json_object_get_int64(m) < 0 ||
                     json_object_get_int64(m) > MAX_MIB) {
-                        problem(p, where, "expected [second, MiB] with both >= 0");
+                        bd_scn_problem(p, where, "expected [second, MiB] with both >= 0");
                         continue;
                 }
                 d->steps[i].at_sec = (uint64_t)json_object_get_int64(t);
                 d->steps[i].kib = (uint64_t)json_object_get_int64(m) * MIB;
                 if (i > 0 && d->steps[i].at_sec <= d->steps[i - 1].at_sec)
-                        problem(p, where, "seconds must increase from one step to the next");
+                        bd_scn_problem(p, where, "seconds must increase from one step to the next");
         }
 }
 
@@ -226,7 +218,7 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
 
         snprintf(path, sizeof(path), "vms[%zu]", idx);
         if (!json_object_is_type(o, json_type_object)) {
-                problem(p, path, "expected an object");
+                bd_scn_problem(p, path, "expected an object");
                 return;
         }
         only_keys(p, o, path, keys);
@@ -241,25 +233,25 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
         get_str(p, o, path, "class", s->class_tag, sizeof(s->class_tag), "");
         if (s->class_tag[0] && !bd_class_valid(s->class_tag)) {
                 snprintf(where, sizeof(where), "%s.class", path);
-                problem(p, where, "\"%s\" is not a class name (a-z, 0-9, _ and -)", s->class_tag);
+                bd_scn_problem(p, where, "\"%s\" is not a class name (a-z, 0-9, _ and -)", s->class_tag);
         }
         s->max_kib = get_u(p, o, path, "max_mib", 128, MAX_MIB, true, MIB, 1024);
         s->start_kib = get_u(p, o, path, "start_mib", 128, MAX_MIB, false, MIB, 0);
         if (s->start_kib > s->max_kib) {
                 snprintf(where, sizeof(where), "%s.start_mib", path);
-                problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(s->start_kib / MIB),
+                bd_scn_problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(s->start_kib / MIB),
                         (unsigned long long)(s->max_kib / MIB));
         }
         s->entitled_kib = get_u(p, o, path, "entitled_mib", 128, MAX_MIB, false, MIB, 0);
         if (s->entitled_kib > s->max_kib) {
                 snprintf(where, sizeof(where), "%s.entitled_mib", path);
-                problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(s->entitled_kib / MIB),
+                bd_scn_problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(s->entitled_kib / MIB),
                         (unsigned long long)(s->max_kib / MIB));
         }
         vm->min_kib = get_u(p, o, path, "min_mib", 0, MAX_MIB, false, MIB, 0);
         if (vm->min_kib > s->max_kib) {
                 snprintf(where, sizeof(where), "%s.min_mib", path);
-                problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(vm->min_kib / MIB),
+                bd_scn_problem(p, where, "%llu is above max_mib (%llu)", (unsigned long long)(vm->min_kib / MIB),
                         (unsigned long long)(s->max_kib / MIB));
         }
         vm->shares = (int)get_u(p, o, path, "shares", 1, 50000, false, 1, 1000);
@@ -271,7 +263,7 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
                 s->state = BD_RUN_PAUSED;
         } else {
                 snprintf(where, sizeof(where), "%s.state", path);
-                problem(p, where, "\"%s\" is not one of running, paused", state);
+                bd_scn_problem(p, where, "\"%s\" is not one of running, paused", state);
         }
         if (get_bool(p, o, path, "vfio", false))
                 s->flags |= BD_VM_VFIO;
@@ -308,223 +300,6 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
         }
 }
 
-/* ---- the "policy" object, as libconfig text --------------------------------- */
-
-/* Grows as needed, up to 4 MiB (a scenario file's own limit). */
-struct text {
-        char *buf;
-        size_t len, cap;
-        bool overflow;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...) {
-        va_list ap;
-        int k;
-
-        while (!t->overflow) {
-                va_start(ap, fmt);
-                k = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
-                va_end(ap);
-                if (k < 0) {
-                        t->overflow = true;
-                } else if (t->buf && (size_t)k < t->cap - t->len) {
-                        t->len += (size_t)k;
-                        return;
-                } else if (t->len + (size_t)k + 1 > 4 * 1024 * 1024) {
-                        t->overflow = true;
-                } else {
-                        size_t cap = t->cap ? t->cap * 2 : 8192;
-                        char *b;
-
-                        while (cap < t->len + (size_t)k + 1)
-                                cap *= 2;
-                        b = realloc(t->buf, cap);
-                        if (!b)
-                                abort();
-                        t->buf = b;
-                        t->cap = cap;
-                }
-        }
-}
-
-static void put_value(struct parser *p, struct text *t, json_object *v, const char *where) {
-        switch (json_object_get_type(v)) {
-        case json_type_boolean:
-                put(t, "%s", json_object_get_boolean(v) ? "true" : "false");
-                break;
-        case json_type_int:
-                put(t, "%lld", (long long)json_object_get_int64(v));
-                break;
-        case json_type_double: {
-                char num[64];
-
-                /* Written so that libconfig reads a float: "5" would be an
-                 * integer, "1e+300" already is a float ("1e+300.0" is not). */
-                snprintf(num, sizeof(num), "%.17g", json_object_get_double(v));
-                put(t, "%s%s", num, strspn(num, "-0123456789") == strlen(num) ? ".0" : "");
-                break;
-        }
-        case json_type_string:
-                put(t, "\"");
-                for (const char *c = json_object_get_string(v); *c; c++)
-                        put(t, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
-                put(t, "\"");
-                break;
-        case json_type_array:
-                put(t, "[ ");
-                for (size_t i = 0; i < json_object_array_length(v); i++) {
-                        put(t, "%s", i ? ", " : "");
-                        put_value(p, t, json_object_array_get_idx(v, i), where);
-                }
-                put(t, " ]");
-                break;
-        default:
-                problem(p, where, "expected a number, a boolean, a string or a list");
-                put(t, "0");
-                break;
-        }
-}
-
-/* GUEST_EXTRA: settings added to the "guest" group (made if absent). */
-static void policy_text(struct parser *p, json_object *policy, const char *guest_extra, struct text *t) {
-        bool guest_seen = false;
-
-        json_object_object_foreach(policy, key, val) {
-                char where[96];
-
-                snprintf(where, sizeof(where), "policy.%s", key);
-                if (strcmp(key, "vms") == 0) {
-                        problem(p, where, "per-VM settings belong in vms[] (min_mib, shares, class)");
-                        continue;
-                }
-                if (json_object_is_type(val, json_type_object)) {
-                        put(t, "%s = {\n", key);
-                        json_object_object_foreach(val, k2, v2) {
-                                char w2[160];
-
-                                snprintf(w2, sizeof(w2), "%s.%s", where, k2);
-                                put(t, "  %s = ", k2);
-                                put_value(p, t, v2, w2);
-                                put(t, ";\n");
-                        }
-                        if (strcmp(key, "guest") == 0) {
-                                put(t, "%s", guest_extra);
-                                guest_seen = true;
-                        }
-                        put(t, "};\n");
-                        continue;
-                }
-                put(t, "%s = ", key);
-                put_value(p, t, val, where);
-                put(t, ";\n");
-        }
-        if (!guest_seen && *guest_extra)
-                put(t, "guest = {\n%s};\n", guest_extra);
-}
-
-/* Whether the policy sets guest.KEY itself. */
-static bool policy_sets_guest(json_object *policy, const char *key) {
-        json_object *g = policy ? member(policy, "guest") : NULL;
-
-        return g && json_object_is_type(g, json_type_object) && member(g, key);
-}
-
-/* The (min, shares) pair most VMs have. */
-static size_t common_vm(const struct bd_scenario *sc) {
-        size_t best = 0, best_n = 0;
-
-        for (size_t i = 0; i < sc->n_vms && best_n * 2 <= sc->n_vms; i++) {
-                size_t k = 0;
-
-                for (size_t j = i; j < sc->n_vms; j++)
-                        k += sc->vms[j].min_kib == sc->vms[i].min_kib && sc->vms[j].shares == sc->vms[i].shares;
-                if (k > best_n) {
-                        best = i;
-                        best_n = k;
-                }
-        }
-        return best;
-}
-
-/* The VMs' minimum and shares as balloond settings: the pair most VMs have
- * as the guest defaults (unless the policy sets either), which scales to
- * any number of VMs, and one rule per VM with another pair (a minimum of 0
- * there is written as 1 MiB: below any floor balloond computes). */
-static void vm_rules(struct parser *p, json_object *policy, const struct bd_scenario *sc, struct text *extra,
-                     struct text *t) {
-        bool dflt = !policy_sets_guest(policy, "min_mib") && !policy_sets_guest(policy, "shares") && sc->n_vms;
-        uint64_t min_kib = 0;
-        int shares = 1000;
-        size_t n_own = 0;
-
-        if (dflt) {
-                min_kib = sc->vms[common_vm(sc)].min_kib;
-                shares = sc->vms[common_vm(sc)].shares;
-                if (min_kib)
-                        put(extra, "  min_mib = %llu;\n", (unsigned long long)(min_kib / MIB));
-                if (shares != 1000)
-                        put(extra, "  shares = %d;\n", shares);
-        }
-        for (size_t i = 0; i < sc->n_vms; i++)
-                n_own += sc->vms[i].min_kib != min_kib || sc->vms[i].shares != shares;
-        if (n_own > BD_SCENARIO_MAX_OWN_RULES) {
-                problem(p, "vms", "%zu VMs have a min_mib or shares other than most VMs': at most %d",
-                        n_own, BD_SCENARIO_MAX_OWN_RULES);
-                return;
-        }
-        if (!n_own)
-                return;
-        put(t, "vms = (\n");
-        for (size_t i = 0, first = 1; i < sc->n_vms; i++) {
-                const struct bd_scenario_vm *vm = &sc->vms[i];
-
-                if (vm->min_kib == min_kib && vm->shares == shares)
-                        continue;
-                put(t, "%s  { uuid = \"%s\"; shares = %d; min_mib = %llu; }", first ? "" : ",\n", vm->spec.uuid,
-                    vm->shares, (unsigned long long)(vm->min_kib ? vm->min_kib / MIB : 1));
-                first = 0;
-        }
-        put(t, "\n);\n");
-}
-
-static void scenario_config(struct parser *p, json_object *policy, struct bd_scenario *sc) {
-        struct text t = { 0 }, extra = { 0 }, rules = { 0 };
-        struct bd_config_errors cerrs = { 0 };
-        char name[300];
-
-        vm_rules(p, policy, sc, &extra, &rules);
-        put(&extra, "%s", "");
-        if (policy)
-                policy_text(p, policy, extra.buf ? extra.buf : "", &t);
-        else if (extra.len)
-                put(&t, "guest = {\n%s};\n", extra.buf);
-        if (rules.len)
-                put(&t, "%s", rules.buf);
-        put(&t, "%s", "");
-        free(extra.buf);
-        free(rules.buf);
-        if (t.overflow || extra.overflow || rules.overflow) {
-                problem(p, "policy", "too large");
-                free(t.buf);
-                return;
-        }
-        snprintf(name, sizeof(name), "%s: policy", p->file);
-        if (bd_config_load_string(t.buf, name, &sc->cfg, &cerrs) < 0) {
-                /* "FILE: policy:LINE: KEY: PROBLEM" -> "FILE: policy.KEY: PROBLEM" */
-                for (size_t i = 0; i < cerrs.n; i++) {
-                        const char *rest = cerrs.items[i].text + strlen(name);
-
-                        if (*rest == ':')
-                                rest = strchr(rest + 1, ':') ? strchr(rest + 1, ':') + 2 : rest;
-                        problem(p, "policy", "%s", rest);
-                }
-        }
-        bd_config_errors_free(&cerrs);
-        free(t.buf);
-}
-
 static void parse_host(struct parser *p, json_object *host, struct bd_scenario *sc) {
         static const char *const hkeys[] = { "ram_mib", "host_use_mib", "hugetlb_mib", "root_psi_full_pct",
                                              "free_page_reporting", "job", NULL };
@@ -536,7 +311,7 @@ static void parse_host(struct parser *p, json_object *host, struct bd_scenario *
         sc->host.host_use_kib = get_u(p, host, "host", "host_use_mib", 0, MAX_MIB, false, MIB, 1024);
         sc->host.hugetlb_kib = get_u(p, host, "host", "hugetlb_mib", 0, MAX_MIB, false, MIB, 0);
         if (sc->host.hugetlb_kib && sc->host.hugetlb_kib + sc->host.host_use_kib >= sc->host.ram_kib)
-                problem(p, "host.hugetlb_mib", "the pools and the host's own use leave no RAM for VMs");
+                bd_scn_problem(p, "host.hugetlb_mib", "the pools and the host's own use leave no RAM for VMs");
         get_int(p, host, "host", "root_psi_full_pct", 0, 100, false, 1, 0, &psi);
         sc->host.root_psi_full_pct = (double)psi;
         p->fpr_default = get_bool(p, host, "host", "free_page_reporting", true);
@@ -544,14 +319,53 @@ static void parse_host(struct parser *p, json_object *host, struct bd_scenario *
         if (job) {
                 parse_demand(p, job, "host.job", &sc->host.job);
                 if (sc->host.job.base_kib + sc->host.job.amp_kib + sc->host.host_use_kib >= sc->host.ram_kib)
-                        problem(p, "host.job", "at its largest (%llu MiB) it and the host's own use leave no RAM "
-                                "for VMs", (unsigned long long)((sc->host.job.base_kib + sc->host.job.amp_kib) / MIB));
+                        bd_scn_problem(p, "host.job",
+                                       "at its largest (%llu MiB) it and the host's own use leave no RAM for VMs",
+                                       (unsigned long long)((sc->host.job.base_kib + sc->host.job.amp_kib) / MIB));
         }
+}
+
+struct key_ref {
+        const char *key;
+        size_t idx;
+};
+
+static int by_key(const void *a, const void *b) {
+        const struct key_ref *x = a, *y = b;
+        int c = strcmp(x->key, y->key);
+
+        return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Names and uuids must be unique: sorted, so any number of VMs is checked
+ * in O(n log n); each VM repeating an earlier one is reported once. */
+static void unique_vms(struct parser *p, const struct bd_scenario *sc) {
+        struct key_ref *k = calloc(sc->n_vms, sizeof(*k));
+        bool *told = calloc(sc->n_vms, sizeof(*told));
+
+        if (!k || !told)
+                abort();
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < sc->n_vms; i++)
+                        k[i] = (struct key_ref){ pass ? sc->vms[i].spec.uuid : sc->vms[i].spec.name, i };
+                qsort(k, sc->n_vms, sizeof(*k), by_key);
+                for (size_t i = 1; i < sc->n_vms; i++) {
+                        char where[32];
+
+                        if (strcmp(k[i].key, k[i - 1].key) != 0 || told[k[i].idx])
+                                continue;
+                        told[k[i].idx] = true;
+                        snprintf(where, sizeof(where), "vms[%zu]", k[i].idx);
+                        bd_scn_problem(p, where, "same name or uuid as vms[%zu]", k[i - 1].idx);
+                }
+        }
+        free(k);
+        free(told);
 }
 
 static void parse_vms(struct parser *p, json_object *vms, struct bd_scenario *sc) {
         if (!vms || !json_object_is_type(vms, json_type_array) || json_object_array_length(vms) == 0) {
-                problem(p, "vms", "expected a list of at least one VM");
+                bd_scn_problem(p, "vms", "expected a list of at least one VM");
                 return;
         }
         sc->n_vms = json_object_array_length(vms);
@@ -560,16 +374,7 @@ static void parse_vms(struct parser *p, json_object *vms, struct bd_scenario *sc
                 abort();
         for (size_t i = 0; i < sc->n_vms; i++)
                 parse_vm(p, json_object_array_get_idx(vms, i), i, &sc->vms[i]);
-        for (size_t i = 0; i < sc->n_vms; i++)
-                for (size_t k = 0; k < i; k++)
-                        if (strcmp(sc->vms[i].spec.name, sc->vms[k].spec.name) == 0 ||
-                            strcmp(sc->vms[i].spec.uuid, sc->vms[k].spec.uuid) == 0) {
-                                char where[32];
-
-                                snprintf(where, sizeof(where), "vms[%zu]", i);
-                                problem(p, where, "same name or uuid as vms[%zu]", k);
-                                break;
-                        }
+        unique_vms(p, sc);
 }
 
 static void parse(struct parser *p, json_object *root, struct bd_scenario *sc) {
@@ -578,7 +383,7 @@ static void parse(struct parser *p, json_object *root, struct bd_scenario *sc) {
         json_object *host, *policy;
 
         if (!json_object_is_type(root, json_type_object)) {
-                problem(p, "(top)", "expected an object");
+                bd_scn_problem(p, "(top)", "expected an object");
                 return;
         }
         only_keys(p, root, "", keys);
@@ -589,9 +394,9 @@ static void parse(struct parser *p, json_object *root, struct bd_scenario *sc) {
         if (host)
                 parse_host(p, host, sc);
         sc->restore_at_sec = get_u(p, root, "", "restore_at_sec", 0, 7 * 86400, false, 1, 0);
-        parse_vms(p, member(root, "vms"), sc);
+        parse_vms(p, bd_scn_member(root, "vms"), sc);
         policy = get_obj(p, root, "", "policy", false);
-        scenario_config(p, policy, sc);
+        bd_scn_config(p, policy, sc);
 }
 
 int bd_scenario_load_string(const char *text, const char *name, struct bd_scenario *out,
