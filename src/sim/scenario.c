@@ -204,16 +204,37 @@ static void parse_demand(struct parser *p, json_object *o, const char *path, str
         }
 }
 
+/* vms[i].balloon (BALLOON may be NULL: the defaults, the host's FPR). */
+static void parse_balloon(struct parser *p, json_object *balloon, const char *path, struct bd_sim_vm_spec *s) {
+        static const char *const bkeys[] = { "device", "inflate_mib_per_sec", "deflate_mib_per_sec", "stuck",
+                                             "free_page_reporting", NULL };
+        char where[64];
+
+        snprintf(where, sizeof(where), "%s.balloon", path);
+        if (!p->fpr_default)
+                s->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
+        if (!balloon)
+                return;
+        only_keys(p, balloon, where, bkeys);
+        if (!get_bool(p, balloon, where, "device", true))
+                s->flags |= BD_VM_NO_BALLOON;
+        if (get_bool(p, balloon, where, "free_page_reporting", p->fpr_default))
+                s->flags &= ~(unsigned)BD_VM_NO_FREE_PAGE_REPORTING;
+        else
+                s->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
+        s->balloon_stuck = get_bool(p, balloon, where, "stuck", false);
+        s->inflate_kib_per_sec = get_u(p, balloon, where, "inflate_mib_per_sec", 1, 1048576, false, MIB, 0);
+        s->deflate_kib_per_sec = get_u(p, balloon, where, "deflate_mib_per_sec", 1, 1048576, false, MIB, 0);
+}
+
 static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_scenario_vm *vm) {
         static const char *const keys[] = { "name",   "uuid",  "max_mib", "start_mib", "min_mib", "shares",
                                             "class",  "swap_mib", "state", "demand",  "balloon", "stats",
                                             "vfio",   "entitled_mib", "claims_always", NULL };
-        static const char *const bkeys[] = { "device", "inflate_mib_per_sec", "deflate_mib_per_sec", "stuck",
-                                             "free_page_reporting", NULL };
         static const char *const skeys[] = { "period_sec", "freeze_at_sec", NULL };
         struct bd_sim_vm_spec *s = &vm->spec;
         char path[32], where[64], state[16];
-        json_object *demand, *balloon, *stats;
+        json_object *demand, *stats;
         int64_t freeze;
 
         snprintf(path, sizeof(path), "vms[%zu]", idx);
@@ -273,22 +294,7 @@ static void parse_vm(struct parser *p, json_object *o, size_t idx, struct bd_sce
                 snprintf(where, sizeof(where), "%s.demand", path);
                 parse_demand(p, demand, where, &s->demand);
         }
-        balloon = get_obj(p, o, path, "balloon", false);
-        snprintf(where, sizeof(where), "%s.balloon", path);
-        if (!p->fpr_default)
-                s->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
-        if (balloon) {
-                only_keys(p, balloon, where, bkeys);
-                if (!get_bool(p, balloon, where, "device", true))
-                        s->flags |= BD_VM_NO_BALLOON;
-                if (get_bool(p, balloon, where, "free_page_reporting", p->fpr_default))
-                        s->flags &= ~(unsigned)BD_VM_NO_FREE_PAGE_REPORTING;
-                else
-                        s->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
-                s->balloon_stuck = get_bool(p, balloon, where, "stuck", false);
-                s->inflate_kib_per_sec = get_u(p, balloon, where, "inflate_mib_per_sec", 1, 1048576, false, MIB, 0);
-                s->deflate_kib_per_sec = get_u(p, balloon, where, "deflate_mib_per_sec", 1, 1048576, false, MIB, 0);
-        }
+        parse_balloon(p, get_obj(p, o, path, "balloon", false), path, s);
         stats = get_obj(p, o, path, "stats", false);
         s->stats_freeze_sec = -1;
         if (stats) {
