@@ -38,7 +38,7 @@ static void check_accepted(const struct bd_scenario *sc) {
                 CHECK(vm->spec.start_kib <= vm->spec.max_kib && vm->min_kib <= vm->spec.max_kib);
                 CHECK(vm->shares >= 1 && vm->shares <= 50000);
                 CHECK(vm->spec.state == BD_RUN_RUNNING || vm->spec.state == BD_RUN_PAUSED);
-                CHECK(d->kind <= BD_SIM_RAMP && d->n_steps <= BD_SIM_MAX_STEPS);
+                CHECK(d->kind <= BD_SIM_RAMP && (!d->n_steps || d->steps));
                 CHECK(d->period_sec >= 1 && d->duration_sec >= 1);
                 for (size_t k = 1; k < d->n_steps; k++)
                         CHECK(d->steps[k].at_sec > d->steps[k - 1].at_sec);

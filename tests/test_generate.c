@@ -85,9 +85,16 @@ static void test_nested(void **state) {
                 load(ta, &a);
                 load(tb, &b);
                 for (size_t i = 0; i < 5; i++) {
-                        assert_memory_equal(&a.vms[i], &b.vms[i], sizeof(a.vms[i]));
+                        struct bd_scenario_vm x = a.vms[i], y = b.vms[i];
+
+                        assert_int_equal(x.spec.demand.n_steps, y.spec.demand.n_steps);
+                        if (x.spec.demand.n_steps)
+                                assert_memory_equal(x.spec.demand.steps, y.spec.demand.steps,
+                                                    x.spec.demand.n_steps * sizeof(*x.spec.demand.steps));
+                        x.spec.demand.steps = y.spec.demand.steps = NULL; /* each scenario's own copy */
+                        assert_memory_equal(&x, &y, sizeof(x));
                 }
-                assert_memory_equal(&a.host, &b.host, sizeof(a.host));
+                assert_memory_equal(&a.host, &b.host, sizeof(a.host)); /* no host job has steps */
                 bd_scenario_free(&a);
                 bd_scenario_free(&b);
                 free(ta);

@@ -112,6 +112,7 @@ static void test_oom_stall(void **state) {
 }
 
 static void test_swap(void **state) {
+        struct bd_sim_step steps[] = { { 10, 4 * GIB }, { 20, GIB } };
         struct bd_sim_vm_spec spec = idle_vm();
         struct bd_sim *sim;
         struct bd_sim_vm_truth t;
@@ -122,10 +123,7 @@ static void test_swap(void **state) {
         spec.swap_kib = GIB;
         spec.demand.kind = BD_SIM_STEPS;
         spec.demand.n_steps = 2;
-        spec.demand.steps[0].at_sec = 10;
-        spec.demand.steps[0].kib = 4 * GIB;
-        spec.demand.steps[1].at_sec = 20;
-        spec.demand.steps[1].kib = GIB;
+        spec.demand.steps = steps;
         sim = one_vm(&spec);
         advance(sim, 12);
         s = bd_sim_samples(sim, &n);

@@ -109,11 +109,19 @@ uint64_t bd_sim_demand_at(const struct bd_sim_demand *d, uint64_t t_sec) {
         switch (d->kind) {
         case BD_SIM_CONST:
                 return d->base_kib;
-        case BD_SIM_STEPS:
-                for (size_t i = 0; i < d->n_steps && i < BD_SIM_MAX_STEPS; i++)
-                        if (t_sec >= d->steps[i].at_sec)
-                                v = d->steps[i].kib;
-                return v;
+        case BD_SIM_STEPS: {
+                size_t lo = 0, hi = d->n_steps; /* the last step at or before t: bisection */
+
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+
+                        if (d->steps[mid].at_sec <= t_sec)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                return lo ? d->steps[lo - 1].kib : v;
+        }
         case BD_SIM_PERIODIC:
                 if (!d->period_sec)
                         return d->base_kib;
@@ -491,16 +499,14 @@ int bd_sim_new_builtin(struct bd_sim **out) {
         /* Rising by 128 MiB every 10 s from 2 min to 2.6 GiB, and again from
          * 10 min to 3 GiB. */
         {
-                static const uint64_t ramp_mib[][2] = {
-                        { 120, 2074 }, { 130, 2202 }, { 140, 2330 }, { 150, 2458 }, { 160, 2586 },
-                        { 170, 2662 }, { 600, 2790 }, { 610, 2918 }, { 620, 3046 }, { 630, 3072 },
+                static struct bd_sim_step ramp[] = {
+                        { 120, 2074 * MIB }, { 130, 2202 * MIB }, { 140, 2330 * MIB }, { 150, 2458 * MIB },
+                        { 160, 2586 * MIB }, { 170, 2662 * MIB }, { 600, 2790 * MIB }, { 610, 2918 * MIB },
+                        { 620, 3046 * MIB }, { 630, 3072 * MIB },
                 };
 
-                vms[1].demand.n_steps = sizeof(ramp_mib) / sizeof(ramp_mib[0]);
-                for (size_t k = 0; k < vms[1].demand.n_steps; k++) {
-                        vms[1].demand.steps[k].at_sec = ramp_mib[k][0];
-                        vms[1].demand.steps[k].kib = ramp_mib[k][1] * MIB;
-                }
+                vms[1].demand.n_steps = sizeof(ramp) / sizeof(ramp[0]);
+                vms[1].demand.steps = ramp;
         }
 
         snprintf(vms[2].name, BD_NAME_MAX, "db1");

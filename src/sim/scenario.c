@@ -180,11 +180,14 @@ static void parse_demand(struct parser *p, json_object *o, const char *path, str
                 bd_scn_problem(p, where, "missing (a list of [second, MiB] pairs)");
         if (!steps)
                 return;
-        if (!json_object_is_type(steps, json_type_array) || json_object_array_length(steps) > BD_SIM_MAX_STEPS) {
-                bd_scn_problem(p, where, "expected a list of at most %d [second, MiB] pairs", BD_SIM_MAX_STEPS);
+        if (!json_object_is_type(steps, json_type_array)) {
+                bd_scn_problem(p, where, "expected a list of [second, MiB] pairs");
                 return;
         }
         d->n_steps = json_object_array_length(steps);
+        d->steps = calloc(d->n_steps ? d->n_steps : 1, sizeof(*d->steps));
+        if (!d->steps)
+                abort();
         for (size_t i = 0; i < d->n_steps; i++) {
                 json_object *pair = json_object_array_get_idx(steps, i), *t, *m;
 
@@ -452,6 +455,10 @@ int bd_scenario_load_string(const char *text, const char *name, struct bd_scenar
 void bd_scenario_free(struct bd_scenario *sc) {
         if (!sc)
                 return;
+        for (size_t i = 0; sc->vms && i < sc->n_vms; i++)
+                free(sc->vms[i].spec.demand.steps);
+        free(sc->host.job.steps);
+        sc->host.job.steps = NULL;
         free(sc->vms);
         sc->vms = NULL;
         sc->n_vms = 0;

@@ -12,8 +12,6 @@
 
 #include "balloond/core/sample.h"
 
-#define BD_SIM_MAX_STEPS 32
-
 enum bd_sim_demand_kind {
         BD_SIM_CONST = 0, /* base */
         BD_SIM_STEPS,     /* base, then steps[i].kib from steps[i].at_sec on */
@@ -22,6 +20,11 @@ enum bd_sim_demand_kind {
         BD_SIM_WALK,      /* seeded random walk from base, steps of walk_step, within [base, base + amp] */
         BD_SIM_BURSTS,    /* base, base + amp during [at + k period, at + k period + duration), k = 0, 1, ... */
         BD_SIM_RAMP,      /* base, rising linearly from at to base + amp over duration, then held */
+};
+
+struct bd_sim_step {
+        uint64_t at_sec;
+        uint64_t kib;
 };
 
 struct bd_sim_demand {
@@ -34,10 +37,8 @@ struct bd_sim_demand {
         uint64_t walk_step_kib;
         uint64_t seed;
         size_t n_steps;
-        struct {
-                uint64_t at_sec;
-                uint64_t kib;
-        } steps[BD_SIM_MAX_STEPS];
+        struct bd_sim_step *steps; /* n_steps of them, at_sec increasing; not owned by the model (a
+                                    * scenario's, freed by bd_scenario_free) */
 };
 
 struct bd_sim_vm_spec {
