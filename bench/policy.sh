@@ -84,6 +84,24 @@ echo "density ..." >&2
         done
 } > "$work/density"
 splice density "$work/density"
+# balloond against the best peer (every policy but balloond and the oracle).
+{
+        echo '| family | host GiB | balloond | best peer | balloond − best peer | oracle |'
+        echo '| --- | --- | ---: | --- | ---: | ---: |'
+        awk -v pols="$policies" '{
+                n = split(pols, p, " "); best = -1; who = ""
+                for (i = 1; i <= n; i++) {
+                        v = $(i + 2)
+                        if (p[i] == "balloond") b = v
+                        else if (p[i] == "oracle") o = v
+                        else if (v > best) { best = v; who = p[i] }
+                        else if (v == best) who = who ", " p[i]
+                }
+                d = b - best
+                printf "| %s | %s | %d | %d (%s) | %s%d | %d |\n", $2, $1, b, best, who, (d > 0 ? "+" : ""), d, o
+        }' "$work/density.dat"
+} > "$work/density-vs"
+splice density-vs "$work/density-vs"
 
 echo "scale ..." >&2
 "$sim" --generate diurnal --seed 1 --vms "$scale_vms" > "$work/big.json"

@@ -103,25 +103,40 @@ static void test_oracle_fit(void **state) {
         uint64_t t[2] = { 0, 0 };
 
         (void)state;
-        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 3000, t), 2);
+        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 3000, NULL, t), 2);
         assert_int_equal(t[0], 1000);
         assert_int_equal(t[1], 2000);
         /* 2500: now (2000) plus half of the rest (1000). */
-        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 2500, t), 1);
+        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 2500, NULL, t), 1);
         assert_int_equal(t[0], 900);
         assert_int_equal(t[1], 1600);
         /* 1600: alive (1200) plus half of the way to now (800). */
-        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 1600, t), 0);
+        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 1600, NULL, t), 0);
         assert_int_equal(t[0], 650);
         assert_int_equal(t[1], 950);
-        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 1000, t), -1);
+        assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 1000, NULL, t), -1);
         assert_int_equal(t[0], 500);
         assert_int_equal(t[1], 700);
         /* The second is not the oracle's: left alone, not counted. */
         t[1] = 42;
-        assert_int_equal(bd_oracle_fit(want, now, alive, second, 2, 900, t), 1);
+        assert_int_equal(bd_oracle_fit(want, now, alive, second, 2, 900, NULL, t), 1);
         assert_int_equal(t[0], 900);
         assert_int_equal(t[1], 42);
+        /* Costs: the first holds a quarter of its size plus 300 (free page
+         * reporting), the second all of it. Wants cost 550 + 2000 = 2550:
+         * fit 2600; in 2100, now costs 500 + 1200 = 1700, wants 2550: f =
+         * 400 / 850, sizes 800 + 200 f = 894, 1200 + 800 f = 1576. */
+        {
+                const double slope[] = { 0.25, 1.0 }, base[] = { 300.0, 0.0 };
+                const struct bd_oracle_cost c = { slope, base };
+
+                assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 2600, &c, t), 2);
+                assert_int_equal(t[0], 1000);
+                assert_int_equal(t[1], 2000);
+                assert_int_equal(bd_oracle_fit(want, now, alive, none, 2, 2100, &c, t), 1);
+                assert_int_equal(t[0], 894);
+                assert_int_equal(t[1], 1576);
+        }
 }
 
 static int verdict(const struct bd_scenario *sc, const struct bd_sim_metrics *m, const bool *ran, char *first,

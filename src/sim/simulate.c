@@ -58,6 +58,7 @@ struct run {
         bool *untouchable;
         uint64_t *last_target;
         uint64_t *want, *now_need, *alive; /* the oracle's levels */
+        double *slope, *base;              /* and what a size costs the host */
         double *vm_pressure_sec;
         struct bd_sim_metrics *m;
 };
@@ -79,6 +80,8 @@ static void free_run(struct run *r) {
         free(r->want);
         free(r->now_need);
         free(r->alive);
+        free(r->slope);
+        free(r->base);
         free(r->vm_pressure_sec);
         bd_sim_free(r->sim);
 }
@@ -200,6 +203,17 @@ static uint64_t oracle_budget(const struct run *r, uint64_t t) {
         return sub_sat(r->sc->host.ram_kib, used);
 }
 
+/* What VM i will hold in host RAM at balloon size T with demand up to
+ * PEAK (src/sim/model.c): with free page reporting its kernel, its demand
+ * and a quarter of the rest as page cache, (T + 3 (PEAK + kernel)) / 4;
+ * without, all of T once touched. */
+static void oracle_cost(struct run *r, size_t i, uint64_t peak) {
+        bool fpr = !(r->sc->vms[i].spec.flags & BD_VM_NO_FREE_PAGE_REPORTING);
+
+        r->slope[i] = fpr ? 0.25 : 1.0;
+        r->base[i] = fpr ? 0.75 * (double)(peak + 40 * MIB) : 0.0;
+}
+
 static void oracle(struct run *r, uint64_t t, const struct bd_vm_sample *s, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 uint64_t now = r->demand[i][t], max = s[i].max_kib;
@@ -211,12 +225,14 @@ static void oracle(struct run *r, uint64_t t, const struct bd_vm_sample *s, size
                 r->want[i] = clamp_u64(r->future_peak[i] + ORACLE_NEED_KIB, 128 * MIB, max);
                 r->now_need[i] = min_u64(clamp_u64(now + ORACLE_NEED_KIB, 128 * MIB, max), r->want[i]);
                 r->alive[i] = min_u64(sub_sat(now, r->sc->vms[i].spec.swap_kib) + ORACLE_ALIVE_KIB, r->now_need[i]);
+                oracle_cost(r, i, r->future_peak[i]);
         }
         bd_oracle_decide(s, r->future_peak, r->untouchable, n, r->targets);
         for (size_t i = 0; i < n; i++)
                 if (!r->untouchable[i] && !r->targets[i])
                         r->targets[i] = s[i].actual_kib; /* the oracle wants no change */
-        bd_oracle_fit(r->want, r->now_need, r->alive, r->untouchable, n, oracle_budget(r, t), r->targets);
+        bd_oracle_fit(r->want, r->now_need, r->alive, r->untouchable, n, oracle_budget(r, t),
+                      &(struct bd_oracle_cost){ r->slope, r->base }, r->targets);
 }
 
 static void run_baseline(struct run *r, uint64_t t, int64_t wall) {
@@ -363,6 +379,8 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
         ALLOC(r.want, r.n);
         ALLOC(r.now_need, r.n);
         ALLOC(r.alive, r.n);
+        ALLOC(r.slope, r.n);
+        ALLOC(r.base, r.n);
         ALLOC(r.vm_pressure_sec, r.n);
         ALLOC(r.demand, r.n);
         for (size_t i = 0; i < r.n; i++) {

@@ -50,12 +50,19 @@ int bd_sim_policy_from_name(const char *name, enum bd_sim_policy *out);
 int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct bd_sim_metrics *out,
                 bd_sim_trace_fn trace, void *ctx);
 
+/* What VM i holds in host RAM at balloon size T: SLOPE[i] x T + BASE[i]
+ * (NULL: T). */
+struct bd_oracle_cost {
+        const double *slope;
+        const double *base;
+};
+
 /* The oracle within host RAM. WANT_KIB[i]: what VM i needs for the next
  * minute; NOW_KIB[i]: for now; ALIVE_KIB[i]: not to OOM; SKIP[i]: not the
- * oracle's to set. Into TARGETS, the most of the wants whose sum fits
- * BUDGET_KIB: all of them; else everyone's need now plus the same fraction
- * of the rest; else the alive minimum plus the same fraction up to now;
- * else the alive minimum (the host cannot hold the guests). Returns the
- * level reached: 2, 1, 0, or -1. */
+ * oracle's to set. Into TARGETS, the most of the wants whose cost (COST, or
+ * the sizes when NULL) fits BUDGET_KIB: all of them; else everyone's need
+ * now plus the same fraction of the rest; else the alive minimum plus the
+ * same fraction up to now; else the alive minimum (the host cannot hold
+ * the guests). Returns the level reached: 2, 1, 0, or -1. */
 int bd_oracle_fit(const uint64_t *want_kib, const uint64_t *now_kib, const uint64_t *alive_kib, const bool *skip,
-                  size_t n, uint64_t budget_kib, uint64_t *targets);
+                  size_t n, uint64_t budget_kib, const struct bd_oracle_cost *cost, uint64_t *targets);
