@@ -172,9 +172,14 @@ static void test_flags(void **state) {
                 { "<domain><memoryBacking><hugepages/><locked/></memoryBacking><devices>"
                   "<memballoon model='none'/><hostdev type='pci'/></devices></domain>",
                   BD_VM_HUGEPAGES | BD_VM_LOCKED | BD_VM_NO_BALLOON | BD_VM_VFIO },
+                /* Shared memory backing: a ledger fact, not an exclusion. */
                 { "<domain><memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
                   GOOD_BALLOON "</domain>",
-                  0 },
+                  BD_VM_SHARED_MEMORY },
+                { "<domain><cpu><numa><cell id='0' memory='1024' memAccess='shared'/></numa></cpu>"
+                  GOOD_BALLOON "</domain>",
+                  BD_VM_SHARED_MEMORY },
+                { "<domain><memoryBacking><access mode='private'/></memoryBacking>" GOOD_BALLOON "</domain>", 0 },
                 /* Each word at another place in the document is something else. */
                 { "<domain><features><locked/><hugepages/></features>" GOOD_BALLOON "</domain>", 0 },
                 { "<domain><locked/><hugepages/><hostdev type='pci'/>" GOOD_BALLOON "</domain>", 0 },

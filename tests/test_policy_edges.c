@@ -139,7 +139,7 @@ static void test_strings(void **state) {
                 R(HOST_CAP), R(NO_HEADROOM), R(EXCLUDED_CONFIG), R(EXCLUDED_CLASS), R(EXCLUDED_METADATA),
                 R(NO_BALLOON), R(VFIO), R(LOCKED_MEMORY), R(HUGEPAGES), R(PAUSED), R(MIGRATING),
                 R(SHUT_OFF), R(NOT_RUNNING), R(UNSUPPORTED), R(STATS_NEVER), R(STATS_STALE),
-                R(STATS_INVALID), R(BLIND_DEFLATE), R(STUCK), R(AWAIT_REPORT),
+                R(STATS_INVALID), R(BLIND_DEFLATE), R(STUCK), R(AWAIT_REPORT), R(INEFFECTIVE),
         };
 #undef R
         (void)state;

@@ -26,12 +26,16 @@
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_COMPACT | XML_PARSE_NOBLANKS)
 #define MAX_STATS_PERIOD_SEC 86400
 
-enum query { Q_METADATA, Q_LOCKED, Q_HUGEPAGES, Q_BALLOON, Q_VFIO, Q_MEMORY, Q_CURRENT_MEMORY, N_QUERIES };
+enum query { Q_METADATA, Q_LOCKED, Q_HUGEPAGES, Q_SHARED, Q_BALLOON, Q_VFIO, Q_MEMORY, Q_CURRENT_MEMORY, N_QUERIES };
 
 static const char *const query_text[N_QUERIES] = {
         [Q_METADATA] = "/domain/metadata/bd:*",
         [Q_LOCKED] = "/domain/memoryBacking/locked",
         [Q_HUGEPAGES] = "/domain/memoryBacking/hugepages",
+        /* Guest RAM the host shares (vhost-user, virtiofs): a file or memfd
+         * mapped shared, whose pages a balloon may not return. */
+        [Q_SHARED] = ("/domain/memoryBacking/access[@mode='shared'] | "
+                      "/domain/cpu/numa/cell[@memAccess='shared']"),
         [Q_BALLOON] = "/domain/devices/memballoon",
         /* A PCI or mediated device, or an SR-IOV VF as a network interface. */
         [Q_VFIO] = ("/domain/devices/hostdev[@type='pci' or @type='mdev'] | "
@@ -202,6 +206,8 @@ static int read_facts(xmlDocPtr doc, struct bd_domain_facts *f) {
                         f->flags |= BD_VM_LOCKED;
                 if (n_nodes(res[Q_HUGEPAGES]) > 0)
                         f->flags |= BD_VM_HUGEPAGES;
+                if (n_nodes(res[Q_SHARED]) > 0)
+                        f->flags |= BD_VM_SHARED_MEMORY;
                 if (n_nodes(res[Q_VFIO]) > 0)
                         f->flags |= BD_VM_VFIO;
                 read_balloon(res[Q_BALLOON], f);

@@ -105,7 +105,52 @@ int bd_host_parse_meminfo(const char *text, struct bd_host_sample *out) {
         out->mem_total_kib = total;
         out->mem_available_kib = avail;
         out->hugetlb_kib = huge;
+        /* Swap (optional: the ledger's host line). */
+        out->swap_used_kib = BD_KIB_UNKNOWN;
+        if (meminfo_value(text, "SwapTotal", "kB", &total) == 0 && meminfo_value(text, "SwapFree", "kB", &avail) == 0)
+                out->swap_used_kib = total > avail ? total - avail : 0;
         return 0;
+}
+
+int bd_host_parse_proc_status(const char *text, uint64_t *rss_kib, uint64_t *swap_kib) {
+        *rss_kib = *swap_kib = BD_KIB_UNKNOWN;
+        if (meminfo_value(text, "VmRSS", "kB", rss_kib) < 0) {
+                *rss_kib = BD_KIB_UNKNOWN;
+                return -EINVAL;
+        }
+        if (meminfo_value(text, "VmSwap", "kB", swap_kib) < 0)
+                *swap_kib = BD_KIB_UNKNOWN;
+        return 0;
+}
+
+int bd_host_read_count(const char *path, uint64_t *out) {
+        char buf[64], *end;
+        unsigned long long v;
+        int r = read_small_file(path, buf, sizeof(buf));
+
+        if (r < 0)
+                return r;
+        if (buf[0] < '0' || buf[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(buf, &end, 10);
+        if (errno == ERANGE || (*end != '\n' && *end != '\0'))
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+int bd_host_read_file(const char *path, char *buf, size_t size) {
+        return read_small_file(path, buf, size);
+}
+
+void bd_host_read_ksm(const char *pages_sharing_path, struct bd_host_sample *out) {
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t pages;
+
+        out->ksm_sharing_kib = BD_KIB_UNKNOWN;
+        if (bd_host_read_count(pages_sharing_path, &pages) == 0 && page > 0 && pages < UINT64_MAX / (uint64_t)page)
+                out->ksm_sharing_kib = pages * (uint64_t)page / 1024;
 }
 
 /* Parse "avg10=N.NN" from a PSI line starting with KIND. */
@@ -147,7 +192,7 @@ int bd_host_parse_psi(const char *text, struct bd_host_sample *out) {
 
 int bd_host_sample_read(const char *meminfo_path, const char *psi_path,
                         struct bd_host_sample *out) {
-        struct bd_host_sample s = { 0 };
+        struct bd_host_sample s = { .ksm_sharing_kib = BD_KIB_UNKNOWN };
         char buf[16384];
         int r;
 

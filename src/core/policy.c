@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "balloond/core/ledger.h"
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -55,6 +56,7 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
                             uint64_t now_usec) {
         if (d->action == BD_ACTION_NONE)
                 return;
+        bd_ledger_note_applied(h, d);
         h->last_change_usec = now_usec;
         h->change_stats_sec = d->stats_sec;
         if (d->action == BD_ACTION_GROW && d->guest_pressure) {
@@ -159,6 +161,7 @@ static const struct {
         [BD_REASON_BLIND_DEFLATE] = { "blind_deflate", "blind: memory given back" },
         [BD_REASON_STUCK] = { "stuck", "balloon is not moving toward its target" },
         [BD_REASON_AWAIT_REPORT] = { "await_report", "already grown on this guest report: no grow before the next" },
+        [BD_REASON_INEFFECTIVE] = { "ineffective", "its shrinks return (nearly) no memory to the host: not shrunk for it" },
 };
 
 const char *bd_reason_to_string(enum bd_reason r) {

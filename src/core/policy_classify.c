@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "balloond/core/ledger.h"
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -287,6 +288,7 @@ static void basics(const struct bd_config *cfg, const struct bd_vm_sample *s, st
         d->stats_sec = s->last_update_sec;
         d->used_kib = BD_KIB_UNKNOWN;
         d->shares = set->shares > 0 ? set->shares : 1;
+        d->rss_kib = s->rss_kib;
 }
 
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
@@ -298,6 +300,9 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
         bool low_free;
 
         basics(cfg, s, &set, d);
+        bd_ledger_observe(h, s);
+        d->ineffective = bd_ledger_ineffective(s, h);
+        d->gain = bd_ledger_gain(s, h);
         d->claim_credit = bd_phase_credit(cfg, h, now_usec);
         why = bd_phase_exclusion(s, h, &set);
         if (why == BD_REASON_STEADY && (why = blindness(cfg, s, h, now_wall_sec)) != BD_REASON_STEADY) {

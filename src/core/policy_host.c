@@ -20,6 +20,7 @@
  * decided funds nothing. */
 #include <string.h>
 
+#include "balloond/core/ledger.h"
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -76,12 +77,13 @@ static bool not_moving(const struct bd_config *cfg, const struct bd_vm_history *
 }
 
 /* Balloons on their way: grows decided earlier not made yet (PENDING), and
- * shrinks decided earlier not made yet (IN_FLIGHT); OBSERVED: what balloons
- * asked to shrink gave since the previous cycle. */
+ * shrinks decided earlier not made yet (IN_FLIGHT, and the host memory they
+ * are expected to return: IN_FLIGHT_GAIN); OBSERVED: what balloons asked to
+ * shrink gave since the previous cycle. */
 static void balloons_moving(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                             const struct bd_vm_history *history, size_t n, uint64_t now_usec, uint64_t *pending,
-                            uint64_t *in_flight, uint64_t *observed) {
-        *pending = *in_flight = *observed = 0;
+                            uint64_t *in_flight, uint64_t *in_flight_gain, uint64_t *observed) {
+        *pending = *in_flight = *in_flight_gain = *observed = 0;
         for (size_t i = 0; i < n; i++) {
                 const struct bd_vm_history *h = &history[i];
                 uint64_t actual = samples[i].actual_kib;
@@ -94,8 +96,12 @@ static void balloons_moving(const struct bd_config *cfg, const struct bd_vm_samp
                         continue;
                 if (h->target_kib > actual)
                         *pending = add_sat(*pending, h->target_kib - actual);
-                else
+                else {
                         *in_flight = add_sat(*in_flight, actual - h->target_kib);
+                        *in_flight_gain = add_sat(*in_flight_gain,
+                                                  u64_of((double)(actual - h->target_kib) *
+                                                         bd_ledger_gain(&samples[i], h)));
+                }
         }
 }
 
@@ -157,7 +163,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
                    uint64_t now_usec, struct bd_host_state *host_state, struct bd_host_view *view,
                    struct bd_budget *budget) {
         struct constraint ram, vmb;
-        uint64_t vm_total = 0, pending, in_flight, observed, untouched = 0;
+        uint64_t vm_total = 0, pending, in_flight, in_flight_gain, observed, untouched = 0;
         int64_t goal, g;
 
         memset(view, 0, sizeof(*view));
@@ -168,7 +174,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
                 untouched = add_sat(untouched, bd_phase_untouched(cfg, &samples[i], &history[i]));
         }
         constraints(cfg, host, vm_total, &ram, &vmb);
-        balloons_moving(cfg, samples, history, n, now_usec, &pending, &in_flight, &observed);
+        balloons_moving(cfg, samples, history, n, now_usec, &pending, &in_flight, &in_flight_gain, &observed);
         view->vm_total_kib = vm_total;
         view->hugetlb_kib = host->hugetlb_kib;
         binding(view, &ram, &vmb);
@@ -179,8 +185,11 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         budget->critical = view->band == BD_BAND_CRITICAL;
 
         goal = shortfall_kib(cfg, &ram);
-        if (vmb.base_kib && (g = shortfall_kib(cfg, &vmb)) > goal)
+        budget->ram_driven = true;
+        if (vmb.base_kib && (g = shortfall_kib(cfg, &vmb)) > goal) {
                 goal = g;
+                budget->ram_driven = false; /* the budget counts balloon sizes */
+        }
         /* RAM's lines: less the grows on their way and those made that
          * their guests have not touched yet (the VM budget counts sizes). */
         budget->room_kib = goal < 0 ? sub_sat(sub_sat((uint64_t)-goal, pending), untouched) : 0;
@@ -190,7 +199,9 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
                 goal = (int64_t)cfg->host_shrink_cap_kib; /* PSI says so: one cap's worth */
         budget->goal_kib = goal;
         budget->in_flight_kib = in_flight;
-        budget->need_kib = goal > 0 ? sub_sat((uint64_t)goal, in_flight) : 0;
+        /* RAM's goal is met by host memory: shrinks on their way count for
+         * what they are expected to return, not for their size. */
+        budget->need_kib = goal > 0 ? sub_sat((uint64_t)goal, budget->ram_driven ? in_flight_gain : in_flight) : 0;
         budget->cap_left_kib = cfg->host_shrink_cap_kib;
         budget->ram_kib = sub_sat(sub_sat(headroom_kib(cfg, &ram), pending), untouched);
         budget->ram_hard_kib = sub_sat(ram.free_kib, pending);
@@ -203,6 +214,9 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         view->pending_grow_kib = pending;
         view->untouched_kib = untouched;
         view->observed_reclaim_kib = observed;
+        view->ram_driven = budget->ram_driven;
+        view->in_flight_kib = in_flight;
+        view->in_flight_gain_kib = in_flight_gain;
 }
 
 void bd_host_headroom(const struct bd_config *cfg, const struct bd_host_sample *host, uint64_t vm_total_kib,

@@ -36,6 +36,7 @@ struct bd_budget {
         uint64_t room_kib;    /* relaxed deflation left: room above the pressure goal */
         int64_t goal_kib;     /* reclaim to leave pressure (> 0), 0 outside pressure */
         uint64_t in_flight_kib; /* shrinks decided earlier, not yet made (count toward the goal) */
+        bool ram_driven;      /* the goal is RAM's: donors are chosen by expected host gain */
         uint64_t need_kib;    /* reclaim to decide this cycle (goal and unmet demand) */
         uint64_t cap_left_kib; /* host shrink cap left */
 };

@@ -18,6 +18,9 @@ void bd_vm_sample_init(struct bd_vm_sample *s) {
         s->major_faults = BD_COUNT_UNKNOWN;
         s->last_update_sec = BD_TIME_UNKNOWN;
         s->stats_period_sec = -1;
+        s->rss_kib = BD_KIB_UNKNOWN;
+        s->host_swap_kib = BD_KIB_UNKNOWN;
+        s->ksm_kib = BD_KIB_UNKNOWN;
 }
 
 const char *bd_run_state_to_string(enum bd_run_state s) {

@@ -122,6 +122,9 @@ int bd_stats_from_params(const struct bd_param *params, size_t n, struct bd_vm_s
                 } else if (strcmp(p->field, "balloon.maximum") == 0) {
                         if (param_u64(p, &v))
                                 out->max_kib = v;
+                } else if (strcmp(p->field, "balloon.rss") == 0) {
+                        if (param_u64(p, &v))
+                                out->rss_kib = v; /* the host's, not a guest field */
                 } else if (strcmp(p->field, "balloon.last-update") == 0) {
                         if (param_u64(p, &v) && v <= INT64_MAX) {
                                 out->last_update_sec = (int64_t)v;
@@ -182,8 +185,11 @@ int bd_stats_from_memstats(const struct bd_memstat *stats, size_t n, struct bd_v
                 case BD_MEMSTAT_DISK_CACHES:
                         out->disk_caches_kib = v;
                         break;
+                case BD_MEMSTAT_RSS:
+                        out->rss_kib = v;
+                        continue; /* the host's, not a guest field */
                 default:
-                        continue; /* rss, minor faults, hugetlb: not used */
+                        continue; /* minor faults, hugetlb: not used */
                 }
                 found++;
         }

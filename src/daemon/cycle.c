@@ -16,6 +16,8 @@
 #include "balloond/daemon/log.h"
 #include "balloond/core/units.h"
 
+#define BD_KSM_PAGES_SHARING "/sys/kernel/mm/ksm/pages_sharing"
+
 /* Conditions warned about once per VM, until they clear. */
 enum {
         WARN_BLIND = 1u << 0,
@@ -25,6 +27,7 @@ enum {
         WARN_APPLY = 1u << 4,
         WARN_EXCLUDED = 1u << 5,
         WARN_UNMET = 1u << 6,
+        WARN_INEFFECTIVE = 1u << 7,
 };
 
 void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend) {
@@ -44,6 +47,7 @@ void bd_daemon_done(struct bd_daemon *d) {
         free(d->apply_result);
         free(d->applied);
         free(d->entry_of);
+        free(d->ledger);
         memset(d, 0, sizeof(*d));
 }
 
@@ -56,6 +60,7 @@ static void ensure_scratch(struct bd_daemon *d, size_t n) {
         d->apply_result = bd_resize_array(d->apply_result, d->cap_scratch, sizeof(*d->apply_result));
         d->applied = bd_resize_array(d->applied, d->cap_scratch, sizeof(*d->applied));
         d->entry_of = bd_resize_array(d->entry_of, d->cap_scratch, sizeof(*d->entry_of));
+        d->ledger = bd_resize_array(d->ledger, d->cap_scratch, sizeof(*d->ledger));
 }
 
 /* FNV-1a of a UUID string, case-insensitive. */
@@ -129,10 +134,20 @@ static void forget_vanished(struct bd_daemon *d) {
 }
 
 static void host_sample(struct bd_daemon *d, uint64_t now_usec, struct bd_host_sample *out, int *r) {
-        if (d->backend->ops->sample_host)
+        if (d->backend->ops->sample_host) {
                 *r = d->backend->ops->sample_host(d->backend, now_usec, out);
-        else
+        } else {
                 *r = bd_host_sample_read(d->cfg.meminfo_path, d->cfg.psi_path, out);
+                bd_host_read_ksm(BD_KSM_PAGES_SHARING, out);
+        }
+}
+
+/* The ledger of this cycle, after its changes. */
+static void keep_ledger(struct bd_daemon *d, struct bd_cycle_result *res) {
+        for (size_t i = 0; i < res->n; i++)
+                bd_ledger_vm(&res->samples[i], &d->decisions[i], &d->hist_scratch[i], &d->ledger[i]);
+        bd_ledger_host(&res->host, res->samples, d->ledger, res->n, &res->host_ledger);
+        res->ledger = d->ledger;
 }
 
 /* Warn once per VM per condition; note when it clears. */
@@ -150,6 +165,7 @@ static void warn_once(struct bd_vm_entry *e, unsigned bit, bool now_true, int le
                                : bit == WARN_STUCK    ? "stuck"
                                : bit == WARN_EXCLUDED ? "excluded"
                                : bit == WARN_UNMET    ? "short of memory the host could not give"
+                               : bit == WARN_INEFFECTIVE ? "ineffective: probing its shrinks again"
                                                       : "failing");
         }
 }
@@ -228,6 +244,19 @@ static void explain(struct bd_daemon *d, size_t i) {
                 warn_once(e, WARN_UNMET, true, BD_LOG_NOTICE, BD_MID_UNMET_DEMAND, s, dec->reason, what);
         } else if (!dec->unmet_kib) {
                 warn_once(e, WARN_UNMET, false, BD_LOG_INFO, BD_MID_UNMET_DEMAND, s, dec->reason, "");
+        }
+        /* Found by measurement (XML reasons are exclusions, said above). */
+        if (dec->ineffective >= BD_INEFFECTIVE_SHARED && !(e->warned & WARN_INEFFECTIVE)) {
+                const struct bd_reclaim *rc = &d->hist_scratch[i].reclaim;
+                char what[256];
+
+                snprintf(what, sizeof(what), "ineffective (%s): %s; its last shrink of %llu MiB returned %llu MiB "
+                         "to the host; not shrunk for the host's sake until its resident memory grows",
+                         bd_ineffective_to_string(dec->ineffective), bd_ineffective_describe(dec->ineffective),
+                         (unsigned long long)(rc->last_moved_kib / 1024), (unsigned long long)(rc->last_got_kib / 1024));
+                warn_once(e, WARN_INEFFECTIVE, true, BD_LOG_NOTICE, BD_MID_INEFFECTIVE, s, BD_REASON_INEFFECTIVE, what);
+        } else if (dec->ineffective < BD_INEFFECTIVE_SHARED) {
+                warn_once(e, WARN_INEFFECTIVE, false, BD_LOG_INFO, BD_MID_INEFFECTIVE, s, dec->reason, "");
         }
         warn_once(e, WARN_NO_FPR,
                   s->state == BD_RUN_RUNNING && !(s->flags & BD_VM_NO_BALLOON) &&
@@ -315,6 +344,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                 if (d->decisions[i].action != BD_ACTION_NONE)
                         e->last_decision_usec = now_usec;
         }
+        keep_ledger(d, res);
         forget_vanished(d);
         d->cycles++;
         return 0;

@@ -51,6 +51,7 @@
 #include "balloond/core/domxml.h"
 #include "balloond/daemon/evloop.h"
 #include "balloond/daemon/log.h"
+#include "balloond/daemon/procmem.h"
 #include "balloond/core/stats.h"
 
 /* Our copies of libvirt's numbering must agree with libvirt's. */
@@ -105,6 +106,8 @@ struct dom_facts {
         bool arm_failed;    /* arming it is unsupported or kept failing: not retried */
         bool arm_deferred;  /* a dry run left it unarmed (said once per domain start) */
         bool seen;          /* in this cycle's records */
+        pid_t pid;          /* its QEMU process (the ledger), 0 unknown */
+        unsigned pid_tries; /* collects since it was last looked for */
 };
 
 /* A domain an event was about, noted by a callback. */
@@ -370,6 +373,8 @@ static int refresh_facts(virDomainPtr dom, struct dom_facts *f, bool force) {
         if (f->id != id) {
                 f->arm_attempts = 0;
                 f->arm_failed = false;
+                f->pid = 0;
+                f->pid_tries = 0;
         }
         f->id = id;
         return 0;
@@ -565,6 +570,29 @@ static int ensure_connected(struct lv_backend *lv, char *why, size_t why_len) {
         return connect_now(lv, why, why_len);
 }
 
+/* The ledger's host figures of a domain that holds memory: its QEMU
+ * process, found through libvirt's pid file (a search of /proc at its start
+ * and then every 64th collect while none is found: drivers without a
+ * process, such as test:///, cost nothing after that). */
+#define PID_RETRY_COLLECTS 64
+static void process_figures(struct dom_facts *f, struct bd_vm_sample *s) {
+        uint64_t rss = s->rss_kib;
+
+        if (f->pid && bd_procmem_read(f->pid, s) == 0 && bd_procmem_is_guest(f->pid, s->name))
+                return;
+        s->rss_kib = rss; /* libvirt's balloon.rss, if any */
+        f->pid = 0;
+        if (f->pid_tries++ % PID_RETRY_COLLECTS != 0)
+                return;
+        f->pid = bd_procmem_find(s->name, true);
+        if (f->pid && bd_procmem_read(f->pid, s) < 0) {
+                s->rss_kib = rss;
+                f->pid = 0;
+        }
+        if (f->pid)
+                bd_log(BD_LOG_DEBUG, "%s: its QEMU process is %d", s->name, (int)f->pid);
+}
+
 /* One bulk record into the next sample. Returns false if the domain has no
  * name or UUID (it vanished under us). */
 static bool collect_one(struct lv_backend *lv, virDomainStatsRecordPtr rec, size_t hint, struct bd_vm_sample *s) {
@@ -598,6 +626,8 @@ static bool collect_one(struct lv_backend *lv, virDomainStatsRecordPtr rec, size
                         s->last_update_sec = BD_TIME_UNKNOWN;
                 }
         }
+        if (s->state != BD_RUN_SHUTOFF && f->id != FACTS_UNREAD)
+                process_figures(f, s);
         s->flags = f->flags;
         s->entitled_kib = f->entitled_kib;
         snprintf(s->class_tag, sizeof(s->class_tag), "%s", f->class_tag);

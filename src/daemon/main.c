@@ -178,17 +178,13 @@ static void publish(struct service *s) {
 
 static void notify_status(struct service *s) {
         const struct bd_cycle_result *r = &s->daemon.last;
-        uint64_t reclaimed_kib = 0;
+        /* THE reclaimed figure: the ledger's, as in the metrics. */
+        uint64_t reclaimed_kib = r->host_ledger.reclaimed_kib;
         size_t managed = 0;
 
-        for (size_t i = 0; i < r->n; i++) {
-                if (r->decisions[i].status != BD_STATUS_OK)
-                        continue;
-                managed++;
-                reclaimed_kib += r->decisions[i].max_kib > r->decisions[i].actual_kib
-                                         ? r->decisions[i].max_kib - r->decisions[i].actual_kib
-                                         : 0;
-        }
+        for (size_t i = 0; i < r->n; i++)
+                if (r->decisions[i].status == BD_STATUS_OK)
+                        managed++;
         sd_notifyf(0, "STATUS=%zu of %zu VMs managed, host %s (%.1f%% free), %llu MiB reclaimed%s",
                    managed, r->n, bd_band_to_string(r->view.band), r->view.free_pct,
                    (unsigned long long)(reclaimed_kib / 1024), s->daemon.cfg.dry_run ? ", dry run" : "");

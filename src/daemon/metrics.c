@@ -2,6 +2,7 @@
 /* Prometheus metrics: the text exposition format, base units (bytes,
  * seconds), HELP and TYPE for every family. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -141,11 +142,39 @@ static void put_daemon(FILE *f, const struct bd_daemon *d) {
                 (unsigned long long)c->duration_bucket[BD_DURATION_BUCKETS]);
 }
 
+static void gauge_kib(FILE *f, const char *name, const char *help, uint64_t kib) {
+        family(f, name, "gauge", help);
+        if (kib != BD_KIB_UNKNOWN)
+                fprintf(f, "%s %.0f\n", name, (double)kib * KIB);
+}
+
+/* The host line of the ledger, and THE reclaimed figure (src/core/ledger.c). */
+static void put_host_ledger(FILE *f, const struct bd_host_ledger *l) {
+        gauge_kib(f, "balloond_host_vms_resident_bytes", "The VMs' QEMU processes' resident memory (known ones).",
+                  l->vms_resident_kib);
+        gauge_kib(f, "balloond_host_swap_used_bytes", "Host swap in use (SwapTotal - SwapFree).", l->swap_used_kib);
+        gauge_kib(f, "balloond_host_ksm_sharing_bytes", "Memory KSM saves (pages_sharing x page size).",
+                  l->ksm_sharing_kib);
+        gauge_kib(f, "balloond_host_ballooned_bytes",
+                  "Held in balloons: sum of entitled - actual over VMs that hold memory (balloon arithmetic).",
+                  l->ballooned_kib);
+        gauge_kib(f, "balloond_host_reclaimed_bytes",
+                  "Host memory balloond's changes returned, confirmed in the QEMU processes' resident memory.",
+                  l->reclaimed_kib);
+        family(f, "balloond_host_ineffective_vms", "gauge", "VMs whose shrinks return (nearly) no host memory.");
+        fprintf(f, "balloond_host_ineffective_vms %u\n", l->ineffective);
+        gauge_kib(f, "balloond_reclaimed_bytes", "The same as balloond_host_reclaimed_bytes (kept for its name).",
+                  l->reclaimed_kib);
+        gauge_kib(f, "balloond_reclaimable_bytes",
+                  "Host memory ballooning could still return now: each managed VM's resident memory beyond what "
+                  "its guest uses and KSM shares, within its room above its floor, times its reclaim ratio.",
+                  l->reclaimable_kib);
+}
+
 /* The host: its memory, the configured reserve and budget, the band, PSI,
  * and what balloond holds back from the VMs. */
 static void put_host(FILE *f, const struct bd_daemon *d) {
         const struct bd_cycle_result *r = &d->last;
-        uint64_t reclaimed = 0, reclaimable = 0;
 
         family(f, "balloond_host_memory_total_bytes", "gauge", "Host RAM (MemTotal).");
         fprintf(f, "balloond_host_memory_total_bytes %.0f\n", (double)r->host.mem_total_kib * KIB);
@@ -175,20 +204,7 @@ static void put_host(FILE *f, const struct bd_daemon *d) {
                        "PSI memory full avg10, 0..1.");
                 fprintf(f, "balloond_host_psi_memory_full_avg10_ratio %.4f\n", r->host.psi_full_avg10_pct / 100.0);
         }
-        for (size_t i = 0; i < r->n; i++) {
-                const struct bd_decision *dec = &r->decisions[i];
-                const struct bd_vm_sample *s = &r->samples[i];
-
-                if (s->actual_kib != BD_KIB_UNKNOWN && s->max_kib != BD_KIB_UNKNOWN && s->max_kib > s->actual_kib)
-                        reclaimed += s->max_kib - s->actual_kib;
-                if (dec->status == BD_STATUS_OK && dec->actual_kib > dec->floor_kib)
-                        reclaimable += dec->actual_kib - dec->floor_kib;
-        }
-        family(f, "balloond_reclaimed_bytes", "gauge", "Memory held back from the VMs: sum of maximum - actual.");
-        fprintf(f, "balloond_reclaimed_bytes %.0f\n", (double)reclaimed * KIB);
-        family(f, "balloond_reclaimable_bytes", "gauge",
-               "Memory that could still be reclaimed now: sum of actual - floor over managed VMs.");
-        fprintf(f, "balloond_reclaimable_bytes %.0f\n", (double)reclaimable * KIB);
+        put_host_ledger(f, &r->host_ledger);
 }
 
 /* Each VM: its sizes, its state, when balloond last changed it. */
@@ -217,6 +233,75 @@ static void put_vms(FILE *f, const struct bd_cycle_result *r, const struct vm_la
                 fputs("balloond_vm_last_change_timestamp_seconds", f);
                 vm_labels_put(f, labels, i);
                 fprintf(f, "} %lld\n", (long long)(r->now_wall_sec - (int64_t)((r->now_usec - changed) / 1000000)));
+        }
+}
+
+/* One per-VM ledger family: the KiB at OFFSET in each VM's ledger, skipped when unknown. */
+static void ledger_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *l, const char *name,
+                         const char *help, size_t offset) {
+        family(f, name, "gauge", help);
+        for (size_t i = 0; i < r->n; i++) {
+                uint64_t v = *(const uint64_t *)((const char *)&r->ledger[i] + offset);
+
+                if (v == BD_KIB_UNKNOWN)
+                        continue;
+                fputs(name, f);
+                vm_labels_put(f, l, i);
+                fputs("} ", f);
+                bd_put_u64(f, v * 1024ULL);
+                putc('\n', f);
+        }
+}
+
+#define LEDGER(name, help, field) ledger_bytes(f, r, labels, name, help, offsetof(struct bd_vm_ledger, field))
+
+/* Each VM's ledger (src/core/ledger.c). */
+static void put_vm_ledger(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *labels) {
+        static const char *const features[] = { "free_page_reporting", "deflate_on_oom", "hugepages", "shared_memory" };
+
+        if (!r->ledger)
+                return;
+        LEDGER("balloond_vm_ledger_guest_used_bytes", "Guest memory in use: MemTotal - MemFree - cache.", guest_used_kib);
+        LEDGER("balloond_vm_ledger_guest_free_bytes", "Guest MemFree.", guest_free_kib);
+        LEDGER("balloond_vm_ledger_guest_cache_bytes", "Guest page cache.", guest_cache_kib);
+        LEDGER("balloond_vm_ledger_resident_bytes", "The QEMU process's resident memory on the host.", resident_kib);
+        LEDGER("balloond_vm_ledger_host_swap_bytes", "The QEMU process's memory the host swapped out.", host_swap_kib);
+        LEDGER("balloond_vm_ledger_ksm_bytes", "The QEMU process's pages KSM merged: no balloon frees them.", ksm_kib);
+        LEDGER("balloond_vm_ledger_not_resident_bytes",
+               "Balloon size - resident: free pages reported (FPR) or never touched; no balloon gains them.",
+               not_resident_kib);
+        LEDGER("balloond_vm_ledger_reclaimable_bytes", "Host memory ballooning could still return from the VM.",
+               reclaimable_kib);
+        LEDGER("balloond_vm_ledger_returned_bytes",
+               "Host memory balloond's changes returned from the VM, confirmed in its resident memory.", returned_kib);
+        family(f, "balloond_vm_ledger_reclaim_ratio", "gauge",
+               "Host memory its shrinks returned per byte the balloon moved, 0..1 (once measured).");
+        for (size_t i = 0; i < r->n; i++) {
+                if (!r->ledger[i].ratio_known)
+                        continue;
+                fputs("balloond_vm_ledger_reclaim_ratio", f);
+                vm_labels_put(f, labels, i);
+                fprintf(f, "} %.4f\n", r->ledger[i].ratio);
+        }
+        family(f, "balloond_vm_ledger_feature", "gauge",
+               "1 when the feature is on: free_page_reporting, deflate_on_oom, hugepages, shared_memory.");
+        for (size_t i = 0; i < r->n; i++) {
+                const struct bd_vm_ledger *l = &r->ledger[i];
+                const bool on[] = { l->fpr, l->deflate_on_oom, l->hugepages, l->shared_memory };
+
+                for (size_t k = 0; k < sizeof(features) / sizeof(features[0]); k++) {
+                        fputs("balloond_vm_ledger_feature", f);
+                        vm_labels_put(f, labels, i);
+                        fprintf(f, ",feature=\"%s\"} %d\n", features[k], on[k] ? 1 : 0);
+                }
+        }
+        family(f, "balloond_vm_ledger_ineffective", "gauge",
+               "1 when shrinking the VM returns (nearly) no host memory, with the reason; 0 (reason=\"no\") otherwise.");
+        for (size_t i = 0; i < r->n; i++) {
+                fputs("balloond_vm_ledger_ineffective", f);
+                vm_labels_put(f, labels, i);
+                fprintf(f, ",reason=\"%s\"} %d\n", bd_ineffective_to_string(r->ledger[i].ineffective),
+                        r->ledger[i].ineffective != BD_INEFFECTIVE_NO ? 1 : 0);
         }
 }
 
@@ -257,6 +342,7 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         put_daemon(f, d);
         put_host(f, d);
         put_vms(f, &d->last, &labels);
+        put_vm_ledger(f, &d->last, &labels);
         put_counters(f, &d->counters);
         free(labels.text);
         free(labels.end);

@@ -148,6 +148,11 @@ static void json_host(struct bd_jw *w, const struct bd_cycle_result *r) {
         key_u64(w, "granted_kib", v->granted_kib);
         key_u64(w, "unmet_demand_kib", v->unmet_demand_kib);
         key_u64(w, "budget_crossed_kib", v->budget_crossed_kib);
+        key_bool(w, "reclaim_for_ram", v->ram_driven);
+        key_u64(w, "in_flight_kib", v->in_flight_kib);
+        key_u64(w, "in_flight_gain_kib", v->in_flight_gain_kib);
+        if (r->ledger)
+                bd_report_json_host_ledger(w, &r->host_ledger);
         bd_jw_object_end(w);
 }
 
@@ -196,6 +201,8 @@ static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) 
                 bd_jw_u64(w, (r->now_usec - changed) / 1000000);
         else
                 bd_jw_null(w);
+        if (r->ledger)
+                bd_report_json_vm_ledger(w, &r->ledger[i], r->history ? &r->history[i].reclaim : NULL);
         bd_jw_object_end(w);
 }
 

@@ -310,6 +310,7 @@ static void step(struct bd_sim *sim) {
                         }
                 }
                 sim->samples[i].actual_kib = v->actual_kib;
+                sim->samples[i].rss_kib = resident_kib(v); /* the ledger's QEMU resident memory */
                 vms_kib += resident_kib(v);
         }
         host_kib += vms_kib;
@@ -402,6 +403,7 @@ static void start(struct bd_sim *sim, uint64_t now_usec, int64_t now_wall_sec) {
                         report(sim, i, now_wall_sec);
                 else
                         report(sim, i, now_wall_sec - 60);
+                sim->samples[i].rss_kib = resident_kib(v);
                 sim->resident_kib += resident_kib(v);
         }
 }

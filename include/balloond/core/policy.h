@@ -71,7 +71,40 @@ enum bd_reason {
         BD_REASON_BLIND_DEFLATE,       /* grow: blind VM given its memory back (blind_action=deflate) */
         BD_REASON_STUCK,               /* balloon not moving toward its target */
         BD_REASON_AWAIT_REPORT,        /* no grow: already grown on this guest report */
+        BD_REASON_INEFFECTIVE,         /* no shrink for the host: its shrinks return (nearly) no host memory */
         BD_REASON__COUNT,
+};
+
+/* Why shrinking a VM returns (nearly) nothing to the host (the ledger).
+ * Stable names: bd_ineffective_to_string. */
+enum bd_ineffective {
+        BD_INEFFECTIVE_NO = 0,
+        BD_INEFFECTIVE_HUGEPAGES,     /* from its XML: hugetlb pages, never the host's free memory */
+        BD_INEFFECTIVE_PINNED,        /* from its XML: a host device pins its memory */
+        BD_INEFFECTIVE_LOCKED,        /* from its XML: its memory is locked */
+        BD_INEFFECTIVE_SHARED,        /* measured, with shared memory backing (memfd/file) */
+        BD_INEFFECTIVE_FREE_REPORTED, /* measured, with free page reporting: it gave free pages the host had */
+        BD_INEFFECTIVE_NOT_RESIDENT,  /* measured, without: what it gave was not resident (cache already gone) */
+        BD_INEFFECTIVE__COUNT,
+};
+
+/* Reclaim confirmed on the host (src/core/ledger.c): after balloond's
+ * shrinks the QEMU process's resident memory should follow. */
+struct bd_reclaim {
+        uint64_t returned_kib;   /* confirmed host memory its shrinks freed, less what grows gave back */
+        double ratio;            /* confirmed / balloon moved, averaged over measurements (valid if measured) */
+        unsigned measured;       /* measurements taken (since the last re-probe) */
+        unsigned low;            /* consecutive measurements under the ineffective ratio */
+        enum bd_ineffective ineffective; /* measured (static reasons are not kept here) */
+        uint64_t rss_mark_kib;   /* resident memory when found ineffective */
+        uint64_t last_moved_kib, last_got_kib; /* the last measurement */
+        /* A measurement under way: from the first shrink of a series until
+         * its balloon has held its target for a few cycles. */
+        bool open;
+        uint64_t rss_before_kib;
+        uint64_t actual_before_kib;
+        unsigned settled;        /* cycles at its target */
+        unsigned age;            /* cycles open */
 };
 
 /* What balloond remembers about one VM between cycles. The caller keeps one
@@ -109,6 +142,7 @@ struct bd_vm_history {
          * that the guest has not touched yet, as far as its reports tell:
          * still in the host's MemAvailable, but the guest's to use. */
         uint64_t untouched_kib;
+        struct bd_reclaim reclaim;  /* reclaim confirmed on the host */
 };
 
 struct bd_host_state {
@@ -151,9 +185,13 @@ struct bd_decision {
         int64_t stats_sec;    /* last-update of the stats decided on */
         int shares;           /* effective shares */
         double weight;        /* its claim when memory was shared out (0: took no part) */
+        uint64_t rss_kib;     /* its QEMU process's resident memory (BD_KIB_UNKNOWN) */
+        double gain;          /* expected host gain per KiB shrunk (1: unmeasured) */
+        enum bd_ineffective ineffective; /* shrinking it returns nothing to the host, and why */
         /* Working values of the policy while it shares memory out. */
         int share_role;
         uint64_t share_kib;
+        uint64_t share_limit_kib; /* a donor's limit in balloon KiB while it shares host gain */
 };
 
 /* What the host looked like to the policy this cycle. */
@@ -181,6 +219,9 @@ struct bd_host_view {
         uint64_t granted_kib;    /* urgent grows granted */
         uint64_t unmet_demand_kib; /* asked for, not granted: the host does not have it */
         uint64_t budget_crossed_kib; /* granted past the VM budget (emergencies, within RAM) */
+        bool ram_driven;         /* the reclaim goal is RAM's (host gain counts), not the VM budget's */
+        uint64_t in_flight_kib;  /* shrinks decided earlier not made yet (balloon KiB) */
+        uint64_t in_flight_gain_kib; /* the host memory they are expected to return */
 };
 
 /* Run the policy for N VMs. SAMPLES[i] and HISTORY[i] belong to the same VM;
@@ -243,5 +284,8 @@ const char *bd_action_to_string(enum bd_action a);
 const char *bd_status_to_string(enum bd_vm_status s);
 const char *bd_reason_to_string(enum bd_reason r);
 const char *bd_line_to_string(enum bd_line l);
+const char *bd_ineffective_to_string(enum bd_ineffective i);
+/* A short human sentence for why a VM is ineffective. */
+const char *bd_ineffective_describe(enum bd_ineffective i);
 /* A short human sentence for a reason, e.g. "host under memory pressure". */
 const char *bd_reason_describe(enum bd_reason r);

@@ -35,6 +35,7 @@ enum bd_vm_flag {
         BD_VM_NO_FREE_PAGE_REPORTING = 1u << 5, /* balloon without freePageReporting */
         BD_VM_AUTODEFLATE = 1u << 6,        /* balloon with autodeflate='on' */
         BD_VM_UNSUPPORTED = 1u << 7,        /* hypervisor said setting memory is unsupported */
+        BD_VM_SHARED_MEMORY = 1u << 8,      /* <memoryBacking><access mode='shared'/> or a file/memfd source */
 };
 
 struct bd_vm_sample {
@@ -62,6 +63,14 @@ struct bd_vm_sample {
         uint64_t major_faults;    /* cumulative */
         int64_t last_update_sec;  /* host wall clock of the guest's last report, BD_TIME_UNKNOWN if never */
         int stats_period_sec;     /* the balloon's stats period as last seen, -1 unknown */
+
+        /* The hypervisor process on the host (the ledger; BD_KIB_UNKNOWN
+         * when unknown): its resident memory (/proc/PID/status VmRSS, else
+         * libvirt's balloon.rss), its memory the host swapped out (VmSwap)
+         * and its pages KSM merged (/proc/PID/ksm_merging_pages). */
+        uint64_t rss_kib;
+        uint64_t host_swap_kib;
+        uint64_t ksm_kib;
 };
 
 struct bd_host_sample {
@@ -71,6 +80,10 @@ struct bd_host_sample {
          * Hugepagesize): in MemTotal, never in MemAvailable, never a
          * balloon's to take or give. 0 when none or unknown. */
         uint64_t hugetlb_kib;
+        /* The ledger's host line (BD_KIB_UNKNOWN when unknown): swap in use
+         * (SwapTotal - SwapFree) and what KSM saves (pages_sharing). */
+        uint64_t swap_used_kib;
+        uint64_t ksm_sharing_kib;
         bool psi_valid; /* the VMs' cgroup memory.pressure (psi_path) was readable */
         double psi_some_avg10_pct;
         double psi_full_avg10_pct;

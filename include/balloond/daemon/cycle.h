@@ -9,6 +9,7 @@
 
 #include "balloond/daemon/backend.h"
 #include "balloond/core/config.h"
+#include "balloond/core/ledger.h"
 #include "balloond/core/policy.h"
 
 /* Per-VM state kept across cycles, matched by UUID. */
@@ -30,6 +31,8 @@ struct bd_cycle_result {
         const struct bd_vm_history *history; /* after this cycle */
         int *apply_result;                  /* per VM: 0, or the negative errno of set_target */
         bool *applied;                      /* per VM: a change was made */
+        const struct bd_vm_ledger *ledger;  /* per VM: where its memory is (after this cycle) */
+        struct bd_host_ledger host_ledger;  /* the host line, and THE reclaimed figure */
         size_t n;
         uint64_t now_usec;
         int64_t now_wall_sec;
@@ -68,6 +71,7 @@ struct bd_daemon {
         int *apply_result;
         bool *applied;
         size_t *entry_of;        /* sample i -> its entry in vms */
+        struct bd_vm_ledger *ledger;
         size_t cap_scratch;
         struct bd_cycle_result last;
         uint64_t cycles;

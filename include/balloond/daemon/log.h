@@ -29,6 +29,7 @@
 #define BD_MID_APPLY_FAILED "9c1a911e7072493c8bff9224da1e6b69"
 #define BD_MID_NO_FREE_PAGE_REPORTING "5a31d7a6ad9349e79759409b691ba37e"
 #define BD_MID_UNMET_DEMAND "d3b0f1c2a7e54e19b6c4f08e2a91c5d7"
+#define BD_MID_INEFFECTIVE "cb73e9c53823468ca9f01e39bb8c1702"
 
 /* Choose the sink (journal if $JOURNAL_STREAM names our stderr) and the
  * highest level printed. */

@@ -16,4 +16,8 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run);
 void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bool dry_run);
 
 /* Print the cycle's result as a JSON document (pretty). Returns 0 or -EIO. */
+/* The ledger objects of the JSON document (src/daemon/report_ledger.c). */
+void bd_report_json_host_ledger(struct bd_jw *w, const struct bd_host_ledger *l);
+void bd_report_json_vm_ledger(struct bd_jw *w, const struct bd_vm_ledger *l, const struct bd_reclaim *rc);
+
 int bd_report_json(FILE *f, const struct bd_cycle_result *r, bool dry_run);
