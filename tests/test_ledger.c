@@ -133,6 +133,21 @@ static void test_ineffective(void **state) {
         }
 }
 
+/* One large shrink that returned nothing is enough to judge. */
+static void test_ineffective_large(void **state) {
+        struct bd_vm_sample s = vm_of("big", 1024, 1024, 100, 150);
+        struct bd_vm_history h = { 0 };
+
+        (void)state;
+        shrink(&h, 1024, 1000, 150); /* under an eighth of 1 GiB: not enough alone */
+        settle(&h, &s, 1000, 150);
+        assert_int_equal(h.reclaim.ineffective, BD_INEFFECTIVE_NO);
+        h.reclaim.low = 0;
+        shrink(&h, 1000, 600, 150);
+        settle(&h, &s, 600, 149);
+        assert_int_equal(h.reclaim.ineffective, BD_INEFFECTIVE_FREE_REPORTED);
+}
+
 /* Small moves and unknown resident memory confirm nothing. */
 static void test_unmeasured(void **state) {
         struct bd_vm_sample s = vm_of("c", 2048, 2048, 512, 1500);
@@ -291,7 +306,7 @@ int main(void) {
                 cmocka_unit_test(test_confirmed),     cmocka_unit_test(test_ineffective),
                 cmocka_unit_test(test_unmeasured),    cmocka_unit_test(test_static_reasons),
                 cmocka_unit_test(test_lines),         cmocka_unit_test(test_donors_by_gain),
-                cmocka_unit_test(test_gain_scales),
+                cmocka_unit_test(test_gain_scales),   cmocka_unit_test(test_ineffective_large),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,8 @@
  * the fall of its resident memory, at most what the balloon moved. The VM's
  * ratio (confirmed / moved) is averaged over measurements, and confirmed
  * memory adds to what it returned; a grow gives back first what it returned.
- * Two measurements in a row under BD_RECLAIM_INEFFECTIVE_RATIO make it
+ * Two measurements in a row under BD_RECLAIM_INEFFECTIVE_RATIO, or one of a
+ * large move (BD_RECLAIM_LARGE_MOVE_KIB, or an eighth of its maximum), make it
  * ineffective: shrinking it for the host's sake stops until its resident
  * memory grows again by max(64 MiB, a tenth of its maximum), when it is
  * probed anew. Without a resident figure nothing is confirmed.
@@ -56,6 +57,11 @@ static enum bd_ineffective measured_reason(const struct bd_vm_sample *s) {
         return BD_INEFFECTIVE_NOT_RESIDENT;
 }
 
+/* A move large enough to judge on its own: max(128 MiB, an eighth of the maximum). */
+static uint64_t large_move(const struct bd_vm_sample *s) {
+        return max_u64(BD_RECLAIM_LARGE_MOVE_KIB, known(s->max_kib) ? s->max_kib / 8 : 0);
+}
+
 static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
         uint64_t moved = sub_sat(rc->actual_before_kib, s->actual_kib);
         uint64_t got = min_u64(sub_sat(rc->rss_before_kib, s->rss_kib), moved);
@@ -71,7 +77,9 @@ static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
         rc->ratio = rc->measured ? (rc->ratio + ratio) / 2.0 : ratio;
         rc->measured++;
         rc->low = ratio < BD_RECLAIM_INEFFECTIVE_RATIO ? rc->low + 1 : 0;
-        if (rc->low >= BD_RECLAIM_INEFFECTIVE_AFTER && rc->ineffective == BD_INEFFECTIVE_NO) {
+        /* Two small shrinks, or one large one, that returned nothing. */
+        if (rc->ineffective == BD_INEFFECTIVE_NO && rc->low > 0 &&
+            (rc->low >= BD_RECLAIM_INEFFECTIVE_AFTER || moved >= large_move(s))) {
                 rc->ineffective = measured_reason(s);
                 rc->rss_mark_kib = s->rss_kib;
         }

@@ -21,8 +21,10 @@
 #define BD_RECLAIM_MAX_AGE_CYCLES 30
 /* Under this confirmed / moved ratio a measurement is "nothing returned". */
 #define BD_RECLAIM_INEFFECTIVE_RATIO 0.1
-/* Consecutive such measurements that make a VM ineffective. */
+/* Consecutive such measurements that make a VM ineffective... */
 #define BD_RECLAIM_INEFFECTIVE_AFTER 2
+/* ...or one, of a move of at least this (or an eighth of its maximum). */
+#define BD_RECLAIM_LARGE_MOVE_KIB (128ULL * 1024)
 
 /* One VM's ledger (KiB; BD_KIB_UNKNOWN where unknown). */
 struct bd_vm_ledger {
