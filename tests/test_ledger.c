@@ -43,7 +43,7 @@ static struct bd_vm_sample vm_of(const char *name, uint64_t max_mib, uint64_t si
 /* A shrink from FROM to TO MiB applied with the process at RSS MiB. */
 static void shrink(struct bd_vm_history *h, uint64_t from, uint64_t to, uint64_t rss) {
         struct bd_decision d = { .action = BD_ACTION_SHRINK, .actual_kib = M(from), .target_kib = M(to),
-                                 .rss_kib = M(rss) };
+                                 .rss_kib = M(rss), .usable_kib = BD_KIB_UNKNOWN };
 
         bd_ledger_note_applied(h, &d);
         h->target_kib = M(to);
@@ -95,8 +95,9 @@ static void test_confirmed(void **state) {
         assert_int_equal(h.reclaim.returned_kib, 0);
 }
 
-/* Two shrinks that return nothing: ineffective, with the reason its
- * configuration suggests; resident memory growing again re-opens it. */
+/* Shrinks that return nothing, once the balloon moved an eighth of its
+ * maximum (512 MiB): ineffective, with the reason its configuration
+ * suggests; resident memory growing again re-opens it. */
 static void test_ineffective(void **state) {
         static const struct {
                 unsigned flags;
@@ -142,10 +143,35 @@ static void test_ineffective_large(void **state) {
         shrink(&h, 1024, 1000, 150); /* under an eighth of 1 GiB: not enough alone */
         settle(&h, &s, 1000, 150);
         assert_int_equal(h.reclaim.ineffective, BD_INEFFECTIVE_NO);
-        h.reclaim.low = 0;
         shrink(&h, 1000, 600, 150);
         settle(&h, &s, 600, 149);
         assert_int_equal(h.reclaim.ineffective, BD_INEFFECTIVE_FREE_REPORTED);
+}
+
+/* What the guest took meanwhile is resident too: it counts as returned by
+ * the balloon (the process fell 200 MiB while the guest used 100 more). */
+static void test_guest_activity(void **state) {
+        struct bd_vm_sample s = vm_of("act", 4096, 4096, 1000, 3000);
+        struct bd_vm_history h = { 0 };
+        struct bd_decision d = { .action = BD_ACTION_SHRINK, .actual_kib = M(4096), .target_kib = M(3796),
+                                 .rss_kib = M(3000), .usable_kib = M(3096) };
+
+        (void)state;
+        bd_ledger_note_applied(&h, &d);
+        h.target_kib = M(3796);
+        s.usable_kib = M(3796 - 1100); /* used 1100 */
+        settle(&h, &s, 3796, 2800);
+        assert_int_equal(h.reclaim.returned_kib, M(300));
+        /* The guest freed memory meanwhile: the fall is not all the balloon's. */
+        d.actual_kib = M(3796);
+        d.target_kib = M(3496);
+        d.rss_kib = M(2800);
+        d.usable_kib = M(3796 - 1100);
+        bd_ledger_note_applied(&h, &d);
+        h.target_kib = M(3496);
+        s.usable_kib = M(3496 - 900); /* used 900 */
+        settle(&h, &s, 3496, 2400);
+        assert_int_equal(h.reclaim.returned_kib, M(300 + 200));
 }
 
 /* Small moves and unknown resident memory confirm nothing. */
@@ -263,42 +289,75 @@ static void test_donors_by_gain(void **state) {
         assert_int_equal(d[1].action, BD_ACTION_SHRINK);
 }
 
-/* A half-effective donor shrinks twice its host share; shrinks on their way
- * count for what they are expected to return. */
-static void test_gain_scales(void **state) {
+/* Two like VMs under RAM pressure: measured gains of 1 and 0.25 share the
+ * need 4:1; gains within a quarter of each other (noise), or one not
+ * measured yet, share it as before. Shrinks on their way count toward the
+ * goal for what they are expected to return. */
+static void measured(struct bd_vm_history *h, double ratio) {
+        h->reclaim.measured = 5;
+        h->reclaim.sum_moved = (double)M(2048);
+        h->reclaim.sum_got = ratio * (double)M(2048);
+        h->reclaim.ratio = ratio;
+}
+
+static void two_donors(double r0, double r1, uint64_t *give0, uint64_t *give1, struct bd_host_view *v) {
+        struct bd_config cfg;
+        struct bd_vm_sample s[2] = { vm_of("one", 8192, 8192, 1024, 8000), vm_of("two", 8192, 8192, 1024, 8000) };
+        struct bd_vm_history h[2] = { { 0 } };
+        struct bd_decision d[2];
+        struct bd_host_state hs = { 0 };
+        struct bd_host_sample host = { .mem_total_kib = M(32768), .mem_available_kib = M(6000) };
+
+        bd_config_defaults(&cfg);
+        cfg.shrink_max_kib = M(4096);
+        cfg.shrink_pct = 50;
+        cfg.host_shrink_cap_kib = M(100000);
+        if (r0 >= 0)
+                measured(&h[0], r0);
+        if (r1 >= 0)
+                measured(&h[1], r1);
+        bd_policy_run(&cfg, &host, s, h, 2, &hs, 1000 * SEC, WALL, d, v);
+        *give0 = d[0].actual_kib - d[0].target_kib;
+        *give1 = d[1].actual_kib - d[1].target_kib;
+}
+
+static void test_gain_weighs(void **state) {
+        struct bd_host_view v;
+        uint64_t a, b;
+
+        (void)state;
+        two_donors(1.0, 0.25, &a, &b, &v);
+        assert_true(v.ram_driven);
+        assert_true(a > 0 && b > 0);
+        assert_true(a + M(2) >= 4 * b && a <= 4 * b + M(8));
+        two_donors(1.0, 0.8, &a, &b, &v); /* within the dead zone */
+        assert_true(a <= b + M(1) && b <= a + M(1));
+        two_donors(0.25, -1, &a, &b, &v); /* the other not measured */
+        assert_true(a <= b + M(1) && b <= a + M(1));
+}
+
+static void test_in_flight_gain(void **state) {
         struct bd_config cfg;
         struct bd_vm_sample s[1] = { vm_of("half", 8192, 8192, 1024, 8000) };
         struct bd_vm_history h[1] = { { 0 } };
         struct bd_decision d[1];
         struct bd_host_state hs = { 0 };
-        struct bd_host_view v, v1;
+        struct bd_host_view v;
         struct bd_host_sample host = { .mem_total_kib = M(32768), .mem_available_kib = M(6400) };
-        uint64_t full, half;
 
         (void)state;
         bd_config_defaults(&cfg);
-        cfg.host_shrink_cap_kib = M(100000);
-        cfg.shrink_max_kib = M(100000);
-        cfg.shrink_pct = 90;
-        bd_policy_run(&cfg, &host, s, h, 1, &hs, 1000 * SEC, WALL, d, &v1);
-        full = d[0].actual_kib - d[0].target_kib;
-        memset(h, 0, sizeof(h));
-        h[0].reclaim.measured = 2;
-        h[0].reclaim.ratio = 0.5;
-        hs.seen = false;
-        bd_policy_run(&cfg, &host, s, h, 1, &hs, 1000 * SEC, WALL, d, &v);
-        half = d[0].actual_kib - d[0].target_kib;
-        assert_true(full > 0);
-        assert_true(half >= 2 * full - M(2) && half <= 2 * full + M(2));
-        /* That shrink on its way: half of it counts toward the goal. */
-        h[0].target_kib = d[0].target_kib;
+        measured(&h[0], 0.5);
+        /* A shrink to 7192 MiB on its way, the balloon at 8192. */
         h[0].seen = true;
+        h[0].target_kib = M(7192);
+        h[0].prev_actual_kib = M(8192);
         h[0].progress_usec = 1000 * SEC;
-        h[0].best_distance_kib = half;
+        h[0].best_distance_kib = M(1000);
         h[0].last_change_usec = 1000 * SEC;
         bd_policy_run(&cfg, &host, s, h, 1, &hs, 1001 * SEC, WALL, d, &v);
-        assert_int_equal(v.in_flight_kib, half);
-        assert_true(v.in_flight_gain_kib >= half / 2 - 2 && v.in_flight_gain_kib <= half / 2 + 2);
+        assert_int_equal(v.in_flight_kib, M(1000));
+        assert_int_equal(v.in_flight_gain_kib, M(500));
 }
 
 int main(void) {
@@ -306,7 +365,9 @@ int main(void) {
                 cmocka_unit_test(test_confirmed),     cmocka_unit_test(test_ineffective),
                 cmocka_unit_test(test_unmeasured),    cmocka_unit_test(test_static_reasons),
                 cmocka_unit_test(test_lines),         cmocka_unit_test(test_donors_by_gain),
-                cmocka_unit_test(test_gain_scales),   cmocka_unit_test(test_ineffective_large),
+                cmocka_unit_test(test_gain_weighs),   cmocka_unit_test(test_in_flight_gain),
+                cmocka_unit_test(test_ineffective_large),
+                cmocka_unit_test(test_guest_activity),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

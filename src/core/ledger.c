@@ -5,14 +5,16 @@
  * memory and the balloon's size then. Further shrinks extend it. Once the
  * balloon has held its target for BD_RECLAIM_SETTLE_CYCLES cycles (or after
  * BD_RECLAIM_MAX_AGE_CYCLES), the process is measured again: confirmed =
- * the fall of its resident memory, at most what the balloon moved. The VM's
- * ratio (confirmed / moved) is averaged over measurements, and confirmed
- * memory adds to what it returned; a grow gives back first what it returned.
- * Two measurements in a row under BD_RECLAIM_INEFFECTIVE_RATIO, or one of a
- * large move (BD_RECLAIM_LARGE_MOVE_KIB, or an eighth of its maximum), make it
- * ineffective: shrinking it for the host's sake stops until its resident
- * memory grows again by max(64 MiB, a tenth of its maximum), when it is
- * probed anew. Without a resident figure nothing is confirmed.
+ * the fall of its resident memory plus the rise of what its guest uses
+ * (size - usable: memory the guest took meanwhile is resident too), at most
+ * what the balloon moved. The VM's ratio is confirmed / moved over its
+ * measurements (each weighing 1 / BD_RECLAIM_DECAY more than the one before),
+ * and confirmed memory adds to what it returned; a grow gives back first
+ * what it returned. A ratio under BD_RECLAIM_INEFFECTIVE_RATIO once the
+ * balloon moved BD_RECLAIM_LARGE_MOVE_KIB (or an eighth of its maximum) in
+ * those measurements makes it ineffective: shrinking it for the host's
+ * sake stops until its resident memory grows again by max(64 MiB, a tenth
+ * of its maximum), when it is probed anew. Without a resident figure nothing is confirmed.
  *
  * "Reclaimed" (the host ledger, the metric, the service status) is one
  * figure: the sum over VMs holding memory of what they returned, confirmed. */
@@ -42,11 +44,30 @@ enum bd_ineffective bd_ledger_ineffective(const struct bd_vm_sample *s, const st
         return h ? h->reclaim.ineffective : BD_INEFFECTIVE_NO;
 }
 
+/* Evidence enough to judge a VM: its balloon moved max(128 MiB, an eighth
+ * of its maximum) in its measurements. */
+static uint64_t large_move(const struct bd_vm_sample *s) {
+        return max_u64(BD_RECLAIM_LARGE_MOVE_KIB, known(s->max_kib) ? s->max_kib / 8 : 0);
+}
+
+/* The guest's used memory as the policy counts it: size - usable. */
+static uint64_t used_of(uint64_t actual_kib, uint64_t usable_kib) {
+        return known(actual_kib) && known(usable_kib) ? sub_sat(actual_kib, usable_kib) : BD_KIB_UNKNOWN;
+}
+
 double bd_ledger_gain(const struct bd_vm_sample *s, const struct bd_vm_history *h) {
         if (bd_ledger_ineffective(s, h) != BD_INEFFECTIVE_NO)
                 return 0.0;
-        /* Not ineffective yet: low, never nil, so that it is measured again. */
-        return h->reclaim.measured ? fmax(h->reclaim.ratio, BD_RECLAIM_INEFFECTIVE_RATIO / 2.0) : 1.0;
+        /* Trusted once the balloon moved enough in its measurements (guest
+         * activity makes a few small ones noise); then low, never nil, so
+         * that it is measured again. */
+        if (!bd_ledger_gain_measured(s, h))
+                return 1.0;
+        return fmax(h->reclaim.ratio, BD_RECLAIM_INEFFECTIVE_RATIO / 2.0);
+}
+
+bool bd_ledger_gain_measured(const struct bd_vm_sample *s, const struct bd_vm_history *h) {
+        return h && h->reclaim.sum_moved >= (double)large_move(s);
 }
 
 static enum bd_ineffective measured_reason(const struct bd_vm_sample *s) {
@@ -57,15 +78,18 @@ static enum bd_ineffective measured_reason(const struct bd_vm_sample *s) {
         return BD_INEFFECTIVE_NOT_RESIDENT;
 }
 
-/* A move large enough to judge on its own: max(128 MiB, an eighth of the maximum). */
-static uint64_t large_move(const struct bd_vm_sample *s) {
-        return max_u64(BD_RECLAIM_LARGE_MOVE_KIB, known(s->max_kib) ? s->max_kib / 8 : 0);
-}
-
 static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
         uint64_t moved = sub_sat(rc->actual_before_kib, s->actual_kib);
-        uint64_t got = min_u64(sub_sat(rc->rss_before_kib, s->rss_kib), moved);
-        double ratio;
+        uint64_t used = used_of(s->actual_kib, s->usable_kib);
+        /* What the process gave back, less what the guest took meanwhile:
+         * memory it started using is resident too (and what it stopped
+         * using, when free pages are reported, left on its own). */
+        int64_t fall = (int64_t)rc->rss_before_kib - (int64_t)s->rss_kib;
+        uint64_t got;
+
+        if (known(used) && known(rc->used_before_kib))
+                fall += (int64_t)used - (int64_t)rc->used_before_kib;
+        got = fall > 0 ? min_u64((uint64_t)fall, moved) : 0;
 
         rc->open = false;
         if (moved < BD_RECLAIM_MIN_MOVED_KIB)
@@ -73,13 +97,15 @@ static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
         rc->last_moved_kib = moved;
         rc->last_got_kib = got;
         rc->returned_kib = add_sat(rc->returned_kib, got);
-        ratio = (double)got / (double)moved;
-        rc->ratio = rc->measured ? (rc->ratio + ratio) / 2.0 : ratio;
+        /* Guest activity makes single measurements noisy: sums, the older
+         * weighing less, so that a VM's ratio follows it and is not thrown
+         * by one cycle. */
+        rc->sum_moved = rc->sum_moved * BD_RECLAIM_DECAY + (double)moved;
+        rc->sum_got = rc->sum_got * BD_RECLAIM_DECAY + (double)got;
+        rc->ratio = rc->sum_got / rc->sum_moved;
         rc->measured++;
-        rc->low = ratio < BD_RECLAIM_INEFFECTIVE_RATIO ? rc->low + 1 : 0;
-        /* Two small shrinks, or one large one, that returned nothing. */
-        if (rc->ineffective == BD_INEFFECTIVE_NO && rc->low > 0 &&
-            (rc->low >= BD_RECLAIM_INEFFECTIVE_AFTER || moved >= large_move(s))) {
+        if (rc->ineffective == BD_INEFFECTIVE_NO && rc->ratio < BD_RECLAIM_INEFFECTIVE_RATIO &&
+            rc->sum_moved >= (double)large_move(s)) {
                 rc->ineffective = measured_reason(s);
                 rc->rss_mark_kib = s->rss_kib;
         }
@@ -101,7 +127,8 @@ void bd_ledger_observe(struct bd_vm_history *h, const struct bd_vm_sample *s) {
         if (rc->ineffective != BD_INEFFECTIVE_NO && rss_known(s->rss_kib) &&
             s->rss_kib >= add_sat(rc->rss_mark_kib, max_u64(64 * MIB, known(s->max_kib) ? s->max_kib / 10 : 0))) {
                 rc->ineffective = BD_INEFFECTIVE_NO; /* resident memory again: worth a probe */
-                rc->measured = rc->low = 0;
+                rc->measured = 0;
+                rc->sum_moved = rc->sum_got = 0.0;
         }
         if (!rc->open)
                 return;
@@ -130,6 +157,7 @@ void bd_ledger_note_applied(struct bd_vm_history *h, const struct bd_decision *d
                 rc->open = true;
                 rc->rss_before_kib = d->rss_kib;
                 rc->actual_before_kib = d->actual_kib;
+                rc->used_before_kib = used_of(d->actual_kib, d->usable_kib);
                 rc->age = 0;
         }
         rc->settled = 0;

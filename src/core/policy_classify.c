@@ -303,6 +303,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
         bd_ledger_observe(h, s);
         d->ineffective = bd_ledger_ineffective(s, h);
         d->gain = bd_ledger_gain(s, h);
+        d->gain_measured = bd_ledger_gain_measured(s, h);
         d->claim_credit = bd_phase_credit(cfg, h, now_usec);
         why = bd_phase_exclusion(s, h, &set);
         if (why == BD_REASON_STEADY && (why = blindness(cfg, s, h, now_wall_sec)) != BD_REASON_STEADY) {

@@ -11,9 +11,9 @@
  *
  * When the need is RAM's (not the VM budget's, which counts balloon sizes),
  * what counts is the host memory a shrink returns (src/core/ledger.c): a VM
- * found ineffective gives nothing, the others are shared the need in host
- * gain (weight and limit times their expected gain per KiB) and shrink by
- * their share divided by that gain. */
+ * found ineffective gives nothing, and the weights of the others are scaled
+ * by their expected gain relative to the best donor's (see weigh_by_gain).
+ * The need itself is MemAvailable's: reclaim counts once the host has it. */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -72,8 +72,7 @@ static bool may_give(const struct bd_config *cfg, const struct bd_vm_sample *s, 
         return false;
 }
 
-static void offer(const struct bd_config *cfg, const struct bd_budget *budget, struct bd_decision *d) {
-        bool critical = budget->critical;
+static void offer(const struct bd_config *cfg, bool critical, struct bd_decision *d) {
         /* ESXi: an idle page costs k = 1 / (1 - tax) active pages. */
         double idle_cost = cfg->idle_tax_pct < 100.0 ? 100.0 / (100.0 - cfg->idle_tax_pct) : 1e6;
         uint64_t rate = min_u64(pct_of(cfg->shrink_pct, d->actual_kib), cfg->shrink_max_kib);
@@ -84,34 +83,28 @@ static void offer(const struct bd_config *cfg, const struct bd_budget *budget, s
         d->limit_kib = min_u64(rate, d->actual_kib - d->floor_kib);
         d->weight = ((double)active + idle_cost * (double)idle) / (double)d->shares;
         d->share_role = BD_ROLE_DONOR;
-        d->share_limit_kib = d->limit_kib;
-        if (budget->ram_driven && d->gain < 1.0) {
-                d->weight *= d->gain;
-                d->limit_kib = u64_of((double)d->limit_kib * d->gain);
-        }
 }
 
-/* Host gain shares back to balloon KiB, within the host cap in all.
- * Returns the amount the deadband is to place: the converted shares plus
- * what the fill's rounding left of AMOUNT. */
-static uint64_t to_balloon(struct bd_decision *d, size_t n, uint64_t amount, uint64_t cap_kib) {
-        uint64_t total = 0, host = 0;
+/* When RAM is short, donors by expected host gain: each measured donor's
+ * weight times its gain relative to the best measured donor's, where that is
+ * under GAIN_DEADZONE (gains within a quarter of each other are measurement
+ * noise, not a reason to choose). A donor not measured yet keeps its weight:
+ * nothing says it is better or worse. */
+#define GAIN_DEADZONE 0.75
+static void weigh_by_gain(struct bd_decision *d, size_t n) {
+        double best = 0.0;
 
-        for (size_t i = 0; i < n; i++) {
-                if (d[i].share_role != BD_ROLE_DONOR)
-                        continue;
-                host = add_sat(host, d[i].share_kib);
-                if (d[i].gain < 1.0 && d[i].gain > 0.0)
-                        d[i].share_kib = min_u64(d[i].share_limit_kib, u64_of((double)d[i].share_kib / d[i].gain));
-                d[i].limit_kib = d[i].share_limit_kib;
-                total = add_sat(total, d[i].share_kib);
-        }
-        if (total <= cap_kib)
-                return min_u64(add_sat(total, sub_sat(amount, host)), cap_kib);
         for (size_t i = 0; i < n; i++)
-                if (d[i].share_role == BD_ROLE_DONOR)
-                        d[i].share_kib = u64_of((double)d[i].share_kib * ((double)cap_kib / (double)total));
-        return cap_kib;
+                if (d[i].share_role == BD_ROLE_DONOR && d[i].gain_measured && d[i].gain > best)
+                        best = d[i].gain;
+        if (best <= 0.0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                double rel = d[i].gain / best;
+
+                if (d[i].share_role == BD_ROLE_DONOR && d[i].gain_measured && rel < GAIN_DEADZONE)
+                        d[i].weight *= rel;
+        }
 }
 
 void bd_phase_donors(const struct bd_config *cfg, const struct bd_vm_sample *samples,
@@ -127,13 +120,13 @@ void bd_phase_donors(const struct bd_config *cfg, const struct bd_vm_sample *sam
                 else if (budget->need_kib > 0 && budget->ram_driven && d[i].gain <= 0.0)
                         d[i].reason = BD_REASON_INEFFECTIVE;
                 else if (budget->need_kib > 0 && may_give(cfg, &samples[i], &history[i], now_usec, &d[i]))
-                        offer(cfg, budget, &d[i]);
+                        offer(cfg, budget->critical, &d[i]);
         }
         if (budget->need_kib == 0)
                 return;
+        if (budget->ram_driven)
+                weigh_by_gain(d, n);
         reclaim = min_u64(budget->need_kib, budget->cap_left_kib);
         bd_share_fill(d, n, BD_ROLE_DONOR, reclaim);
-        if (budget->ram_driven)
-                reclaim = to_balloon(d, n, reclaim, budget->cap_left_kib);
         bd_share_deadband(cfg, d, n, BD_ROLE_DONOR, reclaim, budget->cap_left_kib);
 }

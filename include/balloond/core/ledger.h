@@ -19,12 +19,13 @@
 #define BD_RECLAIM_SETTLE_CYCLES 2
 /* A series of shrinks is measured after this many cycles at the latest. */
 #define BD_RECLAIM_MAX_AGE_CYCLES 30
-/* Under this confirmed / moved ratio a measurement is "nothing returned". */
+/* Under this ratio (confirmed / moved, over the measurements) a VM whose
+ * balloon moved at least BD_RECLAIM_LARGE_MOVE_KIB (or an eighth of its
+ * maximum) in them is ineffective. */
 #define BD_RECLAIM_INEFFECTIVE_RATIO 0.1
-/* Consecutive such measurements that make a VM ineffective... */
-#define BD_RECLAIM_INEFFECTIVE_AFTER 2
-/* ...or one, of a move of at least this (or an eighth of its maximum). */
 #define BD_RECLAIM_LARGE_MOVE_KIB (128ULL * 1024)
+/* Each measurement weighs this much more than the one before it (1 / 0.8). */
+#define BD_RECLAIM_DECAY 0.8
 
 /* One VM's ledger (KiB; BD_KIB_UNKNOWN where unknown). */
 struct bd_vm_ledger {
@@ -64,9 +65,12 @@ struct bd_host_ledger {
 enum bd_ineffective bd_ledger_ineffective(const struct bd_vm_sample *s, const struct bd_vm_history *h);
 
 /* The host memory a shrink of S is expected to return per KiB (0..1): 0
- * when ineffective, the measured ratio (at least half the ineffective
- * ratio), 1 when unmeasured. */
+ * when ineffective; the measured ratio (at least half the ineffective ratio)
+ * once its measurements moved BD_RECLAIM_LARGE_MOVE_KIB or an eighth of its
+ * maximum; else 1. */
 double bd_ledger_gain(const struct bd_vm_sample *s, const struct bd_vm_history *h);
+/* Is that gain measured (enough evidence), not the prior of 1? */
+bool bd_ledger_gain_measured(const struct bd_vm_sample *s, const struct bd_vm_history *h);
 
 /* Each cycle, before the policy decides on S (classify): close a
  * measurement whose balloon has settled (or that is old) and judge the VM;

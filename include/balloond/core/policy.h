@@ -92,9 +92,9 @@ enum bd_ineffective {
  * shrinks the QEMU process's resident memory should follow. */
 struct bd_reclaim {
         uint64_t returned_kib;   /* confirmed host memory its shrinks freed, less what grows gave back */
-        double ratio;            /* confirmed / balloon moved, averaged over measurements (valid if measured) */
+        double ratio;            /* sum_got / sum_moved (valid if measured) */
+        double sum_moved, sum_got; /* KiB moved and confirmed, each measurement's weighing 0.8 x the previous */
         unsigned measured;       /* measurements taken (since the last re-probe) */
-        unsigned low;            /* consecutive measurements under the ineffective ratio */
         enum bd_ineffective ineffective; /* measured (static reasons are not kept here) */
         uint64_t rss_mark_kib;   /* resident memory when found ineffective */
         uint64_t last_moved_kib, last_got_kib; /* the last measurement */
@@ -103,6 +103,7 @@ struct bd_reclaim {
         bool open;
         uint64_t rss_before_kib;
         uint64_t actual_before_kib;
+        uint64_t used_before_kib; /* the guest's used memory (size - usable) then, BD_KIB_UNKNOWN */
         unsigned settled;        /* cycles at its target */
         unsigned age;            /* cycles open */
 };
@@ -187,11 +188,11 @@ struct bd_decision {
         double weight;        /* its claim when memory was shared out (0: took no part) */
         uint64_t rss_kib;     /* its QEMU process's resident memory (BD_KIB_UNKNOWN) */
         double gain;          /* expected host gain per KiB shrunk (1: unmeasured) */
+        bool gain_measured;   /* gain is a measured ratio (bd_ledger_gain_measured) */
         enum bd_ineffective ineffective; /* shrinking it returns nothing to the host, and why */
         /* Working values of the policy while it shares memory out. */
         int share_role;
         uint64_t share_kib;
-        uint64_t share_limit_kib; /* a donor's limit in balloon KiB while it shares host gain */
 };
 
 /* What the host looked like to the policy this cycle. */
