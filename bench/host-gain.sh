@@ -13,7 +13,11 @@ shift 2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mean_free() { awk -F, 'NR > 1 { s += $2; n++ } END { printf "%.0f", n ? s / n : 0 }' "$1"; }
-col() { awk -v c="$2" 'NR == 2 { print $c }' "$1"; } # the table's row, column C
+# The table's value under the first header starting with PREFIX ("-" if none).
+col() {
+        awk -v p="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if (index($i, p) == 1 && !c) c = i }
+                       NR == 2 { print c ? $c : "-" }' "$1"
+}
 printf '%-20s %12s %12s %8s %10s %10s %9s %9s\n' SCENARIO FREE_BEFORE FREE_AFTER DELTA RECL_BEFORE RECL_AFTER PRES_BEF PRES_AFT
 worse=0
 for sc in "$@"; do
@@ -22,7 +26,8 @@ for sc in "$@"; do
         "$after" --policy balloond --csv "$work/a.csv" "$sc" > "$work/a.txt"
         fb=$(mean_free "$work/b.csv") fa=$(mean_free "$work/a.csv")
         printf '%-20s %12s %12s %8s %10s %10s %9s %9s\n' "$name" "$fb" "$fa" $((fa - fb)) \
-                "$(col "$work/b.txt" 3)" "$(col "$work/a.txt" 3)" "$(col "$work/b.txt" 4)" "$(col "$work/a.txt" 4)"
+                "$(col "$work/b.txt" RECLAIM)" "$(col "$work/a.txt" RECLAIM)" "$(col "$work/b.txt" GUEST_PR)" \
+                "$(col "$work/a.txt" GUEST_PR)"
         [ "$fa" -ge "$fb" ] || worse=$((worse + 1))
 done
 echo "(FREE: mean host MemAvailable, MiB; RECL: held in balloons, GiB-h; PRES: guest pressure, VM-s)"

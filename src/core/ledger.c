@@ -13,8 +13,9 @@
  * what it returned. A ratio under BD_RECLAIM_INEFFECTIVE_RATIO once the
  * balloon moved BD_RECLAIM_LARGE_MOVE_KIB (or an eighth of its maximum) in
  * those measurements makes it ineffective: shrinking it for the host's
- * sake stops until its resident memory grows again by max(64 MiB, a tenth
- * of its maximum), when it is probed anew. Without a resident figure nothing is confirmed.
+ * sake stops until its resident memory beyond what its guest uses grows by
+ * max(64 MiB, a sixteenth of its maximum) (a guest without free page
+ * reporting that used memory and let it go), when it is probed anew. Without a resident figure nothing is confirmed.
  *
  * "Reclaimed" (the host ledger, the metric, the service status) is one
  * figure: the sum over VMs holding memory of what they returned, confirmed. */
@@ -78,6 +79,15 @@ static enum bd_ineffective measured_reason(const struct bd_vm_sample *s) {
         return BD_INEFFECTIVE_NOT_RESIDENT;
 }
 
+/* Resident memory its guest does not use (its cache, free pages not
+ * reported, the process's own): what a shrink could return. The resident
+ * memory itself when the guest's use is unknown. */
+static uint64_t idle_resident(const struct bd_vm_sample *s) {
+        uint64_t used = used_of(s->actual_kib, s->usable_kib);
+
+        return known(used) ? sub_sat(s->rss_kib, used) : s->rss_kib;
+}
+
 static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
         uint64_t moved = sub_sat(rc->actual_before_kib, s->actual_kib);
         uint64_t used = used_of(s->actual_kib, s->usable_kib);
@@ -107,7 +117,7 @@ static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
         if (rc->ineffective == BD_INEFFECTIVE_NO && rc->ratio < BD_RECLAIM_INEFFECTIVE_RATIO &&
             rc->sum_moved >= (double)large_move(s)) {
                 rc->ineffective = measured_reason(s);
-                rc->rss_mark_kib = s->rss_kib;
+                rc->rss_mark_kib = idle_resident(s);
         }
 }
 
@@ -124,9 +134,10 @@ void bd_ledger_observe(struct bd_vm_history *h, const struct bd_vm_sample *s) {
                 rc->returned_kib = min_u64(rc->returned_kib,
                                            sub_sat(known(s->entitled_kib) ? s->entitled_kib : s->max_kib,
                                                    s->actual_kib));
+        /* Resident memory its guest does not use grew: a shrink may return it. */
         if (rc->ineffective != BD_INEFFECTIVE_NO && rss_known(s->rss_kib) &&
-            s->rss_kib >= add_sat(rc->rss_mark_kib, max_u64(64 * MIB, known(s->max_kib) ? s->max_kib / 10 : 0))) {
-                rc->ineffective = BD_INEFFECTIVE_NO; /* resident memory again: worth a probe */
+            idle_resident(s) >= add_sat(rc->rss_mark_kib, max_u64(64 * MIB, known(s->max_kib) ? s->max_kib / 16 : 0))) {
+                rc->ineffective = BD_INEFFECTIVE_NO;
                 rc->measured = 0;
                 rc->sum_moved = rc->sum_got = 0.0;
         }

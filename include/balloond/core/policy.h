@@ -96,7 +96,7 @@ struct bd_reclaim {
         double sum_moved, sum_got; /* KiB moved and confirmed, each measurement's weighing 0.8 x the previous */
         unsigned measured;       /* measurements taken (since the last re-probe) */
         enum bd_ineffective ineffective; /* measured (static reasons are not kept here) */
-        uint64_t rss_mark_kib;   /* resident memory when found ineffective */
+        uint64_t rss_mark_kib;   /* resident memory beyond the guest's use when found ineffective */
         uint64_t last_moved_kib, last_got_kib; /* the last measurement */
         /* A measurement under way: from the first shrink of a series until
          * its balloon has held its target for a few cycles. */
