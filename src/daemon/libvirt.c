@@ -144,6 +144,7 @@ struct lv_backend {
         bool overflow;         /* events were dropped: read every domain's XML again */
         int event_ids[4];      /* domain event callbacks, -1 unused */
         bool close_registered;
+        bool is_qemu;          /* the connection's driver runs QEMU processes (the ledger reads them) */
 };
 
 /* libvirt's events on our loop: registered once per process, before the
@@ -538,6 +539,8 @@ static void watch(struct lv_backend *lv, size_t slot, int event_id, virConnectDo
 /* Open the connection with keepalive, the close callback and domain events.
  * Domain ids may have been reused by a new libvirtd: facts are read again. */
 static int connect_now(struct lv_backend *lv, char *why, size_t why_len) {
+        const char *type;
+
         lv->conn = virConnectOpen(lv->uri);
         if (!lv->conn) {
                 snprintf(why, why_len, "%s", last_error());
@@ -545,6 +548,8 @@ static int connect_now(struct lv_backend *lv, char *why, size_t why_len) {
         }
         lv->closed = false;
         lv->n_facts = 0;
+        type = virConnectGetType(lv->conn);
+        lv->is_qemu = type && strcmp(type, "QEMU") == 0;
         /* Every 5 s; dead after 3 unanswered: libvirtd hung or gone. Drivers
          * without keepalive (in-process test:///) say so; that is fine. */
         if (virConnectSetKeepAlive(lv->conn, 5, 3) < 0)
@@ -571,20 +576,20 @@ static int ensure_connected(struct lv_backend *lv, char *why, size_t why_len) {
 }
 
 /* The ledger's host figures of a domain that holds memory: its QEMU
- * process, found through libvirt's pid file (a search of /proc at its start
- * and then every 64th collect while none is found: drivers without a
- * process, such as test:///, cost nothing after that). */
+ * process, found through libvirt's pid file at its start and then every
+ * 64th collect while none is found; only on QEMU connections (other
+ * drivers have no such process). */
 #define PID_RETRY_COLLECTS 64
-static void process_figures(struct dom_facts *f, struct bd_vm_sample *s) {
+static void process_figures(const struct lv_backend *lv, struct dom_facts *f, struct bd_vm_sample *s) {
         uint64_t rss = s->rss_kib;
 
         if (f->pid && bd_procmem_read(f->pid, s) == 0 && bd_procmem_is_guest(f->pid, s->name))
                 return;
         s->rss_kib = rss; /* libvirt's balloon.rss, if any */
         f->pid = 0;
-        if (f->pid_tries++ % PID_RETRY_COLLECTS != 0)
+        if (!lv->is_qemu || f->pid_tries++ % PID_RETRY_COLLECTS != 0)
                 return;
-        f->pid = bd_procmem_find(s->name, true);
+        f->pid = bd_procmem_find(s->name);
         if (f->pid && bd_procmem_read(f->pid, s) < 0) {
                 s->rss_kib = rss;
                 f->pid = 0;
@@ -627,7 +632,7 @@ static bool collect_one(struct lv_backend *lv, virDomainStatsRecordPtr rec, size
                 }
         }
         if (s->state != BD_RUN_SHUTOFF && f->id != FACTS_UNREAD)
-                process_figures(f, s);
+                process_figures(lv, f, s);
         s->flags = f->flags;
         s->entitled_kib = f->entitled_kib;
         snprintf(s->class_tag, sizeof(s->class_tag), "%s", f->class_tag);

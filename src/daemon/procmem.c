@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The hypervisor process of a domain, from /proc: found once per domain
  * start through libvirt's pid file (checked against the process's command
- * line: a stale file may name another process), read every cycle:
+ * line: a stale file may name another process; no search of /proc, which
+ * would cost a read per process per domain), read every cycle:
  * /proc/PID/status (VmRSS, VmSwap) and /proc/PID/ksm_merging_pages. */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,24 +41,7 @@ static pid_t pid_from_file(const char *path, const char *name) {
         return bd_procmem_is_guest((pid_t)v, name) ? (pid_t)v : 0;
 }
 
-static pid_t scan_proc(const char *name) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-
-        if (!d)
-                return 0;
-        while (!found && (e = readdir(d))) {
-                if (!isdigit((unsigned char)e->d_name[0]))
-                        continue;
-                if (bd_procmem_is_guest((pid_t)atoi(e->d_name), name))
-                        found = (pid_t)atoi(e->d_name);
-        }
-        closedir(d);
-        return found;
-}
-
-pid_t bd_procmem_find(const char *name, bool scan) {
+pid_t bd_procmem_find(const char *name) {
         const char *xdg = getenv("XDG_RUNTIME_DIR");
         char path[4096];
         pid_t pid;
@@ -72,7 +54,7 @@ pid_t bd_procmem_find(const char *name, bool scan) {
         if (xdg && *xdg && (size_t)snprintf(path, sizeof(path), "%s/libvirt/qemu/run/%s.pid", xdg, name) < sizeof(path) &&
             (pid = pid_from_file(path, name)))
                 return pid;
-        return scan ? scan_proc(name) : 0;
+        return 0;
 }
 
 int bd_procmem_read(pid_t pid, struct bd_vm_sample *s) {

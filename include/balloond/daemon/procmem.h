@@ -13,9 +13,9 @@
 bool bd_procmem_is_guest(pid_t pid, const char *name);
 
 /* The QEMU process of the domain NAME: its libvirt pid file
- * (/run/libvirt/qemu/NAME.pid, or the session's), checked against the
- * process's command line; else, when SCAN, a search of /proc. 0 if none. */
-pid_t bd_procmem_find(const char *name, bool scan);
+ * (/run/libvirt/qemu/NAME.pid, or the session's under $XDG_RUNTIME_DIR),
+ * checked against the process's command line. 0 if none. */
+pid_t bd_procmem_find(const char *name);
 
 /* PID's resident memory, swapped-out memory and KSM-merged pages into S
  * (rss_kib, host_swap_kib, ksm_kib; each BD_KIB_UNKNOWN when unreadable).
