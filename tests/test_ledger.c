@@ -89,6 +89,11 @@ static void test_confirmed(void **state) {
         s.actual_kib = M(3896);
         bd_ledger_observe(&h, &s);
         assert_int_equal(h.reclaim.returned_kib, M(200));
+        /* A size missing for a cycle forgets nothing. */
+        s.actual_kib = BD_KIB_UNKNOWN;
+        bd_ledger_observe(&h, &s);
+        assert_int_equal(h.reclaim.returned_kib, M(200));
+        s.actual_kib = M(3896);
         /* Shut off: it holds nothing. */
         s.state = BD_RUN_SHUTOFF;
         bd_ledger_observe(&h, &s);
@@ -123,6 +128,11 @@ static void test_ineffective(void **state) {
                 assert_int_equal(h.reclaim.ineffective, rows[r].why);
                 assert_true(bd_ledger_gain(&s, &h) == 0.0);
                 assert_int_equal(h.reclaim.returned_kib, M(12));
+                /* A cycle without a size does not end it. */
+                s.actual_kib = BD_KIB_UNKNOWN;
+                bd_ledger_observe(&h, &s);
+                assert_int_equal(h.reclaim.ineffective, rows[r].why);
+                s.actual_kib = M(3096);
                 /* Too little growth: still ineffective; enough: probed anew. */
                 s.rss_kib = M(688 + 32);
                 bd_ledger_observe(&h, &s);

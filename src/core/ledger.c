@@ -123,10 +123,12 @@ static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
 
 void bd_ledger_observe(struct bd_vm_history *h, const struct bd_vm_sample *s) {
         struct bd_reclaim *rc = &h->reclaim;
-        bool holds = s->state != BD_RUN_SHUTOFF && known(s->actual_kib);
-
-        if (!holds) {
-                memset(rc, 0, sizeof(*rc)); /* shut off: it holds nothing, a restart starts afresh */
+        if (s->state == BD_RUN_SHUTOFF) {
+                memset(rc, 0, sizeof(*rc)); /* it holds nothing: a restart starts afresh */
+                return;
+        }
+        if (!known(s->actual_kib)) {
+                rc->open = false; /* a size missing for a cycle (seen after a deflate): nothing to judge */
                 return;
         }
         /* What it returned is held in its balloon: never more than that. */
