@@ -124,12 +124,16 @@ static void test_ineffective(void **state) {
                 assert_int_equal(h.reclaim.ineffective, BD_INEFFECTIVE_NO);
                 assert_true(bd_ledger_gain(&s, &h) > 0.0); /* low, never nil: measured again */
                 shrink(&h, 3596, 3096, 690);
+                s.usable_kib = M(3096 - 512); /* the guest uses 512 MiB: 176 of 688 resident are idle */
                 settle(&h, &s, 3096, 688);
                 assert_int_equal(h.reclaim.ineffective, rows[r].why);
                 assert_true(bd_ledger_gain(&s, &h) == 0.0);
                 assert_int_equal(h.reclaim.returned_kib, M(12));
-                /* A cycle without a size does not end it. */
+                /* A cycle without a size (unknown, or 0) does not end it. */
                 s.actual_kib = BD_KIB_UNKNOWN;
+                bd_ledger_observe(&h, &s);
+                assert_int_equal(h.reclaim.ineffective, rows[r].why);
+                s.actual_kib = 0;
                 bd_ledger_observe(&h, &s);
                 assert_int_equal(h.reclaim.ineffective, rows[r].why);
                 s.actual_kib = M(3096);

@@ -29,8 +29,8 @@ static bool known(uint64_t v) {
         return v != BD_KIB_UNKNOWN;
 }
 
-/* A running QEMU process always holds memory: 0 is no figure (a backend
- * that does not read one). */
+/* A running QEMU process always holds memory, a balloon is never 0: 0 is no
+ * figure (a backend that does not read one, a hypervisor between reports). */
 static bool rss_known(uint64_t v) {
         return v != BD_KIB_UNKNOWN && v != 0;
 }
@@ -127,8 +127,10 @@ void bd_ledger_observe(struct bd_vm_history *h, const struct bd_vm_sample *s) {
                 memset(rc, 0, sizeof(*rc)); /* it holds nothing: a restart starts afresh */
                 return;
         }
-        if (!known(s->actual_kib)) {
-                rc->open = false; /* a size missing for a cycle (seen after a deflate): nothing to judge */
+        if (!rss_known(s->actual_kib)) {
+                /* A size missing (or 0, as libvirt said for a cycle after
+                 * a deflate on real guests): nothing to judge this cycle. */
+                rc->open = false;
                 return;
         }
         /* What it returned is held in its balloon: never more than that. */
