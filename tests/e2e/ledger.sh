@@ -201,6 +201,8 @@ CYCLE_CEILING_SEC=300 check "grow: the guests are back at their maxima" in_cycle
 CYCLE_CEILING_SEC=300 check "grow: the guests settle" in_cycles 60 settled
 ledger_vs_proc grow
 check "grow: nothing reclaimed any more" eq "$(hfield reclaimed_kib)" 0
+# Its memory is as free as before: shrinking it would still return nothing.
+check "grow: bd-lf still ineffective" eq "$(field bd-lf ledger.ineffective_reason)" free_pages_reported
 "$balloonctl" --status-file "$status" ledger
 check "no guest OOM" test -z "$(e2e_oom)"
 check "balloond still running" kill -0 "$bpid"
