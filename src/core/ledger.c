@@ -96,15 +96,18 @@ static uint64_t idle_resident(const struct bd_vm_sample *s) {
 static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
         uint64_t moved = sub_sat(rc->actual_before_kib, s->actual_kib);
         uint64_t used = used_of(s->actual_kib, s->usable_kib);
-        /* What the process gave back, less what the guest took meanwhile:
-         * memory it started using is resident too (and what it stopped
-         * using, when free pages are reported, left on its own). */
-        int64_t fall = (int64_t)rc->rss_before_kib - (int64_t)s->rss_kib;
-        uint64_t got;
+        /* What the process gave back, plus what the guest took meanwhile
+         * (memory it started using is resident too; what it stopped using,
+         * when free pages are reported, left on its own): (rss before +
+         * used after) - (rss after + used before), in saturating unsigned
+         * arithmetic (guests' figures are anything). */
+        uint64_t up = rc->rss_before_kib, down = s->rss_kib, got;
 
-        if (known(used) && known(rc->used_before_kib))
-                fall += (int64_t)used - (int64_t)rc->used_before_kib;
-        got = fall > 0 ? min_u64((uint64_t)fall, moved) : 0;
+        if (known(used) && known(rc->used_before_kib)) {
+                up = add_sat(up, used);
+                down = add_sat(down, rc->used_before_kib);
+        }
+        got = min_u64(sub_sat(up, down), moved);
 
         rc->open = false;
         if (moved < BD_RECLAIM_MIN_MOVED_KIB)
