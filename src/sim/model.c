@@ -272,6 +272,7 @@ static void host_swap(struct bd_sim *sim, uint64_t vms_kib) {
                 if (sim->over_kib && vms_kib)
                         v->host_swapped_kib = (uint64_t)((double)min_u64(sim->over_kib, vms_kib) *
                                                          (double)resident_kib(v) / (double)vms_kib);
+                sim->samples[i].host_swap_kib = v->host_swapped_kib; /* the ledger's */
         }
 }
 
