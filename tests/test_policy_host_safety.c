@@ -41,7 +41,7 @@
 static void vm_init(struct bd_vm_sample *s, const char *name, uint64_t max_mib, uint64_t size_mib) {
         bd_vm_sample_init(s);
         snprintf(s->name, sizeof(s->name), "%s", name);
-        snprintf(s->uuid, sizeof(s->uuid), "00000000-0000-4000-8000-%012zu", strlen(name));
+        snprintf(s->uuid, sizeof(s->uuid), "00000000-0000-4000-8000-%012u", (unsigned)(strlen(name) % 1000000));
         s->state = BD_RUN_RUNNING;
         s->max_kib = M(max_mib);
         s->actual_kib = M(size_mib);
