@@ -112,6 +112,18 @@ bool bd_policy_untouchable(const struct bd_config *cfg, const struct bd_vm_sampl
                blindness(cfg, vm, &none, now_wall_sec) != BD_REASON_STEADY;
 }
 
+/* Would the policy leave VM alone whatever its state and statistics (its
+ * devices, memory backing, metadata or the configuration exclude it)? */
+bool bd_policy_never_managed(const struct bd_config *cfg, const struct bd_vm_sample *vm) {
+        struct bd_vm_history none = { 0 };
+        struct bd_vm_sample running = *vm;
+        struct bd_vm_settings set;
+
+        running.state = BD_RUN_RUNNING;
+        bd_config_vm_settings(cfg, &running, &set);
+        return bd_phase_exclusion(&running, &none, &set) != BD_REASON_STEADY;
+}
+
 /* Track the balloon's progress toward the target last applied. Returns true
  * when it is stuck (and should be left alone). */
 static bool track_stuck(const struct bd_config *cfg, const struct bd_vm_sample *s,

@@ -14,3 +14,23 @@ void bd_backend_configure(struct bd_backend *b, const struct bd_config *cfg) {
         if (b && b->ops->configure)
                 b->ops->configure(b, cfg);
 }
+
+void bd_backend_set_targets(struct bd_backend *b, struct bd_set_request *reqs, size_t n, uint64_t deadline_usec) {
+        if (b->ops->set_targets) {
+                b->ops->set_targets(b, reqs, n, deadline_usec);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                reqs[i].err[0] = '\0';
+                reqs[i].result = b->ops->set_target(b, reqs[i].vm, reqs[i].target_kib, reqs[i].err,
+                                                    sizeof(reqs[i].err));
+        }
+}
+
+uint64_t bd_set_deadline_usec(uint64_t interval_usec) {
+        uint64_t d = interval_usec / 2;
+
+        return d < BD_SET_DEADLINE_MIN_USEC ? BD_SET_DEADLINE_MIN_USEC
+               : d > BD_SET_DEADLINE_MAX_USEC ? BD_SET_DEADLINE_MAX_USEC
+                                              : d;
+}

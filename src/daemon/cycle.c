@@ -15,6 +15,7 @@
 #include "balloond/core/host.h"
 #include "balloond/daemon/log.h"
 #include "balloond/core/units.h"
+#include "balloond/core/uuid_index.h"
 
 #define BD_KSM_PAGES_SHARING "/sys/kernel/mm/ksm/pages_sharing"
 
@@ -34,6 +35,13 @@ void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_
         memset(d, 0, sizeof(*d));
         d->cfg = *cfg;
         d->backend = backend;
+        d->backend_gen = 1;
+}
+
+void bd_daemon_set_backend(struct bd_daemon *d, struct bd_backend *backend) {
+        bd_backend_free(d->backend);
+        d->backend = backend;
+        d->backend_gen++;
 }
 
 void bd_daemon_done(struct bd_daemon *d) {
@@ -41,13 +49,16 @@ void bd_daemon_done(struct bd_daemon *d) {
                 return;
         bd_backend_free(d->backend);
         free(d->vms);
-        free(d->index);
+        bd_uuid_index_free(&d->index);
         free(d->hist_scratch);
         free(d->decisions);
         free(d->apply_result);
         free(d->applied);
         free(d->entry_of);
         free(d->ledger);
+        free(d->samples);
+        free(d->requests);
+        free(d->request_vm);
         memset(d, 0, sizeof(*d));
 }
 
@@ -61,50 +72,24 @@ static void ensure_scratch(struct bd_daemon *d, size_t n) {
         d->applied = bd_resize_array(d->applied, d->cap_scratch, sizeof(*d->applied));
         d->entry_of = bd_resize_array(d->entry_of, d->cap_scratch, sizeof(*d->entry_of));
         d->ledger = bd_resize_array(d->ledger, d->cap_scratch, sizeof(*d->ledger));
+        d->samples = bd_resize_array(d->samples, d->cap_scratch, sizeof(*d->samples));
+        d->requests = bd_resize_array(d->requests, d->cap_scratch, sizeof(*d->requests));
+        d->request_vm = bd_resize_array(d->request_vm, d->cap_scratch, sizeof(*d->request_vm));
 }
 
-/* FNV-1a of a UUID string, case-insensitive. */
-static size_t uuid_hash(const char *u) {
-        uint64_t h = 14695981039346656037ULL;
-
-        for (; *u; u++) {
-                h ^= (unsigned char)(*u | 0x20);
-                h *= 1099511628211ULL;
-        }
-        return (size_t)h;
-}
-
-/* Rebuild the open-addressing index over d->vms (slots hold index + 1). */
+/* The index over d->vms, with room for EXPECTED more. */
 static void rebuild_index(struct bd_daemon *d, size_t expected) {
-        size_t want = 16;
-
-        while (want < 2 * (d->n_vms + expected))
-                want *= 2;
-        if (want != d->index_size) {
-                free(d->index);
-                d->index = calloc(want, sizeof(*d->index));
-                if (!d->index)
-                        abort();
-                d->index_size = want;
-        } else {
-                memset(d->index, 0, want * sizeof(*d->index));
-        }
-        for (size_t i = 0; i < d->n_vms; i++) {
-                size_t slot = uuid_hash(d->vms[i].uuid) & (d->index_size - 1);
-
-                while (d->index[slot])
-                        slot = (slot + 1) & (d->index_size - 1);
-                d->index[slot] = i + 1;
-        }
+        bd_uuid_index_clear(&d->index, d->n_vms + expected);
+        for (size_t i = 0; i < d->n_vms; i++)
+                bd_uuid_index_put(&d->index, d->vms[i].uuid, i);
 }
 
 static size_t entry_for(struct bd_daemon *d, const char *uuid) {
-        size_t slot = uuid_hash(uuid) & (d->index_size - 1);
+        size_t i = bd_uuid_index_find(&d->index, uuid);
         struct bd_vm_entry *e;
 
-        for (; d->index[slot]; slot = (slot + 1) & (d->index_size - 1))
-                if (strcasecmp(d->vms[d->index[slot] - 1].uuid, uuid) == 0)
-                        return d->index[slot] - 1;
+        if (i != BD_UUID_NONE)
+                return i;
         if (d->n_vms == d->cap_vms) {
                 d->cap_vms = d->cap_vms ? 2 * d->cap_vms : 16;
                 d->vms = bd_resize_array(d->vms, d->cap_vms, sizeof(*d->vms));
@@ -113,8 +98,8 @@ static size_t entry_for(struct bd_daemon *d, const char *uuid) {
         memset(e, 0, sizeof(*e));
         snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
         e->last_reason = BD_REASON__COUNT;
-        d->index[slot] = ++d->n_vms;
-        return d->n_vms - 1;
+        bd_uuid_index_put(&d->index, uuid, d->n_vms);
+        return d->n_vms++;
 }
 
 /* Forget VMs that were not in this cycle's samples. */
@@ -170,34 +155,62 @@ static void warn_once(struct bd_vm_entry *e, unsigned bit, bool now_true, int le
         }
 }
 
-static void apply_one(struct bd_daemon *d, size_t i, uint64_t now_usec) {
+/* The last line of defence before the hypervisor: a target that is no
+ * change, above the domain's maximum or (for a shrink) below the floor is a
+ * bug, never applied. Returns whether VM I's decision goes to the backend. */
+static bool to_apply(struct bd_daemon *d, size_t i) {
         const struct bd_vm_sample *s = &d->last.samples[i];
-        struct bd_decision *dec = &d->decisions[i];
-        struct bd_vm_history *h = &d->hist_scratch[i];
-        struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
-        char err[256] = "";
-        int r;
+        const struct bd_decision *dec = &d->decisions[i];
 
         d->apply_result[i] = 0;
         d->applied[i] = false;
         if (dec->action == BD_ACTION_NONE || d->cfg.dry_run)
-                return;
-        /* The last line of defence before the hypervisor: a target that is
-         * no change, above the domain's maximum or (for a shrink) below the
-         * floor is a bug, never applied. */
+                return false;
         if (dec->target_kib == s->actual_kib || dec->target_kib == 0 || dec->target_kib > s->max_kib ||
             (dec->action == BD_ACTION_SHRINK && dec->target_kib < dec->floor_kib)) {
                 bd_log(BD_LOG_ERR, "%s: refusing target %llu KiB (actual %llu, floor %llu, max %llu)", s->name,
                        (unsigned long long)dec->target_kib, (unsigned long long)s->actual_kib,
                        (unsigned long long)dec->floor_kib, (unsigned long long)s->max_kib);
                 d->apply_result[i] = -EINVAL;
+                return false;
+        }
+        return true;
+}
+
+/* Say once that setting VM I's memory failed (R, ERR), until it succeeds. */
+static void apply_failed(struct bd_daemon *d, size_t i, int r, const char *err) {
+        const struct bd_vm_sample *s = &d->last.samples[i];
+        const struct bd_decision *dec = &d->decisions[i];
+        struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
+
+        if (r == -EALREADY) { /* said when the call overran */
+                bd_log(BD_LOG_DEBUG, "%s: left alone: %s", s->name, err);
                 return;
         }
-        r = d->backend->ops->set_target(d->backend, s, dec->target_kib, err, sizeof(err));
+        if (r == -EINPROGRESS) {
+                bd_log_event(BD_LOG_WARNING, BD_MID_APPLY_FAILED, s, dec->reason, "%s: setting memory to %llu MiB: %s",
+                             s->name, (unsigned long long)(dec->target_kib / 1024), err);
+                return;
+        }
+        if (e->warned & WARN_APPLY)
+                return;
+        e->warned |= WARN_APPLY;
+        bd_log_event(r == -ENOENT || r == -ESTALE || r == -EBUSY ? BD_LOG_INFO : BD_LOG_WARNING,
+                     BD_MID_APPLY_FAILED, s, dec->reason, "%s: setting memory to %llu MiB failed, will retry: %s",
+                     s->name, (unsigned long long)(dec->target_kib / 1024), err[0] ? err : strerror(-r));
+}
+
+/* What the backend said of VM I's change (R, ERR). */
+static void applied(struct bd_daemon *d, size_t i, int r, const char *err, uint64_t now_usec) {
+        const struct bd_vm_sample *s = &d->last.samples[i];
+        struct bd_decision *dec = &d->decisions[i];
+        struct bd_vm_history *h = &d->hist_scratch[i];
+        struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
+
         d->apply_result[i] = r;
         if (r < 0 && bd_backend_error_is_permanent(r))
                 d->counters.errors_permanent++;
-        else if (r < 0)
+        else if (r < 0 && r != -EALREADY)
                 d->counters.errors_transient++;
         if (r >= 0) {
                 d->applied[i] = true;
@@ -212,15 +225,27 @@ static void apply_one(struct bd_daemon *d, size_t i, uint64_t now_usec) {
                 bd_log(BD_LOG_DEBUG, "%s: %s", s->name, err);
                 return;
         }
-        /* Transient (vanished, not running any more, migrating, timeout):
-         * retried next cycle with fresh facts. */
-        if (!(e->warned & WARN_APPLY)) {
-                e->warned |= WARN_APPLY;
-                bd_log_event(r == -ENOENT || r == -ESTALE || r == -EBUSY ? BD_LOG_INFO : BD_LOG_WARNING,
-                             BD_MID_APPLY_FAILED, s, dec->reason,
-                             "%s: setting memory to %llu MiB failed, will retry: %s", s->name,
-                       (unsigned long long)(dec->target_kib / 1024), err[0] ? err : strerror(-r));
+        /* Transient (vanished, not running any more, migrating, timeout, a
+         * call still out): retried next cycle with fresh facts. */
+        apply_failed(d, i, r, err);
+}
+
+/* Apply the grows (GROWS) or the rest, in one batch to the backend. */
+static void apply_batch(struct bd_daemon *d, size_t n, bool grows, uint64_t now_usec) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if ((d->decisions[i].action == BD_ACTION_GROW) != grows || !to_apply(d, i))
+                        continue;
+                d->requests[k] = (struct bd_set_request){ .vm = &d->last.samples[i],
+                                                          .target_kib = d->decisions[i].target_kib };
+                d->request_vm[k++] = i;
         }
+        if (!k)
+                return;
+        bd_backend_set_targets(d->backend, d->requests, k, bd_set_deadline_usec(d->cfg.interval_usec));
+        for (size_t j = 0; j < k; j++)
+                applied(d, d->request_vm[j], d->requests[j].result, d->requests[j].err, now_usec);
 }
 
 static void explain(struct bd_daemon *d, size_t i) {
@@ -287,35 +312,41 @@ static void note_psi(struct bd_daemon *d, bool valid) {
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         const struct bd_vm_sample *samples = NULL;
         struct bd_cycle_result *res = &d->last;
+        struct bd_host_sample host;
         size_t n = 0;
         int r;
 
         r = d->backend->ops->collect(d->backend, now_usec, now_wall_sec, &samples, &n);
         if (r < 0)
                 return r; /* the backend said why */
-        host_sample(d, now_usec, &res->host, &r);
+        host_sample(d, now_usec, &host, &r);
         if (r < 0) {
                 bd_log(BD_LOG_ERR, "cannot read host memory (%s): %s", d->cfg.meminfo_path, strerror(-r));
-                return r;
+                return r; /* the last result stays as it was, its samples its own */
         }
-        note_psi(d, res->host.psi_valid);
+        note_psi(d, host.psi_valid);
 
+        /* From here the cycle's result replaces the last one: its own copy
+         * of the samples, which the backend may free or move. */
         ensure_scratch(d, n);
+        if (n)
+                memcpy(d->samples, samples, n * sizeof(*samples));
         rebuild_index(d, n);
         for (size_t i = 0; i < d->n_vms; i++)
                 d->vms[i].present = false;
         for (size_t i = 0; i < n; i++) {
-                size_t e = entry_for(d, samples[i].uuid);
+                size_t e = entry_for(d, d->samples[i].uuid);
 
                 d->entry_of[i] = e;
                 d->vms[e].present = true;
                 d->hist_scratch[i] = d->vms[e].history;
         }
 
-        bd_policy_run(&d->cfg, &res->host, samples, d->hist_scratch, n, &d->host_state, now_usec,
+        res->host = host;
+        bd_policy_run(&d->cfg, &res->host, d->samples, d->hist_scratch, n, &d->host_state, now_usec,
                       now_wall_sec, d->decisions, &res->view);
 
-        res->samples = samples;
+        res->samples = d->samples;
         res->decisions = d->decisions;
         res->history = d->hist_scratch;
         res->apply_result = d->apply_result;
@@ -323,18 +354,15 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         res->n = n;
         res->now_usec = now_usec;
         res->now_wall_sec = now_wall_sec;
+        res->backend_gen = d->backend_gen;
 
         /* Shrinks first, then grows. The policy never counts a shrink it
          * decided as memory to grant (only reclaim already seen in the
          * host's figures), so nothing here relies on a shrink finishing
          * before a grow starts; issuing shrinks first keeps the host's
          * transient low when both are in flight. */
-        for (size_t i = 0; i < n; i++)
-                if (d->decisions[i].action != BD_ACTION_GROW)
-                        apply_one(d, i, now_usec);
-        for (size_t i = 0; i < n; i++)
-                if (d->decisions[i].action == BD_ACTION_GROW)
-                        apply_one(d, i, now_usec);
+        apply_batch(d, n, false, now_usec);
+        apply_batch(d, n, true, now_usec);
         for (size_t i = 0; i < n; i++) {
                 struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
 
@@ -351,53 +379,72 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
 }
 
 /* Fresh samples for restoring: the VMs and the host now, else (a backend
- * or host read failing at exit) the last cycle's. */
-static void restore_samples(struct bd_daemon *d, const struct bd_vm_sample **samples, size_t *n,
+ * or host read failing at exit) the last cycle's, when they came from this
+ * backend (none, after a reload that opened another). Returns false when
+ * there are none. */
+static bool restore_samples(struct bd_daemon *d, const struct bd_vm_sample **samples, size_t *n,
                             struct bd_host_sample *host, uint64_t now_usec, int64_t now_wall_sec) {
         int r;
 
+        if (d->backend->ops->collect(d->backend, now_usec, now_wall_sec, samples, n) == 0) {
+                host_sample(d, now_usec, host, &r);
+                if (r < 0)
+                        *host = d->last.host;
+                return true;
+        }
+        if (d->last.backend_gen != d->backend_gen || !d->last.samples) {
+                bd_log(BD_LOG_WARNING, "restore_on_exit: cannot read the VMs of %s, and the last cycle's are "
+                       "another connection's: nothing given back", d->cfg.connect_uri);
+                return false;
+        }
         *samples = d->last.samples;
         *n = d->last.n;
         *host = d->last.host;
-        if (d->backend->ops->collect(d->backend, now_usec, now_wall_sec, samples, n) < 0) {
-                *samples = d->last.samples;
-                *n = d->last.n;
-                return;
+        return true;
+}
+
+/* Set TARGETS (0: none) of SAMPLES in one batch; returns how many succeeded. */
+static size_t restore_apply(struct bd_daemon *d, const struct bd_vm_sample *samples, size_t n,
+                            const uint64_t *targets) {
+        struct bd_set_request *reqs = bd_resize_array(NULL, n ? n : 1, sizeof(*reqs));
+        size_t k = 0, restored = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (targets[i])
+                        reqs[k++] = (struct bd_set_request){ .vm = &samples[i], .target_kib = targets[i] };
+        if (k)
+                bd_backend_set_targets(d->backend, reqs, k, bd_set_deadline_usec(d->cfg.interval_usec));
+        for (size_t j = 0; j < k; j++) {
+                const struct bd_vm_sample *s = reqs[j].vm;
+                uint64_t t = reqs[j].target_kib;
+
+                if (reqs[j].result < 0) {
+                        bd_log(BD_LOG_WARNING, "%s: cannot give its memory back (%llu MiB): %s", s->name,
+                               (unsigned long long)(t / 1024),
+                               reqs[j].err[0] ? reqs[j].err : strerror(-reqs[j].result));
+                        continue;
+                }
+                restored++;
+                bd_log(BD_LOG_INFO, "%s: memory given back on exit: %llu -> %llu MiB", s->name,
+                       (unsigned long long)(s->actual_kib / 1024), (unsigned long long)(t / 1024));
         }
-        host_sample(d, now_usec, host, &r);
-        if (r < 0)
-                *host = d->last.host;
+        free(reqs);
+        return restored;
 }
 
 size_t bd_daemon_restore(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         const struct bd_vm_sample *samples;
         struct bd_host_sample host;
-        size_t restored = 0, n, *order;
+        size_t restored, n, *order;
         uint64_t *targets, short_kib;
 
-        if (d->cfg.dry_run || !d->backend)
+        if (d->cfg.dry_run || !d->backend ||
+            !restore_samples(d, &samples, &n, &host, now_usec, now_wall_sec))
                 return 0;
-        restore_samples(d, &samples, &n, &host, now_usec, now_wall_sec);
         order = bd_resize_array(NULL, n ? n : 1, sizeof(*order));
         targets = bd_resize_array(NULL, n ? n : 1, sizeof(*targets));
         bd_policy_restore(&d->cfg, &host, samples, n, order, targets, &short_kib);
-        for (size_t i = 0; i < n; i++) {
-                const struct bd_vm_sample *s = &samples[i];
-                char err[256] = "";
-                int r;
-
-                if (!targets[i])
-                        continue;
-                r = d->backend->ops->set_target(d->backend, s, targets[i], err, sizeof(err));
-                if (r < 0) {
-                        bd_log(BD_LOG_WARNING, "%s: cannot give its memory back (%llu MiB): %s", s->name,
-                               (unsigned long long)(targets[i] / 1024), err[0] ? err : strerror(-r));
-                        continue;
-                }
-                restored++;
-                bd_log(BD_LOG_INFO, "%s: memory given back on exit: %llu -> %llu MiB", s->name,
-                       (unsigned long long)(s->actual_kib / 1024), (unsigned long long)(targets[i] / 1024));
-        }
+        restored = restore_apply(d, samples, n, targets);
         if (short_kib)
                 bd_log(BD_LOG_NOTICE, "restore_on_exit: %llu MiB more is owed to VMs than the host has above its "
                        "critical line: left with them as they are", (unsigned long long)(short_kib / 1024));

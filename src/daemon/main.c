@@ -336,8 +336,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
                         return 0;
                 }
                 s->backend_source = sd_event_source_unref(s->backend_source);
-                bd_backend_free(s->daemon.backend);
-                s->daemon.backend = backend;
+                bd_daemon_set_backend(&s->daemon, backend);
                 s->lost = false;
                 if (watch_backend(s, sd_event_source_get_event(src)) < 0)
                         bd_log(BD_LOG_WARNING, "cannot watch %s for events", cfg.connect_uri);
@@ -411,6 +410,9 @@ int main(int argc, char **argv) {
 
         if (bd_parse_args(argc, argv, &o) < 0)
                 return EXIT_USAGE;
+        /* A reader gone from a pipe or socket (stdout, the journal, a
+         * metrics client) is an error to handle, not a reason to die. */
+        signal(SIGPIPE, SIG_IGN);
         /* --once speaks through its table; the service logs its changes. */
         bd_log_setup(o.verbose >= 2 ? BD_LOG_DEBUG : o.verbose == 1 || !o.once ? BD_LOG_INFO : BD_LOG_ERR);
 

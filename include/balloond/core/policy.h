@@ -280,6 +280,12 @@ const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd
  * NOW_WALL_SEC? Used to judge other policies' decisions in the simulator. */
 bool bd_policy_untouchable(const struct bd_config *cfg, const struct bd_vm_sample *vm, int64_t now_wall_sec);
 
+/* Would the policy leave VM alone whatever its state and statistics: no
+ * balloon, a host device, locked or huge-page memory, unsupported, or
+ * excluded by the configuration or its metadata? (Its stats period is then
+ * not armed.) */
+bool bd_policy_never_managed(const struct bd_config *cfg, const struct bd_vm_sample *vm);
+
 const char *bd_band_to_string(enum bd_band b);
 const char *bd_action_to_string(enum bd_action a);
 const char *bd_status_to_string(enum bd_vm_status s);

@@ -13,6 +13,24 @@
 
 struct bd_backend;
 
+#define BD_SET_ERR_MAX 256
+/* The deadline of one call setting a balloon target: half the cycle, within
+ * these bounds (bd_set_deadline_usec). */
+#define BD_SET_DEADLINE_MIN_USEC 200000ULL
+#define BD_SET_DEADLINE_MAX_USEC 3000000ULL
+
+/* One balloon change for set_targets. */
+struct bd_set_request {
+        const struct bd_vm_sample *vm;
+        uint64_t target_kib;
+        /* out: as set_target's, or -EINPROGRESS: the call had not returned
+         * by its deadline, goes on in the background, and the VM is left
+         * alone until it has; -EALREADY: not tried, such a call for this VM
+         * has not returned yet; -EAGAIN: not tried, no worker was free */
+        int result;
+        char err[BD_SET_ERR_MAX];
+};
+
 struct bd_backend_ops {
         const char *name;
         /* Sample every domain. *OUT is an array of *N samples owned by the
@@ -30,6 +48,9 @@ struct bd_backend_ops {
          * state to be ballooned. ERR (size ERR_LEN) receives a message. */
         int (*set_target)(struct bd_backend *b, const struct bd_vm_sample *vm, uint64_t target_kib,
                           char *err, size_t err_len);
+        /* Set many targets at once, each call bounded by DEADLINE_USEC (see
+         * struct bd_set_request); NULL: set_target one after the other. */
+        void (*set_targets)(struct bd_backend *b, struct bd_set_request *reqs, size_t n, uint64_t deadline_usec);
         /* A file descriptor that becomes readable when the hypervisor has
          * events for handle_events (NULL / -1: no events). */
         int (*event_fd)(struct bd_backend *b);
@@ -55,6 +76,12 @@ struct bd_backend {
  * negative errno and describes it in ERR. */
 int bd_backend_open(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
                     char *err, size_t err_len);
+
+/* Set the targets of REQS (the backend's set_targets, else one by one). */
+void bd_backend_set_targets(struct bd_backend *b, struct bd_set_request *reqs, size_t n, uint64_t deadline_usec);
+
+/* The deadline of one call setting a target, for a cycle every INTERVAL_USEC. */
+uint64_t bd_set_deadline_usec(uint64_t interval_usec);
 
 /* Pass a reloaded configuration to a backend that was kept. */
 void bd_backend_configure(struct bd_backend *b, const struct bd_config *cfg);

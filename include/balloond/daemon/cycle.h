@@ -11,6 +11,7 @@
 #include "balloond/core/config.h"
 #include "balloond/core/ledger.h"
 #include "balloond/core/policy.h"
+#include "balloond/core/uuid_index.h"
 
 /* Per-VM state kept across cycles, matched by UUID. */
 struct bd_vm_entry {
@@ -22,11 +23,14 @@ struct bd_vm_entry {
         enum bd_reason last_reason;
 };
 
-/* The result of the last cycle, for reporters (table, JSON, journal). */
+/* The result of the last cycle that got as far as deciding, for reporters
+ * (table, JSON, journal, status, metrics) and restore_on_exit. It owns its
+ * arrays (the daemon's, replaced only by the next such cycle): a backend
+ * that is reopened or a cycle that fails half-way leaves it whole. */
 struct bd_cycle_result {
         struct bd_host_sample host;
         struct bd_host_view view;
-        const struct bd_vm_sample *samples; /* owned by the backend */
+        const struct bd_vm_sample *samples; /* a copy of the backend's, owned by the daemon */
         struct bd_decision *decisions;
         const struct bd_vm_history *history; /* after this cycle */
         int *apply_result;                  /* per VM: 0, or the negative errno of set_target */
@@ -37,6 +41,7 @@ struct bd_cycle_result {
         uint64_t now_usec;
         int64_t now_wall_sec;
         uint64_t duration_usec;
+        unsigned backend_gen; /* of the backend the samples came from */
 };
 
 #define BD_DURATION_BUCKETS 8
@@ -62,8 +67,8 @@ struct bd_daemon {
         struct bd_host_state host_state;
         struct bd_vm_entry *vms;
         size_t n_vms, cap_vms;
-        size_t *index;           /* open-addressing hash over vms by UUID (slot = index + 1) */
-        size_t index_size;
+        struct bd_uuid_index index; /* UUID -> its entry in vms */
+        unsigned backend_gen;    /* counts the backends opened (bd_daemon_set_backend) */
         /* scratch for the current cycle, grown as needed */
         struct bd_vm_history *hist_scratch;
         struct bd_decision *decisions;
@@ -72,6 +77,9 @@ struct bd_daemon {
         bool *applied;
         size_t *entry_of;        /* sample i -> its entry in vms */
         struct bd_vm_ledger *ledger;
+        struct bd_vm_sample *samples; /* the last result's copy of the samples */
+        struct bd_set_request *requests; /* the changes of one apply batch */
+        size_t *request_vm;      /* request k -> its sample */
         size_t cap_scratch;
         struct bd_cycle_result last;
         uint64_t cycles;
@@ -85,6 +93,11 @@ void bd_daemon_count_cycle(struct bd_daemon *d, int r, uint64_t duration_usec);
 /* Initialise D with CFG (copied) and an open BACKEND (owned from now on). */
 void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend);
 void bd_daemon_done(struct bd_daemon *d);
+
+/* Replace D's backend by BACKEND (owned from now on), freeing the old one.
+ * The last result stays for the reporters, but restore_on_exit no longer
+ * takes its samples for the new backend's. */
+void bd_daemon_set_backend(struct bd_daemon *d, struct bd_backend *backend);
 
 /* Run one cycle at NOW_USEC (monotonic) / NOW_WALL_SEC. Returns 0, or a
  * negative errno when the host or the VMs could not be sampled (nothing was
