@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A hypervisor backend: lists VMs with their samples and sets balloon targets.
- * Two exist: libvirt (src/daemon/libvirt.c, the only module that talks to
+ * Two exist: libvirt (src/daemon/libvirt*.c, the only files that talk to
  * libvirt) and the simulated host (src/daemon/backend_sim.c). */
 #pragma once
 
