@@ -80,6 +80,8 @@ static void lv_destroy(struct lv_backend *lv) {
         free(lv->facts);
         bd_uuid_index_free(&lv->facts_index);
         free(lv->params);
+        free(lv->arm_doms);
+        free(lv->arm_samples);
         free(lv->cfg);
         free(lv);
 }

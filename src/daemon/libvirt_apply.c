@@ -11,7 +11,9 @@
  * a domain whose job is held) goes on in the background, its domain is
  * skipped (-EALREADY) until it returns, and its late result is logged at
  * the next apply. The main loop never waits longer than the deadlines, so
- * one wedged domain stalls neither the others nor the watchdog. */
+ * one wedged domain stalls neither the others nor the watchdog. Arming a
+ * domain's balloon stats period (which needs its job in QEMU too) runs on
+ * the same pool, the same way. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -26,8 +28,15 @@
 #define WORKERS 4      /* calls in flight at once; libvirtd serves 5 per client by default */
 #define WORKERS_MAX 16 /* with those started in place of overrunning calls */
 
+enum job_kind {
+        JOB_SET,  /* virDomainSetMemoryFlags(target_kib) */
+        JOB_ARM,  /* virDomainSetMemoryStatsPeriod(period) */
+};
+
 struct lv_job {
         struct bd_job base;
+        enum job_kind kind;
+        int period;
         virDomainPtr dom; /* our reference */
         char name[BD_NAME_MAX];
         char uuid[VIR_UUID_STRING_BUFLEN];
@@ -41,7 +50,8 @@ static void run_set(struct bd_job *j) {
         struct lv_job *job = (struct lv_job *)j;
 
         job->result = 0;
-        if (virDomainSetMemoryFlags(job->dom, job->target_kib, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        if ((job->kind == JOB_SET ? virDomainSetMemoryFlags(job->dom, job->target_kib, VIR_DOMAIN_AFFECT_LIVE)
+                                  : virDomainSetMemoryStatsPeriod(job->dom, job->period, VIR_DOMAIN_AFFECT_LIVE)) < 0) {
                 snprintf(job->err, sizeof(job->err), "%s", lv_last_error());
                 job->result = lv_last_errno();
         }
@@ -65,13 +75,33 @@ static void reap_overran(struct lv_backend *lv) {
                         lv->overran[kept++] = job;
                         continue;
                 }
-                bd_log(BD_LOG_INFO, "%s: the late call setting its memory to %lu MiB returned after %.1f s: %s",
-                       job->name, job->target_kib / 1024,
-                       (double)(job->base.ended_usec - job->base.started_usec) / 1e6,
-                       job->result < 0 ? job->err : "done");
+                if (job->kind == JOB_SET)
+                        bd_log(BD_LOG_INFO, "%s: the late call setting its memory to %lu MiB returned after %.1f s: %s",
+                               job->name, job->target_kib / 1024,
+                               (double)(job->base.ended_usec - job->base.started_usec) / 1e6,
+                               job->result < 0 ? job->err : "done");
+                else /* arming is tried again by a later collect if it failed */
+                        bd_log(BD_LOG_INFO, "%s: the late call arming its stats period returned after %.1f s: %s",
+                               job->name, (double)(job->base.ended_usec - job->base.started_usec) / 1e6,
+                               job->result < 0 ? job->err : "done");
                 release_job(&job->base);
         }
         lv->n_overran = kept;
+}
+
+/* A job of KIND on DOM (whose reference it takes over), for VM. */
+static struct lv_job *new_job(enum job_kind kind, virDomainPtr dom, const struct bd_vm_sample *vm) {
+        struct lv_job *job = calloc(1, sizeof(*job));
+
+        if (!job)
+                abort(); /* out of memory is fatal */
+        job->base.run = run_set;
+        job->base.release = release_job;
+        job->kind = kind;
+        job->dom = dom;
+        snprintf(job->name, sizeof(job->name), "%s", vm->name);
+        snprintf(job->uuid, sizeof(job->uuid), "%s", vm->uuid);
+        return job;
 }
 
 static bool overrunning(const struct lv_backend *lv, const char *uuid) {
@@ -110,16 +140,15 @@ static struct lv_job *prepare(struct lv_backend *lv, struct bd_set_request *req)
                 req->result = lv_last_errno();
                 return NULL;
         }
-        job = calloc(1, sizeof(*job));
-        if (!job)
-                abort(); /* out of memory is fatal */
-        job->base.run = run_set;
-        job->base.release = release_job;
-        job->dom = dom;
-        snprintf(job->name, sizeof(job->name), "%s", vm->name);
-        snprintf(job->uuid, sizeof(job->uuid), "%s", vm->uuid);
+        job = new_job(JOB_SET, dom, vm);
         job->target_kib = (unsigned long)req->target_kib;
         return job;
+}
+
+/* Keep JOB, which overran, until it returns. */
+static void keep_overran(struct lv_backend *lv, struct lv_job *job) {
+        lv->overran = bd_grow_array(lv->overran, &lv->cap_overran, lv->n_overran + 1, sizeof(*lv->overran));
+        lv->overran[lv->n_overran++] = job;
 }
 
 /* JOB's outcome into its request; a job that overran is kept. */
@@ -141,19 +170,68 @@ static void settle(struct lv_backend *lv, struct lv_job *job, struct bd_set_requ
                 snprintf(req->err, sizeof(req->err),
                          "no answer within %.1f s (is a job holding the domain?); the call goes on and the VM is "
                          "left alone until it returns", (double)deadline_usec / 1e6);
-                lv->overran = bd_grow_array(lv->overran, &lv->cap_overran, lv->n_overran + 1, sizeof(*lv->overran));
-                lv->overran[lv->n_overran++] = job;
+                keep_overran(lv, job);
                 break;
         }
+}
+
+/* The pool, started on first use; the calls that overran and have since
+ * returned, reported. */
+static void start_apply(struct lv_backend *lv) {
+        if (!lv->workers && !(lv->workers = bd_workers_new(WORKERS, WORKERS_MAX)))
+                abort(); /* out of memory is fatal */
+        reap_overran(lv);
+}
+
+/* ARM JOB's outcome: into its domain's facts and sample S. */
+static void settle_arm(struct lv_backend *lv, struct lv_job *job, struct bd_vm_sample *s, uint64_t deadline_usec) {
+        struct dom_facts *f;
+
+        switch (bd_workers_state(lv->workers, &job->base)) {
+        case BD_JOB_DONE:
+                if ((f = lv_facts_find(lv, job->uuid)) != NULL) {
+                        lv_arm_result(f, job->name, job->period, job->result, job->err);
+                        s->stats_period_sec = f->stats_period > 0 ? f->stats_period : -1;
+                }
+                release_job(&job->base);
+                break;
+        case BD_JOB_WITHDRAWN:
+        case BD_JOB_QUEUED:
+                release_job(&job->base); /* tried again by the next collect */
+                break;
+        default:
+                bd_log(BD_LOG_WARNING, "%s: arming its stats period: no answer within %.1f s (is a job holding "
+                       "the domain?); the call goes on", job->name, (double)deadline_usec / 1e6);
+                keep_overran(lv, job);
+                break;
+        }
+}
+
+void lv_arm_periods(struct lv_backend *lv, virDomainPtr *doms, struct bd_vm_sample **samples, size_t n) {
+        uint64_t deadline = bd_set_deadline_usec(lv->cfg->interval_usec);
+        struct lv_job **jobs = bd_resize_array(NULL, n, sizeof(*jobs));
+
+        start_apply(lv);
+        for (size_t i = 0; i < n; i++) {
+                jobs[i] = NULL;
+                if (overrunning(lv, samples[i]->uuid) || virDomainRef(doms[i]) < 0)
+                        continue;
+                jobs[i] = new_job(JOB_ARM, doms[i], samples[i]);
+                jobs[i]->period = lv->cfg->stats_period_sec;
+                bd_workers_submit(lv->workers, &jobs[i]->base);
+        }
+        (void)bd_workers_wait(lv->workers, deadline, 2 * deadline);
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i])
+                        settle_arm(lv, jobs[i], samples[i], deadline);
+        free(jobs);
 }
 
 void lv_set_targets(struct bd_backend *b, struct bd_set_request *reqs, size_t n, uint64_t deadline_usec) {
         struct lv_backend *lv = (struct lv_backend *)b;
         struct lv_job **jobs;
 
-        if (!lv->workers && !(lv->workers = bd_workers_new(WORKERS, WORKERS_MAX)))
-                abort(); /* out of memory is fatal */
-        reap_overran(lv);
+        start_apply(lv);
         if (!lv->conn) {
                 for (size_t i = 0; i < n; i++) {
                         snprintf(reqs[i].err, sizeof(reqs[i].err), "not connected to %.200s", lv->uri);

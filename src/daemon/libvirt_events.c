@@ -122,8 +122,11 @@ static bool handle_pending(struct lv_backend *lv, const struct pending *p) {
                         snprintf(s.name, sizeof(s.name), "%s", virDomainGetName(dom));
                         memcpy(s.uuid, p->uuid, sizeof(s.uuid));
                         s.state = BD_RUN_RUNNING;
+                        struct bd_vm_sample *sp = &s;
+
                         lv_facts_to_sample(f, &s);
-                        lv_arm_stats_period(lv, dom, f, &s);
+                        if (lv_arm_wanted(lv, f, &s))
+                                lv_arm_periods(lv, &dom, &sp, 1);
                 }
         }
         virDomainFree(dom);

@@ -10,7 +10,8 @@
  * Each entry also keeps the domain handle of the last bulk record, so that
  * setting a target needs no look-up. Running domains whose balloon stats
  * period is 0 get it armed once (not in a dry run, which changes nothing,
- * and not on a VM balloond will never manage). */
+ * and not on a VM balloond will never manage), by the apply's worker pool
+ * (libvirt_apply.c: QEMU needs the domain's job for it too). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,35 +168,34 @@ void lv_facts_to_sample(const struct dom_facts *f, struct bd_vm_sample *s) {
         s->stats_period_sec = f->stats_period > 0 ? f->stats_period : -1;
 }
 
-/* Arm the stats period of a running domain with a balloon whose period is 0,
- * unless balloond will never manage it (S: its sample, facts filled in). A
- * driver that cannot is not asked again; other failures are retried on the
- * next cycles, a few times. */
-void lv_arm_stats_period(struct lv_backend *lv, virDomainPtr dom, struct dom_facts *f, const struct bd_vm_sample *s) {
-        int period = lv->cfg->stats_period_sec, r;
-
+/* Should the stats period of running domain F (S: its sample, facts filled
+ * in) be armed? Not when it has one, has no balloon, cannot, or balloond
+ * will never manage it; not in a dry run (said once per domain start). */
+bool lv_arm_wanted(struct lv_backend *lv, struct dom_facts *f, const struct bd_vm_sample *s) {
         if (f->stats_period != 0 || f->arm_failed || bd_policy_never_managed(lv->cfg, s))
-                return;
+                return false;
         if (lv->dry_run) {
                 if (!f->arm_deferred)
                         bd_log(BD_LOG_INFO,
                                "%s: no balloon stats period; would arm it at %d s (dry run: left alone, "
-                               "so its guest statistics are unknown)", s->name, period);
+                               "so its guest statistics are unknown)", s->name, lv->cfg->stats_period_sec);
                 f->arm_deferred = true;
-                return;
+                return false;
         }
-        if (virDomainSetMemoryStatsPeriod(dom, period, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-                r = lv_last_errno();
-                if (r == -EOPNOTSUPP || r == -EPERM || ++f->arm_attempts >= ARM_ATTEMPTS) {
-                        f->arm_failed = true;
-                        bd_log(BD_LOG_INFO, "%s: cannot arm its balloon stats period (not tried again): %s",
-                               s->name, lv_last_error());
-                } else {
-                        bd_log(BD_LOG_DEBUG, "%s: cannot arm its balloon stats period (tried again): %s",
-                               s->name, lv_last_error());
-                }
-                return;
+        return true;
+}
+
+/* What arming F's stats period at PERIOD gave (R: 0 or a negative errno,
+ * ERR). A driver that cannot is not asked again; other failures are
+ * retried on the next cycles, a few times. */
+void lv_arm_result(struct dom_facts *f, const char *name, int period, int r, const char *err) {
+        if (r == 0) {
+                f->stats_period = period;
+                bd_log(BD_LOG_INFO, "%s: balloon stats period armed at %d s", name, period);
+        } else if (r == -EOPNOTSUPP || r == -EPERM || ++f->arm_attempts >= ARM_ATTEMPTS) {
+                f->arm_failed = true;
+                bd_log(BD_LOG_INFO, "%s: cannot arm its balloon stats period (not tried again): %s", name, err);
+        } else {
+                bd_log(BD_LOG_DEBUG, "%s: cannot arm its balloon stats period (tried again): %s", name, err);
         }
-        f->stats_period = period;
-        bd_log(BD_LOG_INFO, "%s: balloon stats period armed at %d s", s->name, period);
 }

@@ -80,6 +80,9 @@ struct lv_backend {
         struct bd_uuid_index facts_index; /* UUID -> facts */
         struct bd_param *params;
         size_t cap_params;
+        virDomainPtr *arm_doms; /* this collect's domains whose stats period is to be armed */
+        struct bd_vm_sample **arm_samples;
+        size_t n_arm, cap_arm_doms, cap_arm_samples;
         /* applying (libvirt_apply.c) */
         struct bd_workers *workers;
         struct lv_job **overran; /* calls past their deadline, not yet returned */
@@ -109,7 +112,8 @@ void lv_facts_forget_unseen(struct lv_backend *lv);
 void lv_facts_clear(struct lv_backend *lv);
 int lv_refresh_facts(virDomainPtr dom, struct dom_facts *f, bool force);
 void lv_refresh_defined(virDomainPtr dom, struct dom_facts *f);
-void lv_arm_stats_period(struct lv_backend *lv, virDomainPtr dom, struct dom_facts *f, const struct bd_vm_sample *s);
+bool lv_arm_wanted(struct lv_backend *lv, struct dom_facts *f, const struct bd_vm_sample *s);
+void lv_arm_result(struct dom_facts *f, const char *name, int period, int r, const char *err);
 void lv_facts_to_sample(const struct dom_facts *f, struct bd_vm_sample *s);
 
 /* libvirt_stats.c */
@@ -120,6 +124,9 @@ int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_sec, co
 int lv_set_target(struct bd_backend *b, const struct bd_vm_sample *vm, uint64_t target_kib, char *err,
                   size_t err_len);
 void lv_set_targets(struct bd_backend *b, struct bd_set_request *reqs, size_t n, uint64_t deadline_usec);
+/* Arm the stats period of running domains DOMS (each with its sample in
+ * SAMPLES, updated when armed), on the worker pool. */
+void lv_arm_periods(struct lv_backend *lv, virDomainPtr *doms, struct bd_vm_sample **samples, size_t n);
 void lv_apply_done(struct lv_backend *lv);
 
 /* libvirt_events.c */

@@ -142,6 +142,15 @@ static void keep_handle(struct dom_facts *f, virDomainStatsRecordPtr rec) {
         rec->dom = NULL; /* virDomainStatsRecordListFree skips it */
 }
 
+/* Note DOM (S: its sample) for arming after the records are read. */
+static void want_armed(struct lv_backend *lv, virDomainPtr dom, struct bd_vm_sample *s) {
+        lv->arm_doms = bd_grow_array(lv->arm_doms, &lv->cap_arm_doms, lv->n_arm + 1, sizeof(*lv->arm_doms));
+        lv->arm_samples = bd_grow_array(lv->arm_samples, &lv->cap_arm_samples, lv->n_arm + 1,
+                                        sizeof(*lv->arm_samples));
+        lv->arm_doms[lv->n_arm] = dom;
+        lv->arm_samples[lv->n_arm++] = s;
+}
+
 /* One bulk record into the next sample. Returns false if the domain has no
  * name or UUID (it vanished under us). */
 static bool collect_one(struct lv_backend *lv, virDomainStatsRecordPtr rec, struct bd_vm_sample *s) {
@@ -166,10 +175,8 @@ static bool collect_one(struct lv_backend *lv, virDomainStatsRecordPtr rec, stru
                 if (s->max_kib == BD_KIB_UNKNOWN)
                         s->max_kib = f->max_kib;
         } else {
-                if (s->state == BD_RUN_RUNNING && f->id != FACTS_UNREAD) {
-                        lv_arm_stats_period(lv, dom, f, s);
-                        s->stats_period_sec = f->stats_period > 0 ? f->stats_period : -1;
-                }
+                if (s->state == BD_RUN_RUNNING && f->id != FACTS_UNREAD && lv_arm_wanted(lv, f, s))
+                        want_armed(lv, dom, s);
                 if (!has_field(lv, rec->nparams, "balloon.current"))
                         sizes_fallback(dom, f, s);
                 if (s->state == BD_RUN_RUNNING && f->id == FACTS_UNREAD) {
@@ -227,9 +234,12 @@ int lv_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_sec, co
         lv->samples = bd_grow_array(lv->samples, &lv->cap_samples, (size_t)n, sizeof(*lv->samples));
         for (size_t i = 0; i < lv->n_facts; i++)
                 lv->facts[i].seen = false;
+        lv->n_arm = 0;
         for (int i = 0; i < n; i++)
                 if (collect_one(lv, recs[i], &lv->samples[kept]))
                         kept++;
+        if (lv->n_arm) /* the handles are the facts' now, the samples in place */
+                lv_arm_periods(lv, lv->arm_doms, lv->arm_samples, lv->n_arm);
         virDomainStatsRecordListFree(recs);
         lv_facts_forget_unseen(lv);
         *out = lv->samples;
