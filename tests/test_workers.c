@@ -81,9 +81,11 @@ static void queued_behind_hung_workers_withdrawn(void **state) {
         bd_workers_submit(w, &hung.base);
         bd_workers_submit(w, &queued.base);
         t0 = bd_workers_now_usec();
-        assert_int_equal(bd_workers_wait(w, 50 * MS, 150 * MS), 1);
+        /* Withdrawn as soon as the only worker overran, not at the end. */
+        assert_int_equal(bd_workers_wait(w, 50 * MS, 300 * MS), 1);
         took = bd_workers_now_usec() - t0;
-        assert_true(took >= 140 * MS && took < 350 * MS);
+        if (!(took >= 45 * MS && took < 250 * MS))
+                fail_msg("took %llu us", (unsigned long long)took);
         assert_int_equal(bd_workers_state(w, &queued.base), BD_JOB_WITHDRAWN);
         assert_int_equal(queued.ran, 0);
         /* Given up while it hangs: released by its worker when it returns. */

@@ -27,6 +27,10 @@
 
 #define WORKERS 4      /* calls in flight at once; libvirtd serves 5 per client by default */
 #define WORKERS_MAX 16 /* with those started in place of overrunning calls */
+/* The longest wait for one batch, in deadlines of one call: with the
+ * longest deadline (3 s) the shrinks, the grows and the arming take at most
+ * 36 s, under systemd's WatchdogSec=60. */
+#define APPLY_WAIT_DEADLINES 4
 
 enum job_kind {
         JOB_SET,  /* virDomainSetMemoryFlags(target_kib) */
@@ -220,7 +224,7 @@ void lv_arm_periods(struct lv_backend *lv, virDomainPtr *doms, struct bd_vm_samp
                 jobs[i]->period = lv->cfg->stats_period_sec;
                 bd_workers_submit(lv->workers, &jobs[i]->base);
         }
-        (void)bd_workers_wait(lv->workers, deadline, 2 * deadline);
+        (void)bd_workers_wait(lv->workers, deadline, APPLY_WAIT_DEADLINES * deadline);
         for (size_t i = 0; i < n; i++)
                 if (jobs[i])
                         settle_arm(lv, jobs[i], samples[i], deadline);
@@ -246,8 +250,10 @@ void lv_set_targets(struct bd_backend *b, struct bd_set_request *reqs, size_t n,
                 if (jobs[i])
                         bd_workers_submit(lv->workers, &jobs[i]->base);
         }
-        /* Calls queued behind overrunning ones get one more deadline. */
-        (void)bd_workers_wait(lv->workers, deadline_usec, 2 * deadline_usec);
+        /* Bounded: a host-wide change of thousands of domains goes through
+         * at 4 calls in flight; if every worker hangs, the rest waits for
+         * the next cycle. */
+        (void)bd_workers_wait(lv->workers, deadline_usec, APPLY_WAIT_DEADLINES * deadline_usec);
         for (size_t i = 0; i < n; i++)
                 if (jobs[i])
                         settle(lv, jobs[i], &reqs[i], deadline_usec);

@@ -172,7 +172,8 @@ void lv_facts_to_sample(const struct dom_facts *f, struct bd_vm_sample *s) {
  * in) be armed? Not when it has one, has no balloon, cannot, or balloond
  * will never manage it; not in a dry run (said once per domain start). */
 bool lv_arm_wanted(struct lv_backend *lv, struct dom_facts *f, const struct bd_vm_sample *s) {
-        if (f->stats_period != 0 || f->arm_failed || bd_policy_never_managed(lv->cfg, s))
+        if (f->stats_period != 0 || f->arm_failed || (lv->dry_run && f->arm_deferred) ||
+            bd_policy_never_managed(lv->cfg, s))
                 return false;
         if (lv->dry_run) {
                 if (!f->arm_deferred)

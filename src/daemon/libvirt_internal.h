@@ -88,7 +88,7 @@ struct lv_backend {
         struct lv_job **overran; /* calls past their deadline, not yet returned */
         size_t n_overran, cap_overran;
         /* events (libvirt_events.c) */
-        bool closed;           /* the close callback fired */
+        atomic_bool closed;    /* the close callback fired (maybe on a worker thread) */
         struct pending pending[MAX_PENDING];
         size_t n_pending;
         bool overflow;         /* events were dropped: read every domain's XML again */

@@ -15,7 +15,7 @@
 struct bd_workers {
         pthread_mutex_t lock;
         pthread_cond_t work; /* a job queued, or the pool ending */
-        pthread_cond_t done; /* a job ended */
+        pthread_cond_t done; /* a job started or ended */
         struct bd_job *head, *tail;
         struct bd_job **batch; /* submitted since the last wait */
         size_t n_batch, cap_batch;
@@ -47,6 +47,7 @@ static bool surplus(const struct bd_workers *w) {
 static void run_one(struct bd_workers *w, struct bd_job *job) {
         job->state = BD_JOB_RUNNING;
         job->started_usec = bd_workers_now_usec();
+        pthread_cond_broadcast(&w->done); /* a waiter times this call from now */
         pthread_mutex_unlock(&w->lock);
         job->run(job);
         pthread_mutex_lock(&w->lock);
@@ -157,8 +158,10 @@ static void withdraw_queued(struct bd_workers *w) {
 }
 
 /* One pass over the batch (lock held): marks overruns, withdraws queued
- * jobs past END_USEC; returns whether any job is still to be waited for,
- * and in *NEXT_USEC when the wait should look again. */
+ * jobs when no worker can take them (every one held by a call past its
+ * deadline, and no more may start) or past END_USEC; returns whether any
+ * job is still to be waited for, and in *NEXT_USEC when the wait should
+ * look again. */
 static bool pending(struct bd_workers *w, uint64_t call_usec, uint64_t end_usec, uint64_t *next_usec) {
         uint64_t now = bd_workers_now_usec();
         bool waiting = false;
@@ -183,6 +186,10 @@ static bool pending(struct bd_workers *w, uint64_t call_usec, uint64_t end_usec,
                                         *next_usec = j->started_usec + call_usec;
                         }
                 }
+        }
+        if (w->head && w->n_overran >= w->threads && w->threads >= w->max) {
+                withdraw_queued(w);
+                return pending(w, call_usec, end_usec, next_usec);
         }
         return waiting;
 }

@@ -38,8 +38,9 @@ struct bd_workers *bd_workers_new(unsigned threads, unsigned max_threads);
 /* Queue JOB (its run and release set; the rest is the pool's). */
 void bd_workers_submit(struct bd_workers *w, struct bd_job *job);
 /* Wait until every job submitted since the last wait has returned or has
- * been running for CALL_USEC (overran); jobs not started after TOTAL_USEC
- * are withdrawn. Returns how many overran. */
+ * been running for CALL_USEC (overran); jobs not started are withdrawn
+ * when every worker is held by a call that overran and no more may start,
+ * or after TOTAL_USEC. Returns how many overran. */
 unsigned bd_workers_wait(struct bd_workers *w, uint64_t call_usec, uint64_t total_usec);
 /* JOB's state, read under the pool's lock. */
 enum bd_job_state bd_workers_state(struct bd_workers *w, const struct bd_job *job);
