@@ -10,6 +10,9 @@
  *   $BALLOOND_FAULT_DIR/fail-set  holds a domain name: while the file
  *       exists, setting that domain's memory asks libvirt for more than the
  *       domain's maximum, which libvirt refuses;
+ *   $BALLOOND_FAULT_DIR/delay-set  holds "NAME SECONDS": while the file
+ *       exists, setting that domain's memory first waits SECONDS (a domain
+ *       whose job is held: QEMU waits up to 30 s for it), then goes ahead;
  *   $BALLOOND_FAULT_DIR/clock-offset  holds a number of seconds (say 86400
  *       or -86400): the wall clock (CLOCK_REALTIME, gettimeofday, time) of
  *       the whole process — balloond, libvirt, sd-event — is that far off,
@@ -74,6 +77,18 @@ int virDomainSetMemoryFlags(virDomainPtr dom, unsigned long memory, unsigned int
                 consume("destroy-before-set");
                 fprintf(stderr, "fault-shim: destroying %s before setting its memory: %s\n", name,
                         virDomainDestroy(dom) == 0 ? "done" : "failed");
+        }
+        if (name && fault_for("delay-set", want, sizeof(want))) {
+                char *sp = strchr(want, ' ');
+
+                if (sp) {
+                        *sp = '\0';
+                        if (strcmp(want, name) == 0) {
+                                fprintf(stderr, "fault-shim: delaying the call setting %s's memory by %s s\n", name,
+                                        sp + 1);
+                                sleep((unsigned)atoi(sp + 1));
+                        }
+                }
         }
         if (name && fault_for("fail-set", want, sizeof(want)) && strcmp(want, name) == 0) {
                 unsigned long max = virDomainGetMaxMemory(dom);
