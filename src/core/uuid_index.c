@@ -2,7 +2,6 @@
 /* The per-UUID index (include/balloond/core/uuid_index.h): linear probing in
  * a table at most half full, FNV-1a of the lower-cased UUID. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -75,8 +74,11 @@ void bd_uuid_index_put(struct bd_uuid_index *ix, const char *uuid, size_t pos) {
                 grow(ix);
         s = &ix->slots[slot_of(ix, uuid)];
         if (!s->used) {
+                size_t len = strnlen(uuid, BD_UUID_LEN);
+
                 s->used = true;
-                snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+                memcpy(s->uuid, uuid, len);
+                s->uuid[len] = '\0';
                 ix->n++;
         }
         s->pos = pos;

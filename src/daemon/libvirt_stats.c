@@ -203,8 +203,9 @@ static int all_stats(struct lv_backend *lv, virDomainStatsRecordPtr **recs) {
                 r = lv_last_errno();
                 if (r != -EINVAL && r != -EOPNOTSUPP)
                         return n;
-                bd_log(BD_LOG_DEBUG, "%s: no NOWAIT for the domain stats (%s): asking without it", lv->uri,
-                       lv_last_error());
+                bd_log(BD_LOG_NOTICE, "%s: the domain stats cannot be asked for without waiting for busy "
+                       "domains (%s): asking as before; a domain whose job is held may delay the cycle",
+                       lv->uri, lv_last_error());
                 lv->no_nowait = true;
         }
         return virConnectGetAllDomainStats(lv->conn, stats, recs, 0);
