@@ -227,5 +227,11 @@ else
         skip "peak memory: /usr/bin/time is not installed (apt-get install time)"
 fi
 
+# ---- a reader gone (SIGPIPE ignored) ------------------------------------------------
+# The table written into a pipe whose reader has already left: a write
+# error (exit 1), not death by SIGPIPE (141).
+{ sleep 0.5; "$balloond" --connect sim:// --once --dry-run 2>/dev/null; echo $? > "$work/pipe-rc"; } | true
+check "--once into a closed pipe: exit 1, not killed by SIGPIPE ($(cat "$work/pipe-rc"))" eq "$(cat "$work/pipe-rc")" 1
+
 [ "$SKIP" -eq 0 ] || echo "$SKIP checks skipped (see SKIP: above)"
 finish
