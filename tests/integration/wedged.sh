@@ -9,7 +9,9 @@
 # pace, keeps changing the other VMs, pings the watchdog at least every 2 s,
 # calls app1 once (the VM is skipped, not retried every cycle) and says so;
 # once the call returns, its late result is logged and app1 is managed
-# again.
+# again. Then, restarted with the shim refusing the bulk stats call's
+# NOWAIT flag (as a libvirt before 4.5 would): balloond says so once and
+# keeps cycling without it.
 # Usage: bash wedged.sh BALLOOND FAULT-SHIM.so DGRAM-SINK (KEEP=1 keeps $work).
 set -u
 balloond=${1:-} shim=${2:-} sink=${3:-}
@@ -91,5 +93,25 @@ rc=$?
 bpid=
 check "balloond stopped cleanly (exit $rc)" eq "$rc" 0
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$log'"
+check "the bulk stats call asked with NOWAIT (the test driver takes it)" bash -c "! grep -q 'cannot be asked for without waiting' '$log'"
+[ "$FAIL" -eq 0 ] || tail -30 "$log" >&2
+
+# A libvirt that refuses NOWAIT: asked without it, said once.
+touch "$work/faults/refuse-nowait"
+log=$work/balloond-nowait.log status=$work/status-nowait.json
+env LD_PRELOAD="$shim" BALLOOND_FAULT_DIR="$work/faults" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+        "$balloond" -c "$work/balloond.conf" --connect "$uri" --status-file "$status" --interval 0.5 \
+        > "$log" 2>&1 &
+bpid=$!
+check "without NOWAIT: cycling" wait_for 60 cycles_past 4
+check "without NOWAIT: the flag was refused" logged "fault-shim: refusing the bulk stats call's NOWAIT flag"
+check "without NOWAIT: said once" eq "$(grep -c 'cannot be asked for without waiting' "$log")" 1
+check "without NOWAIT: refused once, then not asked" eq "$(grep -c 'fault-shim: refusing' "$log")" 1
+kill -TERM "$bpid"
+wait "$bpid"
+rc=$?
+bpid=
+check "without NOWAIT: stopped cleanly (exit $rc)" eq "$rc" 0
 [ "$FAIL" -eq 0 ] || tail -30 "$log" >&2
 finish

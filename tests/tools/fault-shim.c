@@ -13,6 +13,10 @@
  *   $BALLOOND_FAULT_DIR/delay-set  holds "NAME SECONDS": while the file
  *       exists, setting that domain's memory first waits SECONDS (a domain
  *       whose job is held: QEMU waits up to 30 s for it), then goes ahead;
+ *   $BALLOOND_FAULT_DIR/refuse-nowait  exists: the bulk stats call with
+ *       VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT fails as a libvirt without
+ *       the flag (before 4.5) or a driver that does not know it refuses it
+ *       (an unknown flag bit added: libvirt's own "unsupported flags");
  *   $BALLOOND_FAULT_DIR/clock-offset  holds a number of seconds (say 86400
  *       or -86400): the wall clock (CLOCK_REALTIME, gettimeofday, time) of
  *       the whole process — balloond, libvirt, sd-event — is that far off,
@@ -98,6 +102,24 @@ int virDomainSetMemoryFlags(virDomainPtr dom, unsigned long memory, unsigned int
                 memory = max + 1024;
         }
         return real(dom, memory, flags);
+}
+
+typedef int (*all_stats_fn)(virConnectPtr, unsigned int, virDomainStatsRecordPtr **, unsigned int);
+
+int virConnectGetAllDomainStats(virConnectPtr conn, unsigned int stats, virDomainStatsRecordPtr **retStats,
+                                unsigned int flags) {
+        static all_stats_fn real;
+        char any[8];
+
+        if (!real)
+                real = (all_stats_fn)dlsym(RTLD_NEXT, "virConnectGetAllDomainStats");
+        if (!real)
+                abort();
+        if ((flags & VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT) && fault_for("refuse-nowait", any, sizeof(any))) {
+                fprintf(stderr, "fault-shim: refusing the bulk stats call's NOWAIT flag\n");
+                flags |= 1u << 28; /* no such flag: libvirt says "unsupported flags" */
+        }
+        return real(conn, stats, retStats, flags);
 }
 
 /* ---- the wall clock ---------------------------------------------------------- */
