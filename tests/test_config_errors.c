@@ -5,6 +5,11 @@
 
 /* ---- other mistakes, one message each --------------------------------------- */
 
+/* What a bare "syntax error" from libconfig is told with. */
+#define SYNTAX_HINT \
+        "(or the line before it): a setting is name = value; strings in double quotes, groups in { }, " \
+        "list and array elements separated by commas"
+
 static const struct {
         const char *text;
         const char *message;
@@ -128,9 +133,10 @@ static const struct {
           " hysteresis_pct = 12;\n};",
           "t.conf:5: host.hysteresis_pct: 12 is not below the narrowest band, 10 wide (0 to below 10)" },
         /* syntax, includes, */
-        { "interval_sec = ;", "t.conf:1: syntax error: syntax error" },
-        { "vms = (\n { name = \"a\"; }\n { name = \"b\"; }\n);", "t.conf:3: syntax error: syntax error" },
-        { "interval_sec = 5;\ninterval_sec = 6;", "t.conf:2: syntax error: duplicate setting name" },
+        { "interval_sec = ;", "t.conf:1: syntax error: cannot read 'interval_sec = ;' " SYNTAX_HINT },
+        { "vms = (\n { name = \"a\"; }\n { name = \"b\"; }\n);",
+          "t.conf:3: syntax error: cannot read '{ name = \"b\"; }' " SYNTAX_HINT },
+        { "interval_sec = 5;\ninterval_sec = 6;", "t.conf:2: syntax error: duplicate setting name: 'interval_sec = 6;'" },
         { "@include \"/etc/passwd\"\n", "t.conf:1: @include: not supported (every setting in this one file)" },
 };
 

@@ -177,6 +177,50 @@ static void sort_errors(struct bd_config_errors *errs, size_t first, const char 
         }
 }
 
+/* Line LINE (from 1) of TEXT, without its leading and trailing blanks, in
+ * BUF; cut short with "..." past 60 characters. */
+static void quote_line(const char *text, int line, char *buf, size_t size) {
+        const char *p = text, *end;
+        size_t n;
+
+        for (int i = 1; i < line && p; i++) {
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        if (!p) {
+                snprintf(buf, size, "%s", "");
+                return;
+        }
+        while (*p == ' ' || *p == '\t')
+                p++;
+        end = strchr(p, '\n');
+        n = end ? (size_t)(end - p) : strlen(p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+                n--;
+        if (n > 60)
+                snprintf(buf, size, "%.57s...", p);
+        else
+                snprintf(buf, size, "%.*s", (int)n, p);
+}
+
+/* libconfig's parser says only "syntax error" for most mistakes: say where
+ * (the line, quoted) and what a setting looks like. */
+static void syntax_error(struct bd_config_errors *errs, const char *name, const char *text, int line,
+                         const char *what) {
+        char quoted[64];
+
+        quote_line(text, line, quoted, sizeof(quoted));
+        if (!what || strcmp(what, "syntax error") == 0)
+                bd_config_errors_add(errs,
+                                     "%s:%d: syntax error: cannot read '%s' (or the line before it): a setting "
+                                     "is name = value; strings in double quotes, groups in { }, list and array "
+                                     "elements separated by commas",
+                                     name, line, quoted);
+        else
+                bd_config_errors_add(errs, "%s:%d: syntax error: %s: '%s'", name, line, what, quoted);
+}
+
 static int load_text(const char *source, size_t len, const char *name, struct bd_config *out,
                      struct bd_config_errors *errs) {
         struct loader l = { .file = name, .errs = errs };
@@ -201,8 +245,7 @@ static int load_text(const char *source, size_t len, const char *name, struct bd
         cfg_prescan(&l, text);
         config_init(&lc);
         if (!config_read_string(&lc, text)) {
-                bd_config_errors_add(errs, "%s:%d: syntax error: %s", name, config_error_line(&lc),
-                          config_error_text(&lc) ? config_error_text(&lc) : "unreadable");
+                syntax_error(errs, name, text, config_error_line(&lc), config_error_text(&lc));
         } else {
                 load_group(&l, config_root_setting(&lc), NULL);
                 cfg_check_bands(&l);

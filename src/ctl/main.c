@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -222,6 +223,11 @@ int main(int argc, char **argv) {
                 return CTL_USAGE;
         }
 
+        if (access(path, R_OK) < 0 && errno == EACCES) {
+                fprintf(stderr, "balloonctl: %s: %s (the status is for root and group libvirt: "
+                                "balloonctl(1), PERMISSIONS)\n", path, strerror(errno));
+                return CTL_NO_STATUS;
+        }
         root = json_object_from_file(path);
         if (!root || !json_object_is_type(root, json_type_object) || !field(root, "vms")) {
                 fprintf(stderr, "balloonctl: %s: %s (is balloond running?)\n", path,

@@ -38,9 +38,13 @@ static int temp_name(const char *path, char *tmp, size_t size) {
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Group, mode, data: all before the rename, so PATH never has other ones. */
+/* Group, mode, data: all before the rename, so PATH never has other ones.
+ * A file created with the group already (balloond.service runs with
+ * Group=libvirt) is not chowned: the unit's syscall filter need not allow it. */
 static int fill(int fd, const void *data, size_t len, mode_t mode, gid_t gid) {
-        if (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0)
+        struct stat st;
+
+        if (gid != (gid_t)-1 && (fstat(fd, &st) < 0 || st.st_gid != gid) && fchown(fd, (uid_t)-1, gid) < 0)
                 return -errno;
         if (fchmod(fd, mode) < 0)
                 return -errno;

@@ -134,7 +134,12 @@ static void export_metrics(struct service *s) {
         if (c->metrics_textfile_dir[0])
                 r = bd_metrics_write_textfile(c->metrics_textfile_dir, text, len);
         if (r < 0 && r != s->metrics_error)
-                bd_log(BD_LOG_WARNING, "cannot write metrics to %s: %s", c->metrics_textfile_dir, strerror(-r));
+                bd_log(BD_LOG_WARNING, "cannot write metrics to %s: %s%s", c->metrics_textfile_dir, strerror(-r),
+                       r == -EACCES || r == -EROFS
+                               ? " (balloond.service writes only there, as root without capabilities: "
+                                 "the directory must be root's and in ReadWritePaths=; see balloond.conf(5), "
+                                 "metrics.textfile_dir)"
+                               : "");
         s->metrics_error = r;
         if (s->http)
                 bd_http_publish(s->http, text, len);

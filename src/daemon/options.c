@@ -54,7 +54,7 @@ static void usage(FILE *f) {
                 "  -h, --help          print this help and exit\n"
                 "\n"
                 "Exit status: 0 success, 1 runtime failure (libvirt unreachable, cycle failed),\n"
-                "2 bad command line, 3 invalid configuration.\n");
+                "2 bad command line, 6 invalid configuration.\n");
 }
 /* --connect URI */
 static int parse_connect(const char *arg, struct options *o) {

@@ -10,7 +10,7 @@ enum exit_code {
         EXIT_OK = 0,
         EXIT_RUNTIME = 1, /* cannot connect, a cycle failed */
         EXIT_USAGE = 2,   /* bad command line */
-        EXIT_CONFIG = 3,  /* invalid configuration */
+        EXIT_CONFIG = 6,  /* invalid configuration (LSB "not configured": systemd shows 6/NOTCONFIGURED) */
 };
 
 struct options {

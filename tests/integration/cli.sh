@@ -1,6 +1,6 @@
 #!/bin/bash
 # The command-line contract (docs: COMMON contract, balloond(8)): options,
-# exit codes (0 ok, 1 runtime failure, 2 bad command line, 3 invalid
+# exit codes (0 ok, 1 runtime failure, 2 bad command line, 6 invalid
 # configuration), messages, --check-config, the default configuration file,
 # --once on the simulated host (table and JSON), and the memory a --once run
 # takes.
@@ -71,20 +71,20 @@ check "shipped config: nothing on stderr" empty "$err"
 check "--config FILE works as -c FILE" eq "$(run --config "$shipped" --check-config)" 0
 check "-v --check-config: exit 0" eq "$(run -v -c "$shipped" --check-config)" 0
 
-check "five mistakes: exit 3" eq "$(run -c "$five" --check-config)" 3
+check "five mistakes: exit 6" eq "$(run -c "$five" --check-config)" 6
 check "five mistakes: five lines on stderr" eq "$(wc -l < "$err")" 5
 check "five mistakes: each 'FILE:LINE: KEY: PROBLEM'" \
         eq "$(grep -cE "^$five:[0-9]+: [^ :]+: .+" "$err")" 5
 check "five mistakes: the lines differ" eq "$(cut -d: -f2 "$err" | sort -u | wc -l)" 5
 check "five mistakes: nothing on stdout" empty "$out"
-check "five mistakes stop --once too: exit 3" eq "$(run -c "$five" --connect sim:// --once --dry-run)" 3
+check "five mistakes stop --once too: exit 6" eq "$(run -c "$five" --connect sim:// --once --dry-run)" 6
 
-check "-c on a missing file: exit 3" eq "$(run -c "$work/nope.conf" --check-config)" 3
+check "-c on a missing file: exit 6" eq "$(run -c "$work/nope.conf" --check-config)" 6
 check "-c on a missing file: named, with the reason" has "$err" "^$work/nope.conf: cannot read: No such file or directory$"
-check "-c on a missing file: exit 3 without --check-config" eq "$(run -c "$work/nope.conf" --connect sim:// --once)" 3
+check "-c on a missing file: exit 6 without --check-config" eq "$(run -c "$work/nope.conf" --connect sim:// --once)" 6
 
 printf 'host = {\n  reserve_mib = ;\n};\n' > "$work/syntax.conf"
-check "syntax error: exit 3" eq "$(run -c "$work/syntax.conf" --check-config)" 3
+check "syntax error: exit 6" eq "$(run -c "$work/syntax.conf" --check-config)" 6
 check "syntax error: located" has "$err" "^$work/syntax.conf:2: syntax error: "
 
 # --connect overrides the configuration's connect.
@@ -96,20 +96,20 @@ chmod 0755 "$work"
 cp "$shipped" "$work/perm.conf"
 chmod 0664 "$work/perm.conf"
 chgrp users "$work/perm.conf"
-check "group-writable config: --check-config exit 3" eq "$(run -c "$work/perm.conf" --check-config)" 3
+check "group-writable config: --check-config exit 6" eq "$(run -c "$work/perm.conf" --check-config)" 6
 check "group-writable config: says which file, why and the fix" \
         has "$err" "perm.conf: refusing to use this configuration: .*perm.conf is writable by group users \(mode 0664\).*fix with: chmod g-w"
-check "group-writable config: the service does not start (exit 3)" eq "$(run -c "$work/perm.conf" --connect sim://)" 3
+check "group-writable config: the service does not start (exit 6)" eq "$(run -c "$work/perm.conf" --connect sim://)" 6
 chmod 0646 "$work/perm.conf"
-check "world-writable config: exit 3" eq "$(run -c "$work/perm.conf" --connect sim:// --once)" 3
+check "world-writable config: exit 6" eq "$(run -c "$work/perm.conf" --connect sim:// --once)" 6
 check "world-writable config: says so" has "$err" "writable by everyone \(mode 0646\).*chmod o-w"
 chmod 0644 "$work/perm.conf"
 chmod 0777 "$work"
-check "config in a world-writable directory: exit 3" eq "$(run -c "$work/perm.conf" --check-config)" 3
+check "config in a world-writable directory: exit 6" eq "$(run -c "$work/perm.conf" --check-config)" 6
 check "config in a world-writable directory: names the directory" has "$err" "$work is writable by everyone"
 chmod 0755 "$work"
 chown nobody "$work/perm.conf"
-check "config owned by another user: exit 3" eq "$(run -c "$work/perm.conf" --check-config)" 3
+check "config owned by another user: exit 6" eq "$(run -c "$work/perm.conf" --check-config)" 6
 check "config owned by another user: says so" has "$err" "owned by nobody, not root.*chown root:root"
 chown root:root "$work/perm.conf"
 check "config fixed as told: exit 0" eq "$(run -c "$work/perm.conf" --check-config)" 0
@@ -162,7 +162,7 @@ if [ "$(in_etc "$work/etc-good" cat /etc/balloond/balloond.conf 2>/dev/null | he
         in_etc "$work/etc-good" "$balloond" --check-config > "$out" 2> "$err"
         check "good /etc/balloond/balloond.conf: exit 0" eq "$?" 0
         in_etc "$work/etc-bad" "$balloond" --check-config > "$out" 2> "$err"
-        check "bad /etc/balloond/balloond.conf is read: exit 3" eq "$?" 3
+        check "bad /etc/balloond/balloond.conf is read: exit 6" eq "$?" 6
         check "bad /etc/balloond/balloond.conf is named" \
                 eq "$(grep -cE '^/etc/balloond/balloond.conf:[0-9]+: ' "$err")" 5
 else

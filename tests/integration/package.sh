@@ -6,7 +6,7 @@ set -u
 src=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-need dpkg dpkg-deb cmake cpack
+need dpkg dpkg-deb cmake cpack lintian
 work=$(mktemp -d /tmp/balloond-pkg.XXXXXX)
 saved=
 if [ -e /etc/balloond ]; then # a config from `cmake --install`: keep it aside
@@ -34,6 +34,11 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libvirt0 libsystemd0 libjson-c5 libconfig9 libc6; do
         check "depends on $lib" grep -q "$lib" <<<"$depends"
 done
+# lintian, Debian's package checker: no errors (warnings and notes printed).
+lintian --tag-display-limit 0 "$deb" > "$work/lintian.txt" 2>/dev/null
+sed 's/^/lintian: /' "$work/lintian.txt"
+check "lintian: no errors" test -z "$(grep '^E:' "$work/lintian.txt")"
+check "lintian: no warnings" test -z "$(grep '^W:' "$work/lintian.txt")"
 check "the config is a conffile" eq "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" /etc/balloond/balloond.conf
 
 export DEBIAN_FRONTEND=noninteractive
@@ -43,7 +48,12 @@ check "installed config checks OK" eq "$(/usr/sbin/balloond --check-config 2>&1)
 check "balloonctl installed" test -x /usr/bin/balloonctl
 check "unit installed, pointing at /usr/sbin" grep -q '^ExecStart=/usr/sbin/balloond$' /usr/lib/systemd/system/balloond.service
 check "catalog installed" test -f /usr/lib/systemd/catalog/balloond.catalog
-check "man pages installed" test -f /usr/share/man/man8/balloond.8 -a -f /usr/share/man/man5/balloond.conf.5
+for page in man8/balloond.8 man5/balloond.conf.5 man1/balloonctl.1 man1/balloond-sim.1; do
+        check "man page $page installed, compressed" gzip -t "/usr/share/man/$page.gz"
+done
+check "copyright file installed" grep -q '^License: GPL-2.0-or-later' /usr/share/doc/balloond/copyright
+check "postinst restarts a running daemon on upgrade" grep -q 'try-restart balloond.service' \
+        <(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst)
 if command -v systemd-analyze >/dev/null 2>&1; then
         exposure=$(systemd-analyze security --offline=true /usr/lib/systemd/system/balloond.service 2>/dev/null |
                 sed -n 's/.*Overall exposure level for balloond.service: \([0-9.]*\).*/\1/p')
