@@ -10,7 +10,7 @@
 set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config libvirt-dev libsystemd-dev libjson-c-dev libconfig-dev libmicrohttpd-dev libxml2-dev"
 PACKAGE_PKGS="file"
-TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 busybox-static jq time prometheus prometheus-node-exporter curl iproute2 valgrind debootstrap git lintian systemd-container util-linux"
+TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 busybox-static jq time prometheus prometheus-node-exporter curl iproute2 valgrind debootstrap git lintian systemd-container util-linux acl"
 print=0
 if [ "${1:-}" = --print ]; then
         print=1

@@ -59,6 +59,7 @@ bool config_equal(const struct bd_config *a, const struct bd_config *b) {
         EQ_STR(metrics_textfile_dir);
         EQ_STR(metrics_http_address);
         EQ_NUM(metrics_http_port);
+        EQ_NUM(metrics_vm_labels);
         EQ_NUM(n_excluded_classes);
         for (size_t i = 0; i < a->n_excluded_classes && i < b->n_excluded_classes; i++)
                 EQ_STR(excluded_classes[i]);

@@ -76,6 +76,7 @@ void bd_config_defaults(struct bd_config *c) {
         c->metrics_textfile_dir[0] = '\0';
         snprintf(c->metrics_http_address, sizeof(c->metrics_http_address), "127.0.0.1");
         c->metrics_http_port = 0;
+        c->metrics_vm_labels = BD_VM_LABELS_NAME;
 
         snprintf(c->excluded_classes[0], BD_CLASS_MAX, "database");
         c->n_excluded_classes = 1;

@@ -65,6 +65,7 @@ static const struct key keys[] = {
         K_STR("metrics.textfile_dir", KEY_DIR, metrics_textfile_dir),
         K_STR("metrics.http_address", KEY_ADDR, metrics_http_address),
         K_INT("metrics.http_port", 0, 65535, metrics_http_port),
+        { "metrics.vm_labels", KEY_LABELS, 0, 0, STORE_U64, 1, offsetof(struct bd_config, metrics_vm_labels), 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -99,6 +100,9 @@ static void range_text(const struct key *k, char *buf, size_t len) {
                 break;
         case KEY_BLIND:
                 snprintf(buf, len, "\"hold\" or \"deflate\"");
+                break;
+        case KEY_LABELS:
+                snprintf(buf, len, "\"name\" or \"uuid\"");
                 break;
         case KEY_INT:
         case KEY_FLOAT:
@@ -185,6 +189,17 @@ static bool load_string_key(struct loader *l, const struct key *k, const config_
                 }
                 return true;
         }
+        if (k->type == KEY_LABELS) {
+                if (strcmp(str, "name") == 0)
+                        *(enum bd_vm_labels *)(void *)field = BD_VM_LABELS_NAME;
+                else if (strcmp(str, "uuid") == 0)
+                        *(enum bd_vm_labels *)(void *)field = BD_VM_LABELS_UUID;
+                else {
+                        cfg_error(l, cfg_line_of(s), k->path, "\"%s\" is not a valid value (%s)", str, range);
+                        return false;
+                }
+                return true;
+        }
         if (len == 0 && k->type != KEY_DIR) {
                 cfg_error(l, cfg_line_of(s), k->path, "empty (%s)", range);
                 return false;
@@ -224,6 +239,7 @@ bool cfg_load_key(struct loader *l, const struct key *k, const config_setting_t 
         case KEY_DIR:
         case KEY_ADDR:
         case KEY_BLIND:
+        case KEY_LABELS:
                 return load_string_key(l, k, s, field, range);
         case KEY_INT:
         case KEY_FLOAT:

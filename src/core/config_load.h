@@ -29,6 +29,7 @@ enum key_type {
         KEY_DIR,   /* absolute path, or "" for none */
         KEY_ADDR,  /* IPv4 or IPv6 address */
         KEY_BLIND, /* "hold" | "deflate" */
+        KEY_LABELS, /* "name" | "uuid" */
 };
 
 enum store {

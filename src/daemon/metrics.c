@@ -37,13 +37,15 @@ static void label(FILE *f, const char *v) {
 }
 
 /* Each VM's labels, {domain="...",uuid="..." (without the closing brace),
- * escaped once per rendering: they are written ten times per VM. */
+ * or {uuid="..." alone with metrics.vm_labels = "uuid" (SECURITY.md: who may
+ * learn VM names), escaped once per rendering: they are written ten times
+ * per VM. */
 struct vm_labels {
         char *text; /* all VMs' labels, one after the other */
         size_t *end; /* VM i's are text[end[i - 1]] .. text[end[i]] */
 };
 
-static int vm_labels_build(struct vm_labels *l, const struct bd_cycle_result *r) {
+static int vm_labels_build(struct vm_labels *l, const struct bd_cycle_result *r, enum bd_vm_labels which) {
         size_t len = 0;
         FILE *f;
 
@@ -59,9 +61,13 @@ static int vm_labels_build(struct vm_labels *l, const struct bd_cycle_result *r)
         }
         __fsetlocking(f, FSETLOCKING_BYCALLER);
         for (size_t i = 0; i < r->n; i++) {
-                fputs("{domain=\"", f);
-                label(f, r->samples[i].name);
-                fputs("\",uuid=\"", f);
+                if (which == BD_VM_LABELS_NAME) {
+                        fputs("{domain=\"", f);
+                        label(f, r->samples[i].name);
+                        fputs("\",uuid=\"", f);
+                } else {
+                        fputs("{uuid=\"", f);
+                }
                 label(f, r->samples[i].uuid);
                 putc('"', f);
                 l->end[i] = (size_t)ftello(f);
@@ -330,7 +336,7 @@ char *bd_metrics_render(const struct bd_daemon *d, size_t *len) {
         char *buf = NULL;
         FILE *f;
 
-        if (vm_labels_build(&labels, &d->last) < 0)
+        if (vm_labels_build(&labels, &d->last, d->cfg.metrics_vm_labels) < 0)
                 return NULL;
         f = open_memstream(&buf, len);
         if (!f) {

@@ -112,6 +112,13 @@ chown nobody "$work/perm.conf"
 check "config owned by another user: exit 6" eq "$(run -c "$work/perm.conf" --check-config)" 6
 check "config owned by another user: says so" has "$err" "owned by nobody, not root.*chown root:root"
 chown root:root "$work/perm.conf"
+# A POSIX ACL granting another user write: the mode bits (0664, group root) hide it.
+chgrp root "$work/perm.conf"
+setfacl -m u:nobody:rw "$work/perm.conf"
+check "ACL granting nobody write: exit 6" eq "$(run -c "$work/perm.conf" --check-config)" 6
+check "ACL granting nobody write: says so, with the fix" has "$err" "writable by user nobody through its ACL.*setfacl -x u:"
+setfacl -b "$work/perm.conf"
+chmod 0644 "$work/perm.conf"
 check "config fixed as told: exit 0" eq "$(run -c "$work/perm.conf" --check-config)" 0
 chmod 0700 "$work"
 

@@ -17,6 +17,12 @@
 #define BD_MAX_RULES 256
 #define BD_MAX_CLASSES 16
 
+/* How metrics name a VM (metrics.vm_labels). */
+enum bd_vm_labels {
+        BD_VM_LABELS_NAME = 0, /* domain="..." and uuid="..." */
+        BD_VM_LABELS_UUID,     /* uuid="..." only: no VM name leaves balloond through metrics */
+};
+
 enum bd_blind_action {
         BD_BLIND_HOLD = 0, /* keep the balloon where it is */
         BD_BLIND_DEFLATE,  /* give the VM its memory back */
@@ -90,6 +96,7 @@ struct bd_config {
         char metrics_textfile_dir[BD_PATH_MAX]; /* node_exporter textfile collector directory, "" off [""] */
         char metrics_http_address[64];          /* HTTP endpoint address [127.0.0.1] */
         int metrics_http_port;                  /* HTTP endpoint port, 0 off [0] */
+        enum bd_vm_labels metrics_vm_labels;    /* [name] */
 
         /* exclusions */
         char excluded_classes[BD_MAX_CLASSES][BD_CLASS_MAX]; /* ["database"] */
