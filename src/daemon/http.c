@@ -14,6 +14,9 @@
 
 #include "balloond/daemon/metrics.h"
 
+#define HTTP_MAX_CONNECTIONS 256u
+#define HTTP_IDLE_SEC 3u
+
 struct bd_http {
         struct MHD_Daemon *mhd;
         pthread_mutex_t lock;
@@ -67,7 +70,9 @@ int bd_http_start(const char *address, int port, struct bd_http **out, char *err
         struct sockaddr_storage ss;
         struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+        /* epoll where there is one: past FD_SETSIZE, select() could not
+         * take the connections the limit below allows. */
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
         struct bd_http *h;
 
         memset(&ss, 0, sizeof(ss));
@@ -86,8 +91,13 @@ int bd_http_start(const char *address, int port, struct bd_http **out, char *err
         if (!h)
                 return -ENOMEM;
         pthread_mutex_init(&h->lock, NULL);
+        /* Any local user can connect: a connection that sends nothing for
+         * HTTP_IDLE_SEC is dropped, and it takes HTTP_MAX_CONNECTIONS of them
+         * held open at once, not a handful, to keep a scraper out (a scrape
+         * is one request of a few hundred bytes, answered at once). */
         h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, answer, h, MHD_OPTION_SOCK_ADDR, &ss,
-                                  MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+                                  MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                                  HTTP_IDLE_SEC, MHD_OPTION_END);
         if (!h->mhd) {
                 snprintf(err, err_len, "cannot listen on %s port %d", address, port);
                 pthread_mutex_destroy(&h->lock);
