@@ -144,14 +144,13 @@ static void warn_once(struct bd_vm_entry *e, unsigned bit, bool now_true, int le
                 bd_log_event(level, message_id, s, reason, "%s: %s", s->name, what);
         } else if (!now_true && (e->warned & bit)) {
                 e->warned &= ~bit;
-                if (bit != WARN_NO_FPR)
-                        bd_log(BD_LOG_INFO, "%s: no longer %s", s->name,
-                               bit == WARN_BLIND      ? "blind"
-                               : bit == WARN_STUCK    ? "stuck"
-                               : bit == WARN_EXCLUDED ? "excluded"
-                               : bit == WARN_UNMET    ? "short of memory the host could not give"
-                               : bit == WARN_INEFFECTIVE ? "ineffective: probing its shrinks again"
-                                                      : "failing");
+                bd_log(BD_LOG_INFO, "%s: no longer %s", s->name,
+                       bit == WARN_BLIND      ? "blind"
+                       : bit == WARN_STUCK    ? "stuck"
+                       : bit == WARN_EXCLUDED ? "excluded"
+                       : bit == WARN_UNMET    ? "short of memory the host could not give"
+                       : bit == WARN_INEFFECTIVE ? "ineffective: probing its shrinks again"
+                                              : "failing");
         }
 }
 
@@ -283,12 +282,6 @@ static void explain(struct bd_daemon *d, size_t i) {
         } else if (dec->ineffective < BD_INEFFECTIVE_SHARED) {
                 warn_once(e, WARN_INEFFECTIVE, false, BD_LOG_INFO, BD_MID_INEFFECTIVE, s, dec->reason, "");
         }
-        warn_once(e, WARN_NO_FPR,
-                  s->state == BD_RUN_RUNNING && !(s->flags & BD_VM_NO_BALLOON) &&
-                          (s->flags & BD_VM_NO_FREE_PAGE_REPORTING),
-                  BD_LOG_NOTICE, BD_MID_NO_FREE_PAGE_REPORTING, s, dec->reason,
-                  "balloon has no freePageReporting='on': memory the guest frees stays with "
-                  "QEMU until the balloon takes it");
         if (dec->action != BD_ACTION_NONE && (d->applied[i] || d->cfg.dry_run)) {
                 bd_log_decision(s, dec, &d->last.view, d->cfg.dry_run);
                 d->counters.decisions[dec->action][dec->reason]++;
@@ -296,6 +289,34 @@ static void explain(struct bd_daemon *d, size_t i) {
         else if (dec->reason != e->last_reason)
                 bd_log(BD_LOG_DEBUG, "%s: %s (%s)", s->name, bd_reason_to_string(dec->reason),
                        bd_reason_describe(dec->reason));
+}
+
+/* Running VMs whose balloon has no free page reporting: said once per VM
+ * (again only after it was seen with it), all of a cycle's in one entry, not
+ * one line per VM (500 at the start of a 500-VM host). A fact about the
+ * domain's definition, not a decision: the entry has no BALLOOND_REASON. */
+static void note_no_fpr(struct bd_daemon *d, size_t n) {
+        const struct bd_vm_sample **seen = NULL;
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const struct bd_vm_sample *s = &d->last.samples[i];
+                struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
+
+                if (s->state != BD_RUN_RUNNING || (s->flags & BD_VM_NO_BALLOON))
+                        continue;
+                if (!(s->flags & BD_VM_NO_FREE_PAGE_REPORTING)) {
+                        e->warned &= ~WARN_NO_FPR;
+                } else if (!(e->warned & WARN_NO_FPR)) {
+                        e->warned |= WARN_NO_FPR;
+                        seen = bd_resize_array(seen, k + 1, sizeof(*seen));
+                        seen[k++] = s;
+                }
+        }
+        bd_log_vms(BD_LOG_NOTICE, BD_MID_NO_FREE_PAGE_REPORTING, seen, k,
+                   "balloon without freePageReporting='on' (memory the guest frees stays with QEMU until the "
+                   "balloon takes it)");
+        free(seen);
 }
 
 /* Say once when the kernel's pressure stall information cannot be read (a
@@ -373,6 +394,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                         e->last_decision_usec = now_usec;
         }
         keep_ledger(d, res);
+        note_no_fpr(d, n);
         forget_vanished(d);
         d->cycles++;
         return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <systemd/sd-journal.h>
@@ -99,6 +100,62 @@ void bd_log_event(int level, const char *message_id, const struct bd_vm_sample *
         va_start(ap, fmt);
         vlog(level, message_id, vm, reason, fmt, ap);
         va_end(ap);
+}
+
+#define VMS_NAMED_MAX 10 /* names in a bd_log_vms MESSAGE; the fields carry all */
+
+/* "FIELD=value" as an iovec, allocated. */
+static struct iovec field_iov(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static struct iovec field_iov(const char *fmt, ...) {
+        struct iovec v;
+        va_list ap;
+        char *text;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                abort(); /* out of memory is fatal */
+        v.iov_base = text;
+        v.iov_len = (size_t)n;
+        return v;
+}
+
+void bd_log_vms(int level, const char *message_id, const struct bd_vm_sample *const *vms, size_t n,
+                const char *what) {
+        char msg[1024];
+        struct iovec *iov;
+        size_t len, k = 0;
+
+        if (level > max_level || n == 0)
+                return;
+        len = (size_t)snprintf(msg, sizeof(msg), "%zu VM%s: %s: ", n, n == 1 ? "" : "s", what);
+        for (size_t i = 0; i < n && i < VMS_NAMED_MAX && len < sizeof(msg); i++)
+                len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s", i ? ", " : "", vms[i]->name);
+        if (n > VMS_NAMED_MAX && len < sizeof(msg))
+                snprintf(msg + len, sizeof(msg) - len, " (and %zu more)", n - VMS_NAMED_MAX);
+        if (!journal) {
+                fprintf(stderr, "balloond: %s: %s\n", level_name(level), msg);
+                return;
+        }
+        iov = calloc(5 + 2 * n, sizeof(*iov));
+        if (!iov)
+                abort();
+        iov[k++] = field_iov("MESSAGE=%s", msg);
+        iov[k++] = field_iov("MESSAGE_ID=%s", message_id);
+        iov[k++] = field_iov("PRIORITY=%d", level);
+        iov[k++] = field_iov("SYSLOG_IDENTIFIER=balloond");
+        iov[k++] = field_iov("BALLOOND_VM_COUNT=%zu", n);
+        for (size_t i = 0; i < n; i++) {
+                iov[k++] = field_iov("BALLOOND_DOMAIN=%s", vms[i]->name);
+                iov[k++] = field_iov("BALLOOND_UUID=%s", vms[i]->uuid);
+        }
+        sd_journal_sendv(iov, (int)k);
+        for (size_t i = 0; i < k; i++)
+                free(iov[i].iov_base);
+        free(iov);
 }
 
 static unsigned long long mib(uint64_t kib) {

@@ -81,6 +81,14 @@ done
 check "journal: a readable MESSAGE" grep -q '^MESSAGE=dry run: web1: shrink 4096 -> 3754 MiB: host memory critical' "$work/journal.log"
 check "journal: exclusions said once, with their reason" \
         eq "$(grep -c '^BALLOOND_REASON=no_balloon$' "$work/journal.log")" 1
+# Free page reporting: a fact about the domains, said once for all of them
+# in one entry (no BALLOOND_REASON), each VM a BALLOOND_DOMAIN field of it.
+fpr=$(awk 'BEGIN { RS = "--\n" } /MESSAGE_ID=5a31d7a6ad9349e79759409b691ba37e/' "$work/journal.log")
+check "journal: free page reporting said in one entry" \
+        eq "$(grep -c '^MESSAGE_ID=5a31d7a6ad9349e79759409b691ba37e$' "$work/journal.log")" 1
+check "journal: free page reporting entry has no BALLOOND_REASON" test -z "$(grep '^BALLOOND_REASON=' <<<"$fpr")"
+check "journal: free page reporting entry names the 5 VMs" eq "$(grep -c '^BALLOOND_DOMAIN=' <<<"$fpr")" 5
+check "journal: free page reporting entry counts them" grep -q '^BALLOOND_VM_COUNT=5$' <<<"$fpr"
 check "journal: nothing on stderr while the journal is there" test ! -s "$work/stderr"
 
 # balloonctl against libvirt's view (dry run: nothing moves).

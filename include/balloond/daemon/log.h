@@ -43,6 +43,13 @@ void bd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 void bd_log_event(int level, const char *message_id, const struct bd_vm_sample *vm,
                   enum bd_reason reason, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* One entry about N VMs (N >= 1) of a kind with a MESSAGE_ID, with no
+ * reason: MESSAGE "WHAT: name, name, ... (and K more)" and, in the journal,
+ * BALLOOND_VM_COUNT and one BALLOOND_DOMAIN and BALLOOND_UUID field per VM
+ * (journalctl BALLOOND_DOMAIN=x finds it for any of them). */
+void bd_log_vms(int level, const char *message_id, const struct bd_vm_sample *const *vms, size_t n,
+                const char *what);
+
 /* One entry for a decision, with MESSAGE for people and BALLOOND_* fields.
  * DRY_RUN says the change was only described. */
 void bd_log_decision(const struct bd_vm_sample *vm, const struct bd_decision *d,
