@@ -232,8 +232,6 @@ static const struct {
           "\"panic\"", "\"panic\" is not a valid value (\"hold\" or \"deflate\")" },
         { "metrics.vm_labels", "0", "expected a string (\"name\" or \"uuid\")",
           "\"names\"", "\"names\" is not a valid value (\"name\" or \"uuid\")" },
-        { "metrics.vm_labels", "0", "expected a string (\"name\" or \"uuid\")",
-          "\"names\"", "\"names\" is not a valid value (\"name\" or \"uuid\")" },
         { "metrics.textfile_dir", "0",
           "expected a string (an absolute path of at most 511 characters, or \"\" for none)", "\"var/lib\"",
           "\"var/lib\" is not an absolute path (an absolute path of at most 511 characters, or \"\" for none)" },
