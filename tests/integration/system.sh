@@ -47,7 +47,11 @@ elapsed() { echo $(($(date +%s) - $1)); }
 ct() { nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_PAGER= \
         SYSTEMD_COLORS=0 "$@"; }
 status_json() { ct cat /run/balloond/status.json 2>/dev/null; }
-cycles() { status_json | jq -r '.cycles // 0' 2>/dev/null || echo 0; }
+cycles() { # 0 before the first status file
+        local n
+        n=$(status_json | jq -r '.cycles // 0' 2>/dev/null)
+        echo "${n:-0}"
+}
 main_pid() { ct systemctl show -p MainPID --value balloond; }
 interval_is() { [ "$(status_json | jq -r .interval_sec 2>/dev/null)" = "$1" ]; }
 journal_has() { ct journalctl -u balloond -o cat --no-pager "$@" 2>/dev/null | grep -q .; }
@@ -287,4 +291,8 @@ check "purged: /etc/balloond gone" ct sh -c '! test -e /etc/balloond'
 check "purged: dpkg knows nothing of it" ct sh -c '! dpkg -s balloond >/dev/null 2>&1'
 
 echo "time: the whole test in $(elapsed "$t_start") s"
+if [ "$FAIL" -gt 0 ]; then
+        echo "--- the last of balloond's journal:"
+        ct journalctl -u balloond -n 40 --no-pager
+fi
 finish
