@@ -176,7 +176,9 @@ check "libvirtd restart: cycling again" wait_for 60 cycles_past "$((c + 2))"
 # WatchdogSec=60 (issue 17, item 5).
 step_wedged_domain() {
         local c0 n0 t0 secs cyc
-        if ! grep -rqs GET_ALL_DOMAINS_STATS_NOWAIT "$src/src/daemon/"; then
+        # BALLOOND_SYSTEM_WEDGE=1 walks it anyway (to see a balloond without
+        # NOWAIT fail it).
+        if [ -z "${BALLOOND_SYSTEM_WEDGE:-}" ] && ! grep -rqs GET_ALL_DOMAINS_STATS_NOWAIT "$src/src/daemon/"; then
                 echo "SKIP: wedged domain: this balloond does not ask libvirt for NOWAIT stats yet (issue 17, item 5)"
                 return
         fi
