@@ -1,9 +1,10 @@
 #!/bin/bash
 # The fleet view, for real: three balloonds, each on its own simulated host
-# (sim:///scenario.json: one relaxed with a blind VM, one in pressure whose
-# balloond shrinks VMs and finds one balloon stuck, one critical with unmet
-# demand), each serving /metrics on its own port; one real Prometheus
-# (Debian's package) scrapes all three and evaluates the shipped rules. Every
+# (sim:///scenario.json: one relaxed with a blind VM and an ineffective one,
+# one in pressure whose balloond shrinks VMs and finds one balloon stuck, one
+# critical with unmet demand), each serving /metrics on its own port; one
+# real Prometheus (Debian's package) scrapes all three and evaluates the
+# shipped rules. Every
 # fleet recording rule, read through Prometheus's HTTP API, must equal what
 # the three balloonds' own /metrics add up to (per host and in total); the
 # unmet-demand alert must fire for the short host and no other; every query
@@ -147,15 +148,30 @@ state_re() { printf 'balloond_vm_state\\{.*state="%s"\\}' "$1"; }
 # The stuck host's balloond must have found the stuck balloon first.
 stuck_found() { [ "$(from_metrics stuck 'balloond_vm_state\{domain="s-stuck",.*state="stuck"\}')" = 1 ]; }
 check "stuck host: s-stuck found stuck (balloond's own /metrics)" in_cycles 60 stuck_found
-reclaimed_stuck() { [ "$(from_metrics stuck balloond_reclaimed_bytes)" -gt 0 ]; }
-check "stuck host: balloond shrank VMs (reclaimed > 0)" in_cycles 60 reclaimed_stuck
+ballooned_stuck() { [ "$(from_metrics stuck balloond_host_ballooned_bytes)" -gt 0 ]; }
+check "stuck host: balloond shrank VMs (held in balloons > 0)" in_cycles 60 ballooned_stuck
 
 check "cluster:balloond_hosts:count = 3" eq "$(prom cluster:balloond_hosts:count)" 3
 for r in reclaimed reclaimable; do
         check "cluster:balloond_${r}_bytes:sum = sum of the three" \
                 agree "cluster:balloond_${r}_bytes:sum" from_metrics "$all" "balloond_${r}_bytes"
 done
+check "cluster:balloond_host_ballooned_bytes:sum = sum of the three" \
+        agree cluster:balloond_host_ballooned_bytes:sum from_metrics "$all" balloond_host_ballooned_bytes
+check "cluster:balloond_vms_ineffective:count = sum of the three" \
+        agree cluster:balloond_vms_ineffective:count from_metrics "$all" balloond_host_ineffective_vms
+check "  ... = 1 (relaxed's r-gpu, pinned by its host device)" eq "$last_agreed" 1
+check "cluster:balloond_vms_ineffective_by_reason:count{reason=pinned} = sum of the three" \
+        agree 'cluster:balloond_vms_ineffective_by_reason:count{reason="pinned"}' from_metrics "$all" \
+        'balloond_vm_ledger_ineffective\{.*reason="pinned"\}'
+check "  ... = 1" eq "$last_agreed" 1
 for h in "${hosts[@]}"; do
+        check "instance:balloond_host_ballooned_bytes:sum{instance=$h} = $h's" \
+                agree "instance:balloond_host_ballooned_bytes:sum{instance=\"$h\"}" from_metrics "$h" \
+                balloond_host_ballooned_bytes
+        check "instance:balloond_vms_ineffective:count{instance=$h} = $h's" \
+                agree "instance:balloond_vms_ineffective:count{instance=\"$h\"}" from_metrics "$h" \
+                balloond_host_ineffective_vms
         check "instance:balloond_reclaimed_bytes:sum{instance=$h} = $h's" \
                 agree "instance:balloond_reclaimed_bytes:sum{instance=\"$h\"}" from_metrics "$h" balloond_reclaimed_bytes
         check "instance:balloond_host_unmet_demand_bytes:sum{instance=$h} = $h's" \
