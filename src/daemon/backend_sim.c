@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The backend on the simulated host (`--connect sim://`): the built-in model
- * of src/sim/model.c advanced to the daemon's clock, sampled and steered like
- * a hypervisor. */
+ * of src/sim/model.c, or the host and VMs of a simulator scenario
+ * (`sim:///path/to/scenario.json`), advanced to the daemon's clock, sampled
+ * and steered like a hypervisor. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "balloond/daemon/backend.h"
 #include "balloond/sim/model.h"
+#include "balloond/sim/scenario.h"
 
 struct sim_backend {
         struct bd_backend base;
@@ -71,23 +73,66 @@ struct bd_sim *bd_backend_sim(struct bd_backend *b) {
         return b && b->ops == &sim_ops ? ((struct sim_backend *)b)->sim : NULL;
 }
 
+/* The host and VMs of the scenario file PATH (its policy, and the VMs' min_mib
+ * and shares, are the simulator's: the daemon runs with its own configuration). */
+static int sim_from_scenario(const char *path, struct bd_sim **out, char *err, size_t err_len) {
+        struct bd_config_errors errs = { 0 };
+        struct bd_sim_vm_spec *specs;
+        struct bd_scenario *sc;
+        int r;
+
+        sc = calloc(1, sizeof(*sc));
+        if (!sc)
+                return -ENOMEM;
+        r = bd_scenario_load(path, sc, &errs);
+        if (r < 0 || errs.n) {
+                snprintf(err, err_len, "simulated host: %s%s", errs.n ? errs.items[0].text : strerror(-r),
+                         errs.n > 1 ? " (and more: balloond-sim --parse-only lists them)" : "");
+                bd_config_errors_free(&errs);
+                free(sc);
+                return r < 0 ? r : -EINVAL;
+        }
+        bd_config_errors_free(&errs);
+        specs = calloc(sc->n_vms ? sc->n_vms : 1, sizeof(*specs));
+        if (!specs) {
+                free(sc);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < sc->n_vms; i++)
+                specs[i] = sc->vms[i].spec;
+        r = bd_sim_new(&sc->host, specs, sc->n_vms, out);
+        if (r < 0)
+                snprintf(err, err_len, "cannot build the simulated host of %s: %s", path, strerror(-r));
+        free(specs);
+        free(sc);
+        return r;
+}
+
 int bd_backend_open_sim(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
                         char *err, size_t err_len) {
+        const char *path = uri + strlen("sim://");
         struct sim_backend *sb;
         int r;
 
         (void)cfg;
-        if (strcmp(uri, "sim://") != 0 && strcmp(uri, "sim:///builtin") != 0) {
-                snprintf(err, err_len, "unknown simulated host '%s' (sim:// is the built-in one)", uri);
+        if (strncmp(uri, "sim://", strlen("sim://")) != 0 || (*path && *path != '/')) {
+                snprintf(err, err_len,
+                         "unknown simulated host '%s' (sim:// is the built-in one, sim:///path/to/scenario.json "
+                         "a scenario's)", uri);
                 return -EINVAL;
         }
         sb = calloc(1, sizeof(*sb));
         if (!sb)
                 return -ENOMEM;
-        r = bd_sim_new_builtin(&sb->sim);
+        if (!*path || strcmp(path, "/builtin") == 0) {
+                r = bd_sim_new_builtin(&sb->sim);
+                if (r < 0)
+                        snprintf(err, err_len, "cannot build the simulated host: %s", strerror(-r));
+        } else {
+                r = sim_from_scenario(path, &sb->sim, err, err_len);
+        }
         if (r < 0) {
                 free(sb);
-                snprintf(err, err_len, "cannot build the simulated host: %s", strerror(-r));
                 return r;
         }
         sb->base.ops = &sim_ops;

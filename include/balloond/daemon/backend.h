@@ -71,8 +71,9 @@ struct bd_backend {
         const struct bd_backend_ops *ops;
 };
 
-/* Open the backend for URI: "sim://" (or "sim:///builtin") for the
- * simulated host, anything else is a libvirt URI. On failure returns a
+/* Open the backend for URI: "sim://" (or "sim:///builtin") for the built-in
+ * simulated host, "sim:///path/to/scenario.json" for a simulator scenario's
+ * host and VMs, anything else is a libvirt URI. On failure returns a
  * negative errno and describes it in ERR. */
 int bd_backend_open(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
                     char *err, size_t err_len);
