@@ -167,3 +167,31 @@ void bd_jw_null(struct bd_jw *w) {
         fputs("null", w->f);
         after(w);
 }
+
+void bd_jw_member_u64(struct bd_jw *w, const char *key, uint64_t v) {
+        bd_jw_key(w, key);
+        bd_jw_u64(w, v);
+}
+
+void bd_jw_member_u64_or_null(struct bd_jw *w, const char *key, uint64_t v, uint64_t unknown) {
+        bd_jw_key(w, key);
+        if (v == unknown)
+                bd_jw_null(w);
+        else
+                bd_jw_u64(w, v);
+}
+
+void bd_jw_member_i64(struct bd_jw *w, const char *key, int64_t v) {
+        bd_jw_key(w, key);
+        bd_jw_i64(w, v);
+}
+
+void bd_jw_member_str(struct bd_jw *w, const char *key, const char *v) {
+        bd_jw_key(w, key);
+        bd_jw_string(w, v);
+}
+
+void bd_jw_member_bool(struct bd_jw *w, const char *key, bool v) {
+        bd_jw_key(w, key);
+        bd_jw_bool(w, v);
+}

@@ -87,72 +87,44 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
         free(order);
 }
 
-static void kib_or_null(struct bd_jw *w, const char *key, uint64_t kib) {
-        bd_jw_key(w, key);
-        if (kib == BD_KIB_UNKNOWN)
-                bd_jw_null(w);
-        else
-                bd_jw_u64(w, kib);
-}
-
-static void key_u64(struct bd_jw *w, const char *key, uint64_t v) {
-        bd_jw_key(w, key);
-        bd_jw_u64(w, v);
-}
-
-static void key_i64(struct bd_jw *w, const char *key, int64_t v) {
-        bd_jw_key(w, key);
-        bd_jw_i64(w, v);
-}
-
-static void key_str(struct bd_jw *w, const char *key, const char *v) {
-        bd_jw_key(w, key);
-        bd_jw_string(w, v);
-}
-
-static void key_bool(struct bd_jw *w, const char *key, bool v) {
-        bd_jw_key(w, key);
-        bd_jw_bool(w, v);
-}
-
 /* The host: its sample and the policy's view of it. */
 static void json_host(struct bd_jw *w, const struct bd_cycle_result *r) {
         const struct bd_host_view *v = &r->view;
 
         bd_jw_object_begin(w);
-        key_str(w, "band", bd_band_to_string(v->band));
-        key_u64(w, "mem_total_kib", r->host.mem_total_kib);
-        key_u64(w, "mem_available_kib", r->host.mem_available_kib);
-        key_u64(w, "free_kib", v->free_kib);
-        key_u64(w, "base_kib", v->base_kib);
+        bd_jw_member_str(w, "band", bd_band_to_string(v->band));
+        bd_jw_member_u64(w, "mem_total_kib", r->host.mem_total_kib);
+        bd_jw_member_u64(w, "mem_available_kib", r->host.mem_available_kib);
+        bd_jw_member_u64(w, "free_kib", v->free_kib);
+        bd_jw_member_u64(w, "base_kib", v->base_kib);
         bd_jw_key(w, "free_pct");
         bd_jw_double(w, v->free_pct);
-        key_bool(w, "budget_binds", v->budget_binds);
-        key_u64(w, "vm_total_kib", v->vm_total_kib);
+        bd_jw_member_bool(w, "budget_binds", v->budget_binds);
+        bd_jw_member_u64(w, "vm_total_kib", v->vm_total_kib);
         bd_jw_key(w, "psi_full_avg10_pct");
         if (r->host.psi_valid)
                 bd_jw_double(w, r->host.psi_full_avg10_pct);
         else
                 bd_jw_null(w);
-        key_bool(w, "psi_escalated", v->psi_escalated);
-        key_i64(w, "reclaim_goal_kib", v->reclaim_goal_kib);
-        key_u64(w, "grow_room_kib", v->grow_room_kib);
-        key_u64(w, "shrink_kib", v->shrink_kib);
-        key_u64(w, "grow_kib", v->grow_kib);
-        key_u64(w, "hugetlb_kib", v->hugetlb_kib);
-        key_u64(w, "ram_headroom_kib", v->ram_headroom_kib);
-        key_u64(w, "ram_hard_kib", v->ram_hard_kib);
-        kib_or_null(w, "budget_headroom_kib", v->budget_headroom_kib);
-        key_u64(w, "pending_grow_kib", v->pending_grow_kib);
-        key_u64(w, "untouched_grow_kib", v->untouched_kib);
-        key_u64(w, "observed_reclaim_kib", v->observed_reclaim_kib);
-        key_u64(w, "demand_kib", v->demand_kib);
-        key_u64(w, "granted_kib", v->granted_kib);
-        key_u64(w, "unmet_demand_kib", v->unmet_demand_kib);
-        key_u64(w, "budget_crossed_kib", v->budget_crossed_kib);
-        key_bool(w, "reclaim_for_ram", v->ram_driven);
-        key_u64(w, "in_flight_kib", v->in_flight_kib);
-        key_u64(w, "in_flight_gain_kib", v->in_flight_gain_kib);
+        bd_jw_member_bool(w, "psi_escalated", v->psi_escalated);
+        bd_jw_member_i64(w, "reclaim_goal_kib", v->reclaim_goal_kib);
+        bd_jw_member_u64(w, "grow_room_kib", v->grow_room_kib);
+        bd_jw_member_u64(w, "shrink_kib", v->shrink_kib);
+        bd_jw_member_u64(w, "grow_kib", v->grow_kib);
+        bd_jw_member_u64(w, "hugetlb_kib", v->hugetlb_kib);
+        bd_jw_member_u64(w, "ram_headroom_kib", v->ram_headroom_kib);
+        bd_jw_member_u64(w, "ram_hard_kib", v->ram_hard_kib);
+        bd_jw_member_u64_or_null(w, "budget_headroom_kib", v->budget_headroom_kib, BD_KIB_UNKNOWN);
+        bd_jw_member_u64(w, "pending_grow_kib", v->pending_grow_kib);
+        bd_jw_member_u64(w, "untouched_grow_kib", v->untouched_kib);
+        bd_jw_member_u64(w, "observed_reclaim_kib", v->observed_reclaim_kib);
+        bd_jw_member_u64(w, "demand_kib", v->demand_kib);
+        bd_jw_member_u64(w, "granted_kib", v->granted_kib);
+        bd_jw_member_u64(w, "unmet_demand_kib", v->unmet_demand_kib);
+        bd_jw_member_u64(w, "budget_crossed_kib", v->budget_crossed_kib);
+        bd_jw_member_bool(w, "reclaim_for_ram", v->ram_driven);
+        bd_jw_member_u64(w, "in_flight_kib", v->in_flight_kib);
+        bd_jw_member_u64(w, "in_flight_gain_kib", v->in_flight_gain_kib);
         if (r->ledger)
                 bd_report_json_host_ledger(w, &r->host_ledger);
         bd_jw_object_end(w);
@@ -195,48 +167,48 @@ static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) 
         uint64_t changed = r->history ? r->history[i].last_change_usec : 0;
 
         bd_jw_object_begin(w);
-        key_str(w, "name", s->name);
-        key_str(w, "uuid", s->uuid);
-        key_str(w, "state", bd_run_state_to_string(s->state));
-        key_str(w, "status", bd_status_to_string(d->status));
-        key_str(w, "action", bd_action_to_string(d->action));
-        key_str(w, "reason", bd_reason_to_string(d->reason));
-        key_str(w, "reason_text", bd_reason_describe(d->reason));
+        bd_jw_member_str(w, "name", s->name);
+        bd_jw_member_str(w, "uuid", s->uuid);
+        bd_jw_member_str(w, "state", bd_run_state_to_string(s->state));
+        bd_jw_member_str(w, "status", bd_status_to_string(d->status));
+        bd_jw_member_str(w, "action", bd_action_to_string(d->action));
+        bd_jw_member_str(w, "reason", bd_reason_to_string(d->reason));
+        bd_jw_member_str(w, "reason_text", bd_reason_describe(d->reason));
         /* Why it is blind or excluded: its reason may be give_back meanwhile. */
         bd_jw_key(w, "status_reason");
         if (d->status == BD_STATUS_BLIND || d->status == BD_STATUS_EXCLUDED)
                 bd_jw_string(w, bd_reason_to_string(d->status_reason));
         else
                 bd_jw_null(w);
-        kib_or_null(w, "actual_kib", d->actual_kib);
-        kib_or_null(w, "target_kib", d->target_kib);
-        kib_or_null(w, "max_kib", d->max_kib);
-        key_u64(w, "floor_kib", d->floor_kib);
-        kib_or_null(w, "usable_kib", d->usable_kib);
-        kib_or_null(w, "used_kib", d->used_kib);
-        key_u64(w, "margin_kib", d->margin_kib);
-        key_u64(w, "burst_margin_kib", d->burst_learned_kib);
-        key_u64(w, "burst_room_kib", d->burst_kib);
-        key_bool(w, "stats_incomplete", d->stats_incomplete);
-        key_bool(w, "autodeflate", (s->flags & BD_VM_AUTODEFLATE) != 0);
-        key_u64(w, "self_deflated_kib", d->self_deflated_kib);
-        key_u64(w, "foreign_kib", d->foreign_kib);
-        key_bool(w, "withdraw", d->withdraw && d->action == BD_ACTION_NONE);
+        bd_jw_member_u64_or_null(w, "actual_kib", d->actual_kib, BD_KIB_UNKNOWN);
+        bd_jw_member_u64_or_null(w, "target_kib", d->target_kib, BD_KIB_UNKNOWN);
+        bd_jw_member_u64_or_null(w, "max_kib", d->max_kib, BD_KIB_UNKNOWN);
+        bd_jw_member_u64(w, "floor_kib", d->floor_kib);
+        bd_jw_member_u64_or_null(w, "usable_kib", d->usable_kib, BD_KIB_UNKNOWN);
+        bd_jw_member_u64_or_null(w, "used_kib", d->used_kib, BD_KIB_UNKNOWN);
+        bd_jw_member_u64(w, "margin_kib", d->margin_kib);
+        bd_jw_member_u64(w, "burst_margin_kib", d->burst_learned_kib);
+        bd_jw_member_u64(w, "burst_room_kib", d->burst_kib);
+        bd_jw_member_bool(w, "stats_incomplete", d->stats_incomplete);
+        bd_jw_member_bool(w, "autodeflate", (s->flags & BD_VM_AUTODEFLATE) != 0);
+        bd_jw_member_u64(w, "self_deflated_kib", d->self_deflated_kib);
+        bd_jw_member_u64(w, "foreign_kib", d->foreign_kib);
+        bd_jw_member_bool(w, "withdraw", d->withdraw && d->action == BD_ACTION_NONE);
         hold_members(w, r, i);
         advice(w, s);
-        key_u64(w, "limit_kib", d->limit_kib);
-        key_i64(w, "shares", d->shares);
-        key_bool(w, "guest_pressure", d->guest_pressure);
-        key_bool(w, "swapping_out", d->swapping_out);
-        kib_or_null(w, "entitled_kib", s->entitled_kib);
-        key_bool(w, "counters_reset", d->counters_reset);
-        key_u64(w, "want_kib", d->want_kib);
-        key_u64(w, "unmet_kib", d->unmet_kib);
+        bd_jw_member_u64(w, "limit_kib", d->limit_kib);
+        bd_jw_member_i64(w, "shares", d->shares);
+        bd_jw_member_bool(w, "guest_pressure", d->guest_pressure);
+        bd_jw_member_bool(w, "swapping_out", d->swapping_out);
+        bd_jw_member_u64_or_null(w, "entitled_kib", s->entitled_kib, BD_KIB_UNKNOWN);
+        bd_jw_member_bool(w, "counters_reset", d->counters_reset);
+        bd_jw_member_u64(w, "want_kib", d->want_kib);
+        bd_jw_member_u64(w, "unmet_kib", d->unmet_kib);
         bd_jw_key(w, "claim_credit");
         bd_jw_double(w, d->claim_credit);
-        key_str(w, "line_crossed", bd_line_to_string(d->crossed));
-        key_str(w, "line_refused", bd_line_to_string(d->refused));
-        key_bool(w, "applied", r->applied && r->applied[i]);
+        bd_jw_member_str(w, "line_crossed", bd_line_to_string(d->crossed));
+        bd_jw_member_str(w, "line_refused", bd_line_to_string(d->refused));
+        bd_jw_member_bool(w, "applied", r->applied && r->applied[i]);
         bd_jw_key(w, "error");
         if (err < 0)
                 bd_jw_string(w, strerror(-err));
@@ -253,10 +225,10 @@ static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) 
 }
 
 void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bool dry_run) {
-        key_str(w, "version", BALLOOND_VERSION);
-        key_bool(w, "dry_run", dry_run);
-        key_i64(w, "time", r->now_wall_sec);
-        key_u64(w, "cycle_usec", r->duration_usec);
+        bd_jw_member_str(w, "version", BALLOOND_VERSION);
+        bd_jw_member_bool(w, "dry_run", dry_run);
+        bd_jw_member_i64(w, "time", r->now_wall_sec);
+        bd_jw_member_u64(w, "cycle_usec", r->duration_usec);
         bd_jw_key(w, "host");
         json_host(w, r);
         bd_jw_key(w, "vms");

@@ -36,5 +36,13 @@ void bd_jw_double(struct bd_jw *w, double v);
 void bd_jw_bool(struct bd_jw *w, bool v);
 void bd_jw_null(struct bd_jw *w);
 
+/* Members: a key and its value in one call. bd_jw_member_u64_or_null
+ * writes null when V is UNKNOWN (a size nobody knows). */
+void bd_jw_member_u64(struct bd_jw *w, const char *key, uint64_t v);
+void bd_jw_member_u64_or_null(struct bd_jw *w, const char *key, uint64_t v, uint64_t unknown);
+void bd_jw_member_i64(struct bd_jw *w, const char *key, int64_t v);
+void bd_jw_member_str(struct bd_jw *w, const char *key, const char *v);
+void bd_jw_member_bool(struct bd_jw *w, const char *key, bool v);
+
 /* V in decimal, without printf (the metrics use it too). */
 void bd_put_u64(FILE *f, uint64_t v);
