@@ -15,6 +15,7 @@
 struct sim_backend {
         struct bd_backend base;
         struct bd_sim *sim;
+        struct bd_scenario *sc; /* a scenario's host: its VMs' demand steps, which the model reads */
 };
 
 static int sim_collect(struct bd_backend *b, uint64_t now_usec, int64_t now_wall_sec,
@@ -58,6 +59,8 @@ static void sim_free(struct bd_backend *b) {
         if (!sb)
                 return;
         bd_sim_free(sb->sim);
+        bd_scenario_free(sb->sc);
+        free(sb->sc);
         free(sb);
 }
 
@@ -75,7 +78,8 @@ struct bd_sim *bd_backend_sim(struct bd_backend *b) {
 
 /* The host and VMs of the scenario file PATH (its policy, and the VMs' min_mib
  * and shares, are the simulator's: the daemon runs with its own configuration). */
-static int sim_from_scenario(const char *path, struct bd_sim **out, char *err, size_t err_len) {
+static int sim_from_scenario(const char *path, struct bd_sim **out, struct bd_scenario **sc_out, char *err,
+                             size_t err_len) {
         struct bd_config_errors errs = { 0 };
         struct bd_sim_vm_spec *specs;
         struct bd_scenario *sc;
@@ -95,6 +99,7 @@ static int sim_from_scenario(const char *path, struct bd_sim **out, char *err, s
         bd_config_errors_free(&errs);
         specs = calloc(sc->n_vms ? sc->n_vms : 1, sizeof(*specs));
         if (!specs) {
+                bd_scenario_free(sc);
                 free(sc);
                 return -ENOMEM;
         }
@@ -104,8 +109,13 @@ static int sim_from_scenario(const char *path, struct bd_sim **out, char *err, s
         if (r < 0)
                 snprintf(err, err_len, "cannot build the simulated host of %s: %s", path, strerror(-r));
         free(specs);
-        free(sc);
-        return r;
+        if (r < 0) {
+                bd_scenario_free(sc);
+                free(sc);
+                return r;
+        }
+        *sc_out = sc;
+        return 0;
 }
 
 int bd_backend_open_sim(const char *uri, const struct bd_config *cfg, struct bd_backend **out,
@@ -129,7 +139,7 @@ int bd_backend_open_sim(const char *uri, const struct bd_config *cfg, struct bd_
                 if (r < 0)
                         snprintf(err, err_len, "cannot build the simulated host: %s", strerror(-r));
         } else {
-                r = sim_from_scenario(path, &sb->sim, err, err_len);
+                r = sim_from_scenario(path, &sb->sim, &sb->sc, err, err_len);
         }
         if (r < 0) {
                 free(sb);
