@@ -87,20 +87,22 @@ static void vm_labels_put(FILE *f, const struct vm_labels *l, size_t i) {
 }
 
 /* One per-VM gauge family: VALUE(decision, sample) in KiB, or skipped when unknown. */
+/* One VM's sample of family NAME: KIB in bytes; nothing when unknown. */
+static void vm_kib_line(FILE *f, const struct vm_labels *l, size_t i, const char *name, uint64_t kib) {
+        if (kib == BD_KIB_UNKNOWN)
+                return;
+        fputs(name, f);
+        vm_labels_put(f, l, i);
+        fputs("} ", f);
+        bd_put_u64(f, kib * 1024ULL);
+        putc('\n', f);
+}
+
 static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *l, const char *name,
                      const char *help, uint64_t (*value)(const struct bd_decision *, const struct bd_vm_sample *)) {
         family(f, name, "gauge", help);
-        for (size_t i = 0; i < r->n; i++) {
-                uint64_t v = value(&r->decisions[i], &r->samples[i]);
-
-                if (v == BD_KIB_UNKNOWN)
-                        continue;
-                fputs(name, f);
-                vm_labels_put(f, l, i);
-                fputs("} ", f);
-                bd_put_u64(f, v * 1024ULL);
-                putc('\n', f);
-        }
+        for (size_t i = 0; i < r->n; i++)
+                vm_kib_line(f, l, i, name, value(&r->decisions[i], &r->samples[i]));
 }
 
 static uint64_t v_target(const struct bd_decision *d, const struct bd_vm_sample *s) {
@@ -246,17 +248,8 @@ static void put_vms(FILE *f, const struct bd_cycle_result *r, const struct vm_la
 static void ledger_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *l, const char *name,
                          const char *help, size_t offset) {
         family(f, name, "gauge", help);
-        for (size_t i = 0; i < r->n; i++) {
-                uint64_t v = *(const uint64_t *)((const char *)&r->ledger[i] + offset);
-
-                if (v == BD_KIB_UNKNOWN)
-                        continue;
-                fputs(name, f);
-                vm_labels_put(f, l, i);
-                fputs("} ", f);
-                bd_put_u64(f, v * 1024ULL);
-                putc('\n', f);
-        }
+        for (size_t i = 0; i < r->n; i++)
+                vm_kib_line(f, l, i, name, *(const uint64_t *)((const char *)&r->ledger[i] + offset));
 }
 
 #define LEDGER(name, help, field) ledger_bytes(f, r, labels, name, help, offsetof(struct bd_vm_ledger, field))
