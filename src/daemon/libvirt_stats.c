@@ -26,7 +26,7 @@
 #include "libvirt_internal.h"
 
 #if LIBVIR_CHECK_VERSION(4, 5, 0)
-#define STATS_NOWAIT VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
+#define STATS_NOWAIT ((unsigned)VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 #else
 #define STATS_NOWAIT 0u /* not in this libvirt: the call waits for busy domains */
 #endif
@@ -196,7 +196,7 @@ static int all_stats(struct lv_backend *lv, virDomainStatsRecordPtr **recs) {
         unsigned stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON;
         int n, r;
 
-        if (STATS_NOWAIT && !lv->no_nowait) {
+        if (STATS_NOWAIT != 0u && !lv->no_nowait) {
                 n = virConnectGetAllDomainStats(lv->conn, stats, recs, STATS_NOWAIT);
                 if (n >= 0)
                         return n;
