@@ -139,8 +139,9 @@ static void measure(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
  * report shows memory the balloon gave back that libvirt's size does not
  * show yet (QEMU says the new size at most once a second); size - usable
  * then falls short of what the guest uses, and its idle resident memory
- * looks that much larger: with a 357 MiB deflate the e2e's idle FPR guest
- * (bd-lf) was probed anew, and its mark lost, on such a cycle. Hence
+ * looks that much larger: the e2e's idle FPR guest (bd-lf, 136 MiB used)
+ * lost its mark on the first cycle of its grow, libvirt's size still the
+ * old one, the report 72 MiB into the deflate (64 MiB looked used). Hence
  * BD_RECLAIM_PROBE_REPORTS new reports in a row at one size, each showing
  * the growth. */
 static void probe(struct bd_reclaim *rc, const struct bd_vm_sample *s) {
