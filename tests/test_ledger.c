@@ -143,12 +143,21 @@ static void test_ineffective(void **state) {
                 assert_int_equal(h.reclaim.ineffective, rows[r].why);
                 s.usable_kib = M(3096 - 512);
                 s.actual_kib = M(3096);
-                /* Too little growth: still ineffective; enough: probed anew. */
+                /* Too little growth: still ineffective; enough, in
+                 * BD_RECLAIM_PROBE_REPORTS new reports at this size: probed
+                 * anew (tests/test_ledger_ineffective.c: the moving balloon). */
                 s.rss_kib = M(688 + 32);
-                bd_ledger_observe(&h, &s);
+                for (int i = 0; i < BD_RECLAIM_PROBE_REPORTS + 1; i++) {
+                        s.last_update_sec++;
+                        bd_ledger_observe(&h, &s);
+                }
                 assert_int_equal(h.reclaim.ineffective, rows[r].why);
                 s.rss_kib = M(688 + 420);
-                bd_ledger_observe(&h, &s);
+                for (int i = 0; i < BD_RECLAIM_PROBE_REPORTS; i++) {
+                        assert_int_equal(h.reclaim.ineffective, rows[r].why);
+                        s.last_update_sec++;
+                        bd_ledger_observe(&h, &s);
+                }
                 assert_int_equal(h.reclaim.ineffective, BD_INEFFECTIVE_NO);
                 assert_true(bd_ledger_gain(&s, &h) == 1.0);
         }

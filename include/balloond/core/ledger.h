@@ -24,6 +24,9 @@
  * maximum) in them is ineffective. */
 #define BD_RECLAIM_INEFFECTIVE_RATIO 0.1
 #define BD_RECLAIM_LARGE_MOVE_KIB (128ULL * 1024)
+/* An ineffective VM is probed anew once this many guest reports in a row,
+ * made while its balloon held its size, show its idle resident memory grown. */
+#define BD_RECLAIM_PROBE_REPORTS 3
 /* Each measurement weighs this much more than the one before it (1 / 0.8). */
 #define BD_RECLAIM_DECAY 0.8
 
@@ -74,7 +77,9 @@ bool bd_ledger_gain_measured(const struct bd_vm_sample *s, const struct bd_vm_hi
 
 /* Each cycle, before the policy decides on S (classify): close a
  * measurement whose balloon has settled (or that is old) and judge the VM;
- * a VM found ineffective whose resident memory grew again is probed anew. */
+ * a VM found ineffective whose resident memory grew again (in
+ * BD_RECLAIM_PROBE_REPORTS reports in a row at one balloon size) is probed
+ * anew. */
 void bd_ledger_observe(struct bd_vm_history *h, const struct bd_vm_sample *s);
 
 /* A change D was applied (bd_policy_note_applied): a shrink opens (or

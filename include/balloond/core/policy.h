@@ -97,6 +97,11 @@ struct bd_reclaim {
         unsigned measured;       /* measurements taken (since the last re-probe) */
         enum bd_ineffective ineffective; /* measured (static reasons are not kept here) */
         uint64_t rss_mark_kib;   /* resident memory beyond the guest's use when found ineffective */
+        /* The probe of an ineffective VM (bd_ledger_observe) judges only
+         * reports made while the balloon held its size: */
+        uint64_t still_kib;      /* the balloon size last seen */
+        int64_t still_report_sec; /* last-update of the last report seen at that size */
+        unsigned still_reports;  /* new reports since, each showing the growth */
         uint64_t last_moved_kib, last_got_kib; /* the last measurement */
         /* A measurement under way: from the first shrink of a series until
          * its balloon has held its target for a few cycles. */
