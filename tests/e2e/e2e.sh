@@ -159,29 +159,51 @@ near_floor_of() { # VM: no need, within two deadbands of its floor
                 [ $(($(field "$1" actual_kib) - $(field "$1" floor_kib))) -le $((32 * MiB)) ]
 }
 near_floor() { near_floor_of bd-g1; }
-CYCLE_CEILING_SEC=300 check "b) bd-g1 at its floor" in_cycles 100 near_floor
-g1_before=$(e2e_actual bd-g1) g1_floor=$(field bd-g1 floor_kib)
-t0=$(now)
 # 200 MiB first: less than the guest's free memory at its floor (~289 MiB,
 # the 256 MiB margin and change). A first burst larger than that, made
 # faster than a cycle, runs a guest without autodeflate out of memory before
 # any policy that reacts can act (a CI run with "hog 300" here panicked
 # bd-g1, "System is deadlocked on memory"). balloond learns from this one:
 # the 300 MiB burst below, at the floor again, is within its learned margin.
-b_from=$(wc -l < "$E2E_WORK/balloond.log")
-e2e_cmd bd-g1 "hog 200"
-# At least its floor again, which the 200 MiB raised (8 MiB for the guest's own drift).
-grown() { [ "$(e2e_actual bd-g1)" -ge $((g1_floor + 192 * MiB)) ]; }
 # Each status file seen meanwhile: bd-g1's cycle, need, action and reason.
 trace() {
         jq -r '.cycles as $c | .vms[] | select(.name == "bd-g1") |
                 "\($c) \(.guest_pressure) \(.action) \(.reason)"' "$status" 2>/dev/null >> "$E2E_WORK/b.trace"
 }
+grown() { [ "$(e2e_actual bd-g1)" -ge $((g1_floor + 192 * MiB)) ]; }
 grown_traced() { trace; grown; }
-# How soon is the guest's to say (it writes 200 MiB under TCG, then reports
-# at its stats period); balloond's part is to grow it in the cycle that sees
-# the need.
-check "b) bd-g1 deflated" wait_for 120 grown_traced
+hogs_done() { [ "$(grep -c "^BDDONE $2" "$E2E_WORK/$1.console")" -ge "$3" ]; } # NAME COMMAND COUNT
+# One try of b)'s start, from a moment at the floor: true when bd-g1 was
+# grown past its floor after the hog; B_BLIND when, meanwhile, a gap in the
+# TCG guest's reports made it blind and balloond gave back what it had taken
+# (issue 16's rule for blind VMs): then the guest did not start from its
+# floor, and the try is made again once.
+b_try() { # TRY
+        B_BLIND=
+        CYCLE_CEILING_SEC=300 in_cycles 100 near_floor || return 1
+        g1_before=$(e2e_actual bd-g1) g1_floor=$(field bd-g1 floor_kib)
+        t0=$(now)
+        : > "$E2E_WORK/b.trace"
+        b_from=$(wc -l < "$E2E_WORK/balloond.log")
+        e2e_cmd bd-g1 "hog 200"
+        wait_for 120 grown_traced || return 1
+        if awk '$4 == "give_back" { found = 1 } END { exit !found }' "$E2E_WORK/b.trace"; then
+                B_BLIND=1
+                say "b) try $1: bd-g1 went blind during the hog (a gap in its reports) and was given back what balloond took"
+                e2e_cmd bd-g1 unhog
+                wait_for 120 hogs_done bd-g1 unhog "$1"
+        fi
+}
+b_n=1
+b_try 1
+b_rc=$?
+if [ -n "$B_BLIND" ]; then
+        b_n=2
+        b_try 2
+        b_rc=$?
+fi
+check "b) bd-g1 at its floor, then deflated after hog 200 (from the floor, not given back as blind)" \
+        test "$b_rc" = 0 -a -z "$B_BLIND"
 t_hog=$(since "$t0")
 say "b) hog 200 MiB -> bd-g1 deflated after ${t_hog} s"
 # Not growing is right only at the maximum, or when it already has what this report asks.
@@ -189,8 +211,9 @@ ignored=$(awk '$2 == "true" && $3 != "grow" && $4 != "at_max" && $4 != "await_re
         "$E2E_WORK/b.trace" | sort -u | tr '\n' ' ')
 check "b) every cycle that saw bd-g1 short of memory grew it (or it had what it asked)${ignored:+: not in cycles $ignored}" \
         test -z "$ignored"
-check "b) the grow was for the guest's need" grep -q 'bd-g1: grow [0-9]* -> [0-9]* MiB: guest' "$E2E_WORK/balloond.log"
-wait_for 120 e2e_done bd-g1 "hog 200"
+need_grow() { tail -n "+$((b_from + 1))" "$E2E_WORK/balloond.log" | grep -q 'bd-g1: grow [0-9]* -> [0-9]* MiB: guest'; }
+check "b) the grow was for the guest's need" need_grow
+wait_for 120 hogs_done bd-g1 "hog 200" "$b_n"
 guest_avail_ok() { [ "$(e2e_guest bd-g1 avail)" -ge $((256 * MiB)) ]; }
 check "b) bd-g1's own MemAvailable is back above its 256 MiB margin" wait_for 60 guest_avail_ok
 # bd-g2 sits at its floor too, and may get a margin for its own drift (above).
@@ -205,7 +228,7 @@ check "b) no guest OOM" no_oom
 # the learned burst margin now).
 # A rise is learned as a burst once the guest frees it again (a spike).
 e2e_cmd bd-g1 unhog
-wait_for 120 e2e_done bd-g1 unhog
+wait_for 120 hogs_done bd-g1 unhog "$b_n"
 learned_b() { [ "$(field bd-g1 burst_margin_kib)" -ge $((64 * MiB)) ]; }
 check "b) bd-g1 learned a burst margin from its 200 MiB" wait_for 60 learned_b
 learned_b=$(field bd-g1 burst_margin_kib)
@@ -222,7 +245,7 @@ say "b) hog 300 at the floor (learned margin ${learned_b} KiB): written in ${t_h
 
 # g) pressure ends: no budget, a host with RAM to spare -> back to the maxima.
 e2e_cmd bd-g1 unhog
-wait_for 120 e2e_done bd-g1 unhog
+wait_for 120 hogs_done bd-g1 unhog $((b_n + 1))
 t0=$(now)
 conf 0
 kill -HUP "$bpid"
