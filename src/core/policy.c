@@ -96,6 +96,10 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
         h->stuck = false;
 }
 
+void bd_policy_note_asked(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec) {
+        bd_guard_asked(h, target_kib, now_usec);
+}
+
 void bd_policy_note_unsupported(struct bd_vm_history *h) {
         h->unsupported = true;
         h->target_kib = 0;

@@ -50,6 +50,7 @@ static void remember(const struct bd_config *cfg, const struct bd_vm_sample *s, 
         h->prev_sample_usec = now_usec;
         h->prev_actual_kib = s->actual_kib == BD_KIB_UNKNOWN ? 0 : s->actual_kib;
         h->prev_flags = s->flags;
+        h->prev_settable = bd_guard_settable(s, h);
         /* Decayed to now; what it gets or gives is counted when applied
          * (bd_policy_note_applied). */
         h->claim_credit = d->claim_credit;

@@ -15,9 +15,12 @@
  * MemTotal does not follow the balloon (deflate-on-OOM) or is not reported,
  * its lower bound from the balloon sizes around the two reports.
  *
- * Moves balloond did not ask for (the balloon away from both its previous
- * size and the size balloond last set or adopted, by more than the
- * deadband):
+ * Moves balloond did not ask for, between two cycles that both saw the VM
+ * running with a balloon balloond could set (the balloon away from both its
+ * previous size and the size balloond last set or adopted, by more than the
+ * deadband, and not on its way to any target balloond asked for lately:
+ * a call that overran its deadline or failed may still land, and the
+ * window of its target starts only when the call has returned):
  *   - up, in a guest with autodeflate='on': the guest took memory back from
  *     its balloon to survive (deflate-on-OOM), the strongest sign of need
  *     there is. The size is adopted at once (the hypervisor's target set to
@@ -35,6 +38,7 @@
  * pinned, the balloon frees nothing) was plugged into, is given back within
  * the host budget (its critical lines), even under pressure. */
 #include <math.h>
+#include <string.h>
 
 #include "balloond/core/units.h"
 #include "policy_phases.h"
@@ -184,10 +188,26 @@ void bd_guard_learn(const struct bd_config *cfg, const struct bd_vm_sample *s, s
         h->prev_usable_kib = s->usable_kib;
 }
 
+/* TARGET_KIB asked for at NOW_USEC: newest first; asking for one already
+ * kept renews it. */
+void bd_guard_asked(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec) {
+        size_t k = 0;
+
+        if (!target_kib)
+                return;
+        while (k < BD_ASKED_KEEP - 1 && h->asked_kib[k] != target_kib)
+                k++;
+        for (; k > 0; k--) {
+                h->asked_kib[k] = h->asked_kib[k - 1];
+                h->asked_usec[k] = h->asked_usec[k - 1];
+        }
+        h->asked_kib[0] = target_kib;
+        h->asked_usec[0] = now_usec;
+}
+
 void bd_guard_expect(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec) {
-        h->expect_prev_kib = h->expect_kib;
         h->expect_kib = target_kib;
-        h->expect_usec = now_usec;
+        bd_guard_asked(h, target_kib, now_usec);
 }
 
 bool bd_guard_settable(const struct bd_vm_sample *s, const struct bd_vm_history *h) {
@@ -195,47 +215,65 @@ bool bd_guard_settable(const struct bd_vm_sample *s, const struct bd_vm_history 
                s->actual_kib != BD_KIB_UNKNOWN && s->actual_kib != 0;
 }
 
+/* Is the balloon at ACTUAL on its way from where it was (the previous
+ * cycle's size) to a target balloond asked for: the size it expects, or
+ * one asked for within the settle window (a slow balloon still heading for
+ * the target before the last; a call that overran or failed landing late)? */
+static bool own_move(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
+                     uint64_t now_usec) {
+        uint64_t actual = s->actual_kib, prev = h->prev_actual_kib, tol = tolerance(cfg), t;
+
+        if (actual <= add_sat(max_u64(prev, h->expect_kib), tol) &&
+            add_sat(actual, tol) >= min_u64(prev, h->expect_kib))
+                return true;
+        for (size_t k = 0; k < BD_ASKED_KEEP; k++) {
+                if (!(t = h->asked_kib[k]))
+                        continue;
+                if (now_usec - h->asked_usec[k] >= EXPECT_SETTLE_USEC)
+                        continue;
+                if (actual <= add_sat(max_u64(prev, t), tol) && add_sat(actual, tol) >= min_u64(prev, t))
+                        return true;
+        }
+        return false;
+}
+
 void bd_guard_moves(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                     uint64_t now_usec, struct bd_decision *d) {
-        uint64_t actual = s->actual_kib, tol = tolerance(cfg), hi, lo, up, down;
+        uint64_t actual = s->actual_kib, tol = tolerance(cfg), up, down;
 
+        /* While a call balloond made is still out, the windows of its
+         * targets are renewed: they start when the call returns. */
+        if (s->flags & BD_VM_SET_PENDING)
+                for (size_t k = 0; k < BD_ASKED_KEEP; k++)
+                        h->asked_usec[k] = h->asked_kib[k] ? now_usec : 0;
         if (!bd_guard_settable(s, h))
                 return;
-        if (!h->seen || !h->expect_kib || !h->prev_actual_kib) {
-                if (!h->expect_kib)
-                        h->expect_kib = actual;
+        /* Only between two samples of the same run, each with a balloon
+         * balloond could set: a VM just started, resumed from being
+         * excluded or first seen starts from where it is. */
+        if (!h->seen || !h->prev_settable || !h->expect_kib || !h->prev_actual_kib) {
+                h->expect_kib = actual;
                 return;
         }
+        if (own_move(cfg, s, h, now_usec))
+                return;
         /* How far the balloon moved away from both its last size and where
          * balloond sent it (UP, DOWN). */
-        hi = max_u64(h->prev_actual_kib, h->expect_kib);
-        lo = min_u64(h->prev_actual_kib, h->expect_kib);
-        up = sub_sat(actual, hi);
-        down = sub_sat(lo, actual);
-        /* A balloon may still head for the target before the last one for a
-         * while (the guest's driver takes the new one in its own time): a
-         * move within that is no one else's. */
-        if (h->expect_prev_kib && now_usec - h->expect_usec < EXPECT_SETTLE_USEC &&
-            actual <= add_sat(max_u64(hi, h->expect_prev_kib), tol) &&
-            add_sat(actual, tol) >= min_u64(lo, h->expect_prev_kib))
-                return;
+        up = sub_sat(actual, max_u64(h->prev_actual_kib, h->expect_kib));
+        down = sub_sat(min_u64(h->prev_actual_kib, h->expect_kib), actual);
         if (up > tol && (s->flags & BD_VM_AUTODEFLATE)) {
                 d->self_deflated_kib = up;
                 if (cfg->burst_max_kib)
                         set_burst(cfg, h, add_sat(bd_guard_burst(cfg, h, now_usec), up), now_usec);
                 h->emergency_until_usec = add_sat(now_usec, cfg->emergency_hold_usec);
                 d->withdraw = true; /* adopt: the hypervisor's target becomes this size */
-        } else if (up > tol) {
-                d->foreign_kib = up;
-        } else if (down > tol) {
-                d->foreign_kib = down;
         } else {
-                return;
-        }
-        if (d->foreign_kib)
+                d->foreign_kib = up > tol ? up : down;
                 h->foreign_until_usec = add_sat(now_usec, cfg->foreign_hold_usec);
-        /* balloond's own target is superseded. */
-        h->expect_kib = h->expect_prev_kib = actual;
+        }
+        /* balloond's own targets are superseded. */
+        h->expect_kib = actual;
+        memset(h->asked_kib, 0, sizeof(h->asked_kib));
         h->target_kib = 0;
         h->stuck = false;
 }
@@ -282,6 +320,9 @@ void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s
                 d->withdraw = true;
         h->target_kib = pending;
         h->stuck = false;
+        /* A size someone else set lives as long as the run it was set in. */
+        if (s->state == BD_RUN_SHUTOFF)
+                h->foreign_until_usec = 0;
         /* Its next report is compared with nothing older. */
         h->prev_used_kib = h->prev2_used_kib = h->rise_kib = h->run_base_kib = h->prev_level_kib = 0;
         h->level_lo_kib = h->rest_kib = 0;

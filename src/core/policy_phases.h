@@ -144,6 +144,9 @@ void bd_guard_learn(const struct bd_config *cfg, const struct bd_vm_sample *s, s
 void bd_guard_moves(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                     uint64_t now_usec, struct bd_decision *d);
 
+/* balloond asked for TARGET_KIB at NOW_USEC (whatever the call answered). */
+void bd_guard_asked(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec);
+
 /* balloond set the balloon's target to TARGET_KIB at NOW_USEC. */
 void bd_guard_expect(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec);
 

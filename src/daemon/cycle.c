@@ -224,6 +224,8 @@ static void applied(struct bd_daemon *d, size_t i, int r, const char *err, uint6
         struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
 
         d->apply_result[i] = r;
+        if (r != -EALREADY) /* asked: even a call that failed or overran may land */
+                bd_policy_note_asked(h, dec->target_kib, now_usec);
         if (r < 0 && bd_backend_error_is_permanent(r))
                 d->counters.errors_permanent++;
         else if (r < 0 && r != -EALREADY)

@@ -122,6 +122,9 @@ struct bd_reclaim {
         unsigned age;            /* cycles open */
 };
 
+/* The targets balloond remembers having asked for, per VM. */
+#define BD_ASKED_KEEP 4
+
 /* What balloond remembers about one VM between cycles. The caller keeps one
  * per VM (matched by UUID), zeroed for a new VM, and passes it to each cycle. */
 struct bd_vm_history {
@@ -181,8 +184,14 @@ struct bd_vm_history {
         double burst_kib;           /* learned burst margin, KiB, as of burst_usec (decays) */
         uint64_t burst_usec;
         uint64_t expect_kib;        /* where balloond expects the balloon: the size it last set or adopted (0: unknown) */
-        uint64_t expect_prev_kib;   /* the one before (a slow balloon may still head there for a while) */
-        uint64_t expect_usec;       /* when expect_kib was set */
+        /* Targets balloond asked the hypervisor for lately, whatever the call
+         * answered (a call that overran or failed may still land), newest
+         * first, and when each was asked for or last known in flight: a
+         * balloon heading for one of them within a settle window is
+         * balloond's own move, never someone else's (0: none). */
+        uint64_t asked_kib[BD_ASKED_KEEP];
+        uint64_t asked_usec[BD_ASKED_KEEP];
+        bool prev_settable;         /* the previous cycle's sample was running with a settable balloon */
         uint64_t emergency_until_usec; /* the guest took memory back from its balloon: no shrink before this */
         uint64_t foreign_until_usec;   /* someone else set its size: left alone before this */
         uint64_t taken_kib;         /* memory balloond's shrinks took, less what its grows gave back */
@@ -289,6 +298,12 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 /* Record that DECISION was applied to the VM at NOW_USEC. */
 void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d,
                             uint64_t now_usec);
+
+/* Record that balloond asked the hypervisor to set the VM's balloon to
+ * TARGET_KIB at NOW_USEC, whatever the call answered (one that overran or
+ * failed may still land): the balloon reaching it is never taken for a size
+ * someone else set. */
+void bd_policy_note_asked(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec);
 
 /* Record a permanent error (e.g. setting memory unsupported): the VM is left alone. */
 void bd_policy_note_unsupported(struct bd_vm_history *h);
