@@ -406,6 +406,15 @@ static void note_psi(struct bd_daemon *d, bool valid) {
         d->psi_seen = valid ? 1 : -1;
 }
 
+/* VMs whose next sample follows no sample of the cycle before (a cycle
+ * that failed, a VM not seen): a move is compared only between two
+ * consecutive samples. */
+static void not_consecutive(struct bd_daemon *d, bool all) {
+        for (size_t i = 0; i < d->n_vms; i++)
+                if (all || !d->vms[i].present)
+                        d->vms[i].history.prev_settable = false;
+}
+
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         const struct bd_vm_sample *samples = NULL;
         struct bd_cycle_result *res = &d->last;
@@ -414,10 +423,13 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         int r;
 
         r = d->backend->ops->collect(d->backend, now_usec, now_wall_sec, &samples, &n);
-        if (r < 0)
+        if (r < 0) {
+                not_consecutive(d, true);
                 return r; /* the backend said why */
+        }
         host_sample(d, now_usec, &host, &r);
         if (r < 0) {
+                not_consecutive(d, true);
                 bd_log(BD_LOG_ERR, "cannot read host memory (%s): %s", d->cfg.meminfo_path, strerror(-r));
                 return r; /* the last result stays as it was, its samples its own */
         }
@@ -438,6 +450,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                 d->vms[e].present = true;
                 d->hist_scratch[i] = d->vms[e].history;
         }
+        not_consecutive(d, false);
 
         res->host = host;
         bd_policy_run(&d->cfg, &res->host, d->samples, d->hist_scratch, n, &d->host_state, now_usec,

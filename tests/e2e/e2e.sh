@@ -154,9 +154,19 @@ fi
 # margin, and the guest's own small drifts below it make balloond give it a
 # margin more for a while (a grow, then shrinks back), so wait for a moment
 # at the floor: balloond's status says it is within two deadbands of it.
-near_floor_of() { # VM: no need, within two deadbands of its floor
-        [ "$(field "$1" guest_pressure)" = false ] && [ "$(field "$1" status)" = ok ] &&
-                [ $(($(field "$1" actual_kib) - $(field "$1" floor_kib))) -le $((32 * MiB)) ]
+# Settled there: not above it by more than two deadbands, not being grown,
+# and not below it by more than balloond lets a VM sit before it grows it (a
+# deadband, or half the learned burst room in its floor; 16 MiB more for a
+# report's drift): a VM still being grown to a floor just raised by a learned
+# burst is not at its floor yet (a run measured its room too early
+# that way: 287 MiB free with 246 MiB learned, still on its way up).
+near_floor_of() { # VM
+        local need st action actual floor room slack
+        read -r need st action actual floor room < <(jq -r --arg n "$1" '.vms[] | select(.name == $n) |
+                "\(.guest_pressure) \(.status) \(.action) \(.actual_kib) \(.floor_kib) \(.burst_room_kib)"' "$status" 2>/dev/null)
+        [ "$need" = false ] && [ "$st" = ok ] && [ "$action" != grow ] || return 1
+        slack=$((room / 2 > 16 * MiB ? room / 2 : 16 * MiB))
+        [ $((actual - floor)) -le $((32 * MiB)) ] && [ $((floor - actual)) -le $((slack + 16 * MiB)) ]
 }
 near_floor() { near_floor_of bd-g1; }
 # 200 MiB first: less than the guest's free memory at its floor (~289 MiB,
