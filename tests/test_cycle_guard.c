@@ -4,7 +4,9 @@
  * withdrawn target and the adopted size reach the hypervisor as a target
  * equal to the balloon's size, once; the status JSON says what the policy
  * saw (burst_margin_kib, self_deflated_kib, emergency_hold_sec, advice,
- * withdraw). */
+ * withdraw); a size someone else set is reported, but not across a cycle
+ * that failed, nor for a target balloond asked for by a call that failed. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +27,9 @@
 #define T0 (1000 * SEC)
 #define WALL0 1790000000LL
 
-/* One VM whose balloon moves only when FOLLOW; every target set is kept. */
+/* One VM whose balloon moves only when FOLLOW; every target set is kept.
+ * COLLECT_ERR: the next collects fail with it; SET_ERR: the calls setting
+ * its memory answer it (the balloon still follows). */
 struct fake {
         struct bd_backend base;
         struct bd_vm_sample vm;
@@ -33,6 +37,7 @@ struct fake {
         bool follow;
         uint64_t set[64];
         size_t n_set;
+        int collect_err, set_err;
 };
 
 static int fake_collect(struct bd_backend *b, uint64_t now_usec, int64_t wall, const struct bd_vm_sample **out,
@@ -40,6 +45,8 @@ static int fake_collect(struct bd_backend *b, uint64_t now_usec, int64_t wall, c
         struct fake *f = (struct fake *)b;
 
         (void)now_usec;
+        if (f->collect_err)
+                return f->collect_err;
         f->vm.usable_kib = f->vm.actual_kib > f->used_kib ? f->vm.actual_kib - f->used_kib : 0;
         f->vm.unused_kib = f->vm.usable_kib;
         f->vm.available_kib = (f->vm.flags & BD_VM_AUTODEFLATE) ? f->vm.max_kib : f->vm.actual_kib;
@@ -68,7 +75,7 @@ static int fake_set(struct bd_backend *b, const struct bd_vm_sample *vm, uint64_
                 f->set[f->n_set++] = target_kib;
         if (f->follow)
                 f->vm.actual_kib = target_kib;
-        return 0;
+        return f->set_err;
 }
 
 static void fake_free(struct bd_backend *b) {
@@ -205,11 +212,75 @@ static void test_advice(void **state) {
         bd_daemon_done(&d);
 }
 
+/* At its floor under pressure (cycles from *T, *C). */
+static void to_floor(struct bd_daemon *d, uint64_t *t, int *c) {
+        for (*c = 0; *c < 60 && (*c == 0 || d->last.decisions[0].reason != BD_REASON_AT_FLOOR); ++*c, *t += 5 * SEC)
+                assert_int_equal(bd_cycle_run(d, *t, WALL0 + 5 * *c), 0);
+        assert_int_equal(d->last.decisions[0].reason, BD_REASON_AT_FLOOR);
+}
+
+/* virsh setmem: reported as someone else's size, with the hold left; the
+ * same move across a cycle that failed to collect is compared with nothing
+ * (no consecutive samples). */
+static void test_setmem_foreign_not_across_a_gap(void **state) {
+        struct bd_daemon d;
+        struct fake f;
+        json_object *vm;
+        uint64_t t = T0;
+        int c;
+
+        (void)state;
+        for (int gap = 0; gap < 2; gap++) {
+                setup(&d, &f, 0);
+                to_floor(&d, &t, &c);
+                if (gap) {
+                        f.collect_err = -ENOTCONN;
+                        assert_int_equal(bd_cycle_run(&d, t, WALL0 + 5 * c), -ENOTCONN);
+                        f.collect_err = 0;
+                        t += 5 * SEC, c++;
+                }
+                f.vm.actual_kib += GIB;
+                assert_int_equal(bd_cycle_run(&d, t, WALL0 + 5 * c), 0);
+                vm = status_of(&d);
+                if (gap) {
+                        assert_int_equal(d.last.decisions[0].foreign_kib, 0);
+                        assert_int_not_equal(d.last.decisions[0].reason, BD_REASON_FOREIGN_TARGET);
+                } else {
+                        assert_int_equal(d.last.decisions[0].foreign_kib, GIB);
+                        assert_int_equal(d.last.decisions[0].reason, BD_REASON_FOREIGN_TARGET);
+                        assert_true(int_of(vm, "foreign_hold_sec") > 0);
+                }
+                json_object_put(vm);
+                bd_daemon_done(&d);
+        }
+}
+
+/* A call that answered an error (a timeout) but whose target landed all the
+ * same: balloond's own, the VM managed on. */
+static void test_failed_call_landing_is_own(void **state) {
+        struct bd_daemon d;
+        struct fake f;
+        uint64_t t = T0;
+
+        (void)state;
+        setup(&d, &f, 0);
+        f.set_err = -ETIMEDOUT;
+        for (int c = 0; c < 6; c++, t += 5 * SEC) {
+                assert_int_equal(bd_cycle_run(&d, t, WALL0 + 5 * c), 0);
+                assert_int_equal(d.last.decisions[0].foreign_kib, 0);
+                assert_int_not_equal(d.last.decisions[0].reason, BD_REASON_FOREIGN_TARGET);
+        }
+        assert_true(f.n_set >= 3); /* each landed; none taken for someone else's */
+        bd_daemon_done(&d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stuck_target_withdrawn),
                 cmocka_unit_test(test_self_deflation_adopted),
                 cmocka_unit_test(test_advice),
+                cmocka_unit_test(test_setmem_foreign_not_across_a_gap),
+                cmocka_unit_test(test_failed_call_landing_is_own),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
