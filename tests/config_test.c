@@ -56,6 +56,11 @@ bool config_equal(const struct bd_config *a, const struct bd_config *b) {
         EQ_NUM(claim_half_life_usec);
         EQ_NUM(frequent_claim_kib);
         EQ_NUM(blind_action);
+        EQ_NUM(burst_half_life_usec);
+        EQ_NUM(burst_max_kib);
+        EQ_NUM(emergency_hold_usec);
+        EQ_NUM(foreign_hold_usec);
+        EQ_NUM(deflate_to_entitled);
         EQ_STR(metrics_textfile_dir);
         EQ_STR(metrics_http_address);
         EQ_NUM(metrics_http_port);

@@ -51,7 +51,8 @@ struct bd_host_sample host_sample(uint64_t avail_kib) {
 bool grows_for_guest(const struct bd_decision *d) {
         return d->action == BD_ACTION_GROW &&
                (d->reason == BD_REASON_GUEST_LOW_FREE || d->reason == BD_REASON_GUEST_SWAP_IN ||
-                d->reason == BD_REASON_GUEST_MAJOR_FAULTS || d->reason == BD_REASON_BELOW_MIN);
+                d->reason == BD_REASON_GUEST_MAJOR_FAULTS || d->reason == BD_REASON_BELOW_MIN ||
+                d->reason == BD_REASON_BURST_ROOM);
 }
 
 static uint64_t deadband_of(const struct bd_config *c, uint64_t actual_kib) {
@@ -121,9 +122,12 @@ int check_decisions(const char *what, const struct bd_config *cfg, const struct 
                 switch (d[i].status) {
                 case BD_STATUS_EXCLUDED:
                 case BD_STATUS_STUCK:
-                        BROKEN("an excluded or stuck VM changed");
+                        if (d[i].reason != BD_REASON_GIVE_BACK || d[i].status != BD_STATUS_EXCLUDED)
+                                BROKEN("an excluded or stuck VM changed");
                         continue;
                 case BD_STATUS_BLIND:
+                        if (d[i].reason == BD_REASON_GIVE_BACK && d[i].action == BD_ACTION_GROW)
+                                continue; /* what balloond took, back: an emergency */
                         if (d[i].action != BD_ACTION_GROW || d[i].reason != BD_REASON_BLIND_DEFLATE)
                                 BROKEN("a blind VM changed other than by blind_deflate");
                         if (cfg->blind_action != BD_BLIND_DEFLATE || v->band >= BD_BAND_PRESSURE)
@@ -139,7 +143,8 @@ int check_decisions(const char *what, const struct bd_config *cfg, const struct 
                 if (d[i].used_kib == BD_KIB_UNKNOWN ||
                     d[i].used_kib < (s[i].actual_kib > s[i].usable_kib ? s[i].actual_kib - s[i].usable_kib : 0))
                         BROKEN("used is below actual - usable");
-                else if (d[i].margin_kib != bd_policy_margin_kib(cfg, d[i].used_kib))
+                else if (d[i].margin_kib != (d[i].stats_incomplete ? 2 : 1) * bd_policy_margin_kib(cfg, d[i].used_kib) +
+                                                    d[i].burst_kib)
                         BROKEN("margin is not bd_policy_margin_kib(used)");
                 else if (d[i].floor_kib < MIN_(d[i].used_kib + d[i].margin_kib, s[i].max_kib))
                         BROKEN("floor below used + margin");

@@ -142,7 +142,7 @@ static int check_vm_sanity(const struct world *w, size_t i, struct sums *t, uint
         /* What a grow gave past the VM's floor (a blind VM has none). */
         if (d->action == BD_ACTION_GROW)
                 t->above_floor += d->target_kib -
-                                  max_u64(d->actual_kib, d->status == BD_STATUS_OK
+                                  max_u64(d->actual_kib, d->status == BD_STATUS_OK || d->reason == BD_REASON_GIVE_BACK
                                                                  ? min_u64(d->floor_grow_kib, d->target_kib)
                                                                  : 0);
         return bad;
@@ -189,7 +189,9 @@ static int check_vm_status(const struct world *w, size_t i, const struct bd_vm_s
         if (excl != (d->status == BD_STATUS_EXCLUDED))
                 BROKEN("excluded by the documented rules: %d, status %s", excl, bd_status_to_string(d->status));
         if (excl) {
-                if (d->action != BD_ACTION_NONE)
+                /* Only memory balloond took given back (a host device plugged in). */
+                if (d->action != BD_ACTION_NONE &&
+                    (d->action != BD_ACTION_GROW || d->reason != BD_REASON_GIVE_BACK || !h->taken_kib))
                         BROKEN("an excluded VM changed");
                 return bad;
         }
@@ -199,7 +201,11 @@ static int check_vm_status(const struct world *w, size_t i, const struct bd_vm_s
         if (d->status == BD_STATUS_BLIND) {
                 if (d->action == BD_ACTION_SHRINK)
                         BROKEN("a blind VM shrunk");
-                if (d->action == BD_ACTION_GROW) {
+                if (d->action == BD_ACTION_GROW && d->reason == BD_REASON_GIVE_BACK) {
+                        /* What balloond took, back: an emergency grant (the floor tier). */
+                        if (delta > h->taken_kib)
+                                BROKEN("a blind VM given back more than balloond took");
+                } else if (d->action == BD_ACTION_GROW) {
                         if (d->reason != BD_REASON_BLIND_DEFLATE || c->blind_action != BD_BLIND_DEFLATE ||
                             v->band >= BD_BAND_PRESSURE)
                                 BROKEN("a blind VM grew other than by blind_deflate outside pressure");
@@ -250,16 +256,25 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
         const struct bd_vm_sample *s = &w->s[i];
         const struct bd_vm_history *h = &w->before[i];
         const struct bd_decision *d = &w->d[i];
+        struct bd_vm_sample eff;
+        bool incomplete;
         int bad = 0;
 
-        if (o->pressure || s->actual_kib < o->floor_grow) {
-                uint64_t want = o->floor_grow;
+        if (d->burst_kib > d->burst_learned_kib || d->burst_learned_kib > c->burst_max_kib)
+                BROKEN("learned burst margin above guest.burst_max_mib");
+        if (o->pressure || s->actual_kib < o->floor_ask) {
+                uint64_t want = v->band == BD_BAND_CRITICAL ? o->plain_floor : o->floor_grow;
                 bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
                 if (o->pressure && v->band != BD_BAND_CRITICAL)
-                        want = max_u64(want, add_sat(o->used_lo, 2 * min_u64(o->margin_lo, UINT64_MAX / 2)));
+                        want = max_u64(want, add_sat(o->used_lo,
+                                                     2 * min_u64(sub_sat(o->margin_lo, o->burst), UINT64_MAX / 4)));
                 if ((o->g.swap_in || o->g.fault_burst) && v->band != BD_BAND_CRITICAL)
                         want = max_u64(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
+                /* Out of memory (under half its margin free): room for a burst like its last. */
+                if (o->low_free && judged_on(s, &eff, &incomplete)->usable_kib < sub_sat(o->margin_lo, o->burst) / 2 &&
+                    v->band != BD_BAND_CRITICAL)
+                        want = max_u64(want, add_sat(s->actual_kib, d->burst_learned_kib));
                 want = min_u64(want, o->eff_max);
                 if (want > s->actual_kib && (again || !o->pressure)) {
                         uint64_t got = d->action == BD_ACTION_GROW ? d->target_kib - s->actual_kib : 0;
@@ -275,7 +290,7 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
                         BROKEN("grown twice on one report");
                 }
         }
-        if (d->action == BD_ACTION_GROW && d->target_kib < o->floor_grow &&
+        if (d->action == BD_ACTION_GROW && d->target_kib < o->floor_ask &&
             (!d->unmet_kib || d->refused == BD_LINE_NONE))
                 BROKEN("a grow short of the floor with no unmet demand or line that cut it");
         return bad;

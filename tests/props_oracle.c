@@ -49,7 +49,7 @@ bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h
                             const struct bd_vm_settings *set) {
         return s->state != BD_RUN_RUNNING ||
                (s->flags & (BD_VM_NO_BALLOON | BD_VM_VFIO | BD_VM_LOCKED | BD_VM_HUGEPAGES | BD_VM_UNSUPPORTED |
-                            BD_VM_TAG_EXCLUDE)) ||
+                            BD_VM_TAG_EXCLUDE | BD_VM_CONFIDENTIAL | BD_VM_VDPA | BD_VM_VIRTIO_MEM)) ||
                h->unsupported || set->excluded;
 }
 
@@ -57,11 +57,26 @@ bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h
  * total, page cache or free memory above the balloon size, last-update going
  * backwards, a report from the future); sizes unknown. Counters going
  * backwards are a reboot, not a lie. */
-bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+const struct bd_vm_sample *judged_on(const struct bd_vm_sample *s, struct bd_vm_sample *eff, bool *incomplete) {
+        *incomplete = s->usable_kib == BD_KIB_UNKNOWN && s->unused_kib != BD_KIB_UNKNOWN &&
+                      s->last_update_sec != BD_TIME_UNKNOWN && s->last_update_sec > 0;
+        if (!*incomplete)
+                return s;
+        *eff = *s;
+        eff->usable_kib = add_sat(s->unused_kib, s->disk_caches_kib != BD_KIB_UNKNOWN ? s->disk_caches_kib : 0);
+        return eff;
+}
+
+bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s0, const struct bd_vm_history *h,
                          int64_t wall, bool *certain) {
+        struct bd_vm_sample eff;
+        bool incomplete;
+        const struct bd_vm_sample *s = judged_on(s0, &eff, &incomplete);
         int64_t period, max_age;
 
         *certain = true;
+        if (s->flags & BD_VM_FACTS_UNKNOWN)
+                return true;
         if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN || s->last_update_sec <= 0)
                 return true;
         if (s->actual_kib == 0 || s->actual_kib == BD_KIB_UNKNOWN || s->max_kib == 0 ||
@@ -96,23 +111,36 @@ bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const
 
 bool guest_grow_reason(enum bd_reason r) {
         return r == BD_REASON_GUEST_LOW_FREE || r == BD_REASON_GUEST_SWAP_IN || r == BD_REASON_GUEST_MAJOR_FAULTS ||
-               r == BD_REASON_BELOW_MIN;
+               r == BD_REASON_BELOW_MIN || r == BD_REASON_BURST_ROOM;
 }
 
 struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_vm_settings *set) {
         const struct bd_config *c = &w->cfg;
-        const struct bd_vm_sample *s = &w->s[i];
+        struct bd_vm_sample eff;
+        bool incomplete;
+        const struct bd_vm_sample *s = judged_on(&w->s[i], &eff, &incomplete);
         const struct bd_vm_history *h = &w->before[i];
+        uint64_t times = incomplete ? 2 : 1, deadband;
         struct ok_oracle o;
 
         o.g = signals_of(c, s, h, w->now);
+        o.burst = w->d[i].burst_kib;
         o.used = sub_sat(o.g.hi, s->usable_kib);
         o.used_lo = sub_sat(o.g.lo, s->usable_kib);
-        o.margin = max_u64(pct(c->margin_pct, o.used), c->margin_min_kib);
-        o.margin_lo = max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib);
+        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib), o.burst);
+        o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib), o.burst);
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
-        o.low_free = s->usable_kib < o.margin_lo;
+        o.low_free = s->usable_kib < sub_sat(o.margin_lo, o.burst);
+        /* The floor without the burst margin when critical, or when the room
+         * missing is under max(deadband, half the burst margin). */
+        o.plain_floor = sub_sat(o.floor_grow, o.burst);
+        deadband = max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib));
+        o.floor_ask = w->view.band == BD_BAND_CRITICAL ||
+                                      (s->actual_kib >= o.plain_floor &&
+                                       o.floor_grow - s->actual_kib < max_u64(deadband, o.burst / 2))
+                              ? o.plain_floor
+                              : o.floor_grow;
         o.pressure = o.low_free || o.g.swap_in || o.g.fault_burst;
         o.cooling = h->last_change_usec && w->now - h->last_change_usec < c->cooldown_usec;
         o.rate = min_u64(pct(c->shrink_pct, s->actual_kib), c->shrink_max_kib);

@@ -18,6 +18,10 @@ struct signals {
 struct ok_oracle {
         struct signals g;
         uint64_t used, used_lo, margin, margin_lo, floor, floor_grow, rate, eff_max;
+        /* The learned burst margin (the policy's; its learning is tested in
+         * test_policy_margin.c): in the margins and floors above; PLAIN_FLOOR
+         * is floor_grow without it, FLOOR_ASK the floor below which it asks. */
+        uint64_t burst, plain_floor, floor_ask;
         bool low_free, pressure, cooling;
 };
 
@@ -27,6 +31,10 @@ bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h
 bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const struct bd_vm_history *h,
                   int64_t wall, bool *certain);
 bool guest_grow_reason(enum bd_reason r);
+/* POLICY.md: a report without `usable` but with unused memory is judged on
+ * unused + disk caches (stats_incomplete), with twice the margin: S, or
+ * *EFF so filled. */
+const struct bd_vm_sample *judged_on(const struct bd_vm_sample *s, struct bd_vm_sample *eff, bool *incomplete);
 struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_vm_settings *set);
 
 #endif

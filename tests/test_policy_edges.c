@@ -140,6 +140,9 @@ static void test_strings(void **state) {
                 R(NO_BALLOON), R(VFIO), R(LOCKED_MEMORY), R(HUGEPAGES), R(PAUSED), R(MIGRATING),
                 R(SHUT_OFF), R(NOT_RUNNING), R(UNSUPPORTED), R(STATS_NEVER), R(STATS_STALE),
                 R(STATS_INVALID), R(BLIND_DEFLATE), R(STUCK), R(AWAIT_REPORT), R(INEFFECTIVE),
+                R(BURST_ROOM),
+                R(GUEST_DEFLATED), R(FOREIGN_TARGET), R(GIVE_BACK), R(AT_ENTITLED), R(FACTS_UNKNOWN),
+                R(CONFIDENTIAL), R(VDPA), R(VIRTIO_MEM),
         };
 #undef R
         (void)state;

@@ -60,6 +60,11 @@ static const struct key keys[] = {
         K_U64("guest.swap_in_kib_per_sec", 1, MAX_MIB, 1, swap_in_kib_per_sec),
         K_U64("guest.claim_half_life_sec", 1, 86400, USEC_PER_SEC, claim_half_life_usec),
         K_U64("guest.frequent_claim_mib", 0, MAX_MIB, KIB_PER_MIB, frequent_claim_kib),
+        K_U64("guest.burst_half_life_sec", 60, 604800, USEC_PER_SEC, burst_half_life_usec),
+        K_U64("guest.burst_max_mib", 0, MAX_MIB, KIB_PER_MIB, burst_max_kib),
+        K_U64("guest.emergency_hold_sec", 0, 86400, USEC_PER_SEC, emergency_hold_usec),
+        K_U64("guest.foreign_hold_sec", 0, 86400, USEC_PER_SEC, foreign_hold_usec),
+        K_BOOL("guest.deflate_to_entitled", deflate_to_entitled),
         { "guest.blind_action", KEY_BLIND, 0, 0, STORE_U64, 1, offsetof(struct bd_config, blind_action), 0 },
 
         K_STR("metrics.textfile_dir", KEY_DIR, metrics_textfile_dir),

@@ -26,7 +26,10 @@
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_COMPACT | XML_PARSE_NOBLANKS)
 #define MAX_STATS_PERIOD_SEC 86400
 
-enum query { Q_METADATA, Q_LOCKED, Q_HUGEPAGES, Q_SHARED, Q_BALLOON, Q_VFIO, Q_MEMORY, Q_CURRENT_MEMORY, N_QUERIES };
+enum query {
+        Q_METADATA, Q_LOCKED, Q_HUGEPAGES, Q_SHARED, Q_BALLOON, Q_VFIO, Q_MEMORY, Q_CURRENT_MEMORY, Q_CONFIDENTIAL,
+        Q_VDPA, Q_VIRTIO_MEM, N_QUERIES
+};
 
 static const char *const query_text[N_QUERIES] = {
         [Q_METADATA] = "/domain/metadata/bd:*",
@@ -42,6 +45,14 @@ static const char *const query_text[N_QUERIES] = {
                     "/domain/devices/interface[@type='hostdev']"),
         [Q_MEMORY] = "/domain/memory[1]",
         [Q_CURRENT_MEMORY] = "/domain/currentMemory[1]",
+        /* SEV, SEV-SNP, TDX, s390-pv: the host cannot read the guest's
+         * memory, and a balloon frees nothing it can trust. */
+        [Q_CONFIDENTIAL] = "/domain/launchSecurity",
+        /* vDPA devices DMA into guest memory: it is pinned. */
+        [Q_VDPA] = ("/domain/devices/interface[@type='vdpa'] | /domain/devices/disk[@type='vhostvdpa'] | "
+                    "/domain/devices/hostdev[@type='vdpa']"),
+        /* virtio-mem holds part of the maximum the balloon cannot reach. */
+        [Q_VIRTIO_MEM] = "/domain/devices/memory[@model='virtio-mem']",
 };
 
 static xmlXPathCompExprPtr compiled[N_QUERIES];
@@ -210,6 +221,12 @@ static int read_facts(xmlDocPtr doc, struct bd_domain_facts *f) {
                         f->flags |= BD_VM_SHARED_MEMORY;
                 if (n_nodes(res[Q_VFIO]) > 0)
                         f->flags |= BD_VM_VFIO;
+                if (n_nodes(res[Q_CONFIDENTIAL]) > 0)
+                        f->flags |= BD_VM_CONFIDENTIAL;
+                if (n_nodes(res[Q_VDPA]) > 0)
+                        f->flags |= BD_VM_VDPA;
+                if (n_nodes(res[Q_VIRTIO_MEM]) > 0)
+                        f->flags |= BD_VM_VIRTIO_MEM;
                 read_balloon(res[Q_BALLOON], f);
                 f->max_kib = size_kib(res[Q_MEMORY]);
                 f->current_kib = size_kib(res[Q_CURRENT_MEMORY]);

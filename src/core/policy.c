@@ -54,9 +54,18 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 
 void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d,
                             uint64_t now_usec) {
-        if (d->action == BD_ACTION_NONE)
+        if (d->action == BD_ACTION_NONE) {
+                if (d->withdraw) /* the hypervisor's target is its size now */
+                        bd_guard_expect(h, d->actual_kib, now_usec);
                 return;
+        }
         bd_ledger_note_applied(h, d);
+        bd_guard_expect(h, d->target_kib, now_usec);
+        /* What balloond holds of the VM: given back when it goes blind. */
+        if (d->action == BD_ACTION_SHRINK)
+                h->taken_kib = add_sat(h->taken_kib, d->actual_kib - d->target_kib);
+        else
+                h->taken_kib = sub_sat(h->taken_kib, d->target_kib - d->actual_kib);
         h->last_change_usec = now_usec;
         h->change_stats_sec = d->stats_sec;
         if (d->action == BD_ACTION_GROW && d->guest_pressure) {
@@ -85,6 +94,10 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
         h->target_kib = d->target_kib;
         h->best_distance_kib = dist_u64(d->actual_kib, d->target_kib);
         h->stuck = false;
+}
+
+void bd_policy_note_asked(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec) {
+        bd_guard_asked(h, target_kib, now_usec);
 }
 
 void bd_policy_note_unsupported(struct bd_vm_history *h) {
@@ -162,6 +175,15 @@ static const struct {
         [BD_REASON_STUCK] = { "stuck", "balloon is not moving toward its target" },
         [BD_REASON_AWAIT_REPORT] = { "await_report", "already grown on this guest report: no grow before the next" },
         [BD_REASON_INEFFECTIVE] = { "ineffective", "its shrinks return (nearly) no memory to the host: not shrunk for it" },
+        [BD_REASON_BURST_ROOM] = { "burst_room", "room for the guest's learned burst on top of its margin" },
+        [BD_REASON_GUEST_DEFLATED] = { "guest_deflated", "the guest took memory back from its balloon: size adopted, not shrunk for a while" },
+        [BD_REASON_FOREIGN_TARGET] = { "foreign_target", "its size was set by someone else: left alone for a while" },
+        [BD_REASON_GIVE_BACK] = { "give_back", "memory balloond took given back" },
+        [BD_REASON_AT_ENTITLED] = { "at_entitled", "at the size its administrator set (persistent currentMemory)" },
+        [BD_REASON_FACTS_UNKNOWN] = { "facts_unknown", "blind: its domain XML could not be read" },
+        [BD_REASON_CONFIDENTIAL] = { "confidential", "confidential guest (launchSecurity): a balloon frees nothing" },
+        [BD_REASON_VDPA] = { "vdpa", "has a vDPA device: memory is pinned" },
+        [BD_REASON_VIRTIO_MEM] = { "virtio_mem", "has a virtio-mem device: the balloon cannot reach all of its maximum" },
 };
 
 const char *bd_reason_to_string(enum bd_reason r) {

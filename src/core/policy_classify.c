@@ -74,6 +74,12 @@ enum bd_reason bd_phase_exclusion(const struct bd_vm_sample *s, const struct bd_
                 return BD_REASON_LOCKED_MEMORY;
         if (s->flags & BD_VM_HUGEPAGES)
                 return BD_REASON_HUGEPAGES;
+        if (s->flags & BD_VM_CONFIDENTIAL)
+                return BD_REASON_CONFIDENTIAL;
+        if (s->flags & BD_VM_VDPA)
+                return BD_REASON_VDPA;
+        if (s->flags & BD_VM_VIRTIO_MEM)
+                return BD_REASON_VIRTIO_MEM;
         if ((s->flags & BD_VM_UNSUPPORTED) || h->unsupported)
                 return BD_REASON_UNSUPPORTED;
         if (set->excluded)
@@ -87,6 +93,8 @@ static enum bd_reason blindness(const struct bd_config *cfg, const struct bd_vm_
                                 const struct bd_vm_history *h, int64_t now_wall_sec) {
         int64_t period_sec, max_age_sec;
 
+        if (s->flags & BD_VM_FACTS_UNKNOWN)
+                return BD_REASON_FACTS_UNKNOWN;
         if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN ||
             s->last_update_sec <= 0)
                 return BD_REASON_STATS_NEVER;
@@ -240,14 +248,22 @@ double bd_phase_credit(const struct bd_config *cfg, const struct bd_vm_history *
 /* The floors of an ok VM: FLOOR (bounds shrinks: the largest size the
  * report may have been made at) and FLOOR_GROW (grows aim at least here: the
  * smallest). Returns the used memory grows are judged on. */
+/* The configured margin for USED_KIB; twice that when the guest's report
+ * has no `usable` (judged on unused + disk caches: a rougher figure). */
+static uint64_t margin_of(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib) {
+        uint64_t m = bd_policy_margin_kib(cfg, used_kib);
+
+        return d->stats_incomplete ? add_sat(m, m) : m;
+}
+
 static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_settings *set,
                        const struct signals *sig, struct bd_decision *d) {
         uint64_t used_hi = sub_sat(sig->size_hi_kib, s->usable_kib);
         uint64_t used_lo = sub_sat(sig->size_lo_kib, s->usable_kib);
-        uint64_t margin_lo = bd_policy_margin_kib(cfg, used_lo);
+        uint64_t margin_lo = add_sat(margin_of(cfg, d, used_lo), d->burst_kib);
 
         d->used_kib = used_hi;
-        d->margin_kib = bd_policy_margin_kib(cfg, used_hi);
+        d->margin_kib = add_sat(margin_of(cfg, d, used_hi), d->burst_kib);
         d->floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib)), s->max_kib);
         d->floor_grow_kib = min_u64(max_u64(set->min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
         if (d->floor_kib > d->max_kib)
@@ -260,17 +276,25 @@ static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s
  * or faults at least swap_in_grow_mib more. Once per guest report. */
 static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
                 const struct signals *sig, uint64_t used_lo, bool low_free, bool critical, struct bd_decision *d) {
-        uint64_t want = d->floor_grow_kib, margin = bd_policy_margin_kib(cfg, used_lo);
+        /* Its floor without the learned burst: above it, the ask is for burst room. */
+        uint64_t plain_floor = sub_sat(d->floor_grow_kib, d->burst_kib);
+        uint64_t want = critical ? plain_floor : d->floor_grow_kib, margin = margin_of(cfg, d, used_lo);
         bool reported_again = !cfg->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
         if (d->guest_pressure && !critical)
                 want = max_u64(want, add_sat(add_sat(used_lo, margin), margin));
         if ((sig->swap_in || sig->fault_burst) && !critical)
                 want = max_u64(want, add_sat(s->actual_kib, cfg->swap_in_grow_kib));
+        /* Out of memory (less than half its margin free): its need may be
+         * past its size, where its report cannot show it; a guest that
+         * burst before is likely in a burst like it: room for that. */
+        if (low_free && s->usable_kib < margin / 2 && !critical)
+                want = max_u64(want, add_sat(s->actual_kib, d->burst_learned_kib));
         want = min_u64(want, d->max_kib);
         d->reason = low_free           ? BD_REASON_GUEST_LOW_FREE
                     : sig->swap_in     ? BD_REASON_GUEST_SWAP_IN
                     : sig->fault_burst ? BD_REASON_GUEST_MAJOR_FAULTS
+                    : d->burst_kib && s->actual_kib >= plain_floor ? BD_REASON_BURST_ROOM
                                        : BD_REASON_BELOW_MIN;
         if (want <= s->actual_kib) { /* at its maximum, or it has what this report asks */
                 bd_decide_none(d, s->actual_kib >= d->max_kib ? BD_REASON_AT_MAX : BD_REASON_AWAIT_REPORT,
@@ -303,13 +327,75 @@ static void basics(const struct bd_config *cfg, const struct bd_vm_sample *s, st
         d->rss_kib = s->rss_kib;
 }
 
+/* A report without `usable` (older kernels, older Windows drivers) but
+ * with unused memory: judged on unused + disk caches, with twice the
+ * margin (stats_incomplete). S is copied into *EFF then. */
+static const struct bd_vm_sample *effective(const struct bd_vm_sample *s, struct bd_vm_sample *eff,
+                                            struct bd_decision *d) {
+        if (s->usable_kib != BD_KIB_UNKNOWN || s->unused_kib == BD_KIB_UNKNOWN ||
+            s->last_update_sec == BD_TIME_UNKNOWN || s->last_update_sec <= 0)
+                return s;
+        *eff = *s;
+        eff->usable_kib = add_sat(s->unused_kib, s->disk_caches_kib != BD_KIB_UNKNOWN ? s->disk_caches_kib : 0);
+        d->usable_kib = eff->usable_kib;
+        d->stats_incomplete = true;
+        return eff;
+}
+
+/* Below this, an ok VM asks to grow: its floor; without the learned burst
+ * margin when the host is critical (guests get at most their floor then);
+ * with it, only when the room missing is worth a change: the deadband, and
+ * half the burst margin (a guest whose use creeps up by a few MiB a report
+ * is not grown a few MiB a report: it keeps at least its margin and half its
+ * burst margin free, and all of it after a shrink). */
+static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_decision *d, bool critical) {
+        uint64_t plain = sub_sat(d->floor_grow_kib, d->burst_kib);
+
+        if (critical || (d->actual_kib >= plain &&
+                         d->floor_grow_kib - d->actual_kib < max_u64(bd_deadband_kib(cfg, d->actual_kib), d->burst_kib / 2)))
+                return plain;
+        return d->floor_grow_kib;
+}
+
+/* An ok VM: learn from its report, its floors, the grow it asks for, or
+ * stuck, or held. */
+static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
+                 const struct bd_vm_settings *set, bool critical, uint64_t now_usec, struct bd_decision *d) {
+        struct signals sig;
+        uint64_t used_lo;
+        bool low_free, was_stuck = h->stuck;
+        enum bd_reason hold;
+
+        read_signals(cfg, s, h, now_usec, &sig);
+        bd_guard_learn(cfg, s, h, sig.size_lo_kib, sig.size_hi_kib, sig.new_report, sig.reset, now_usec);
+        d->burst_learned_kib = bd_guard_burst(cfg, h, now_usec);
+        d->burst_kib = bd_guard_room(cfg, h, now_usec);
+        used_lo = floors(cfg, s, set, &sig, d);
+        low_free = s->usable_kib < margin_of(cfg, d, used_lo);
+        d->guest_pressure = low_free || sig.swap_in || sig.fault_burst;
+        d->swapping_out = sig.swap_out;
+        d->counters_reset = sig.reset;
+        /* A stuck balloon is left alone, unless its guest now needs
+         * memory: then the grow replaces the target it cannot reach. The
+         * target it cannot reach is withdrawn when it becomes stuck. */
+        if (track_stuck(cfg, s, h, now_usec) && !d->guest_pressure && s->actual_kib >= d->floor_grow_kib) {
+                bd_decide_none(d, BD_REASON_STUCK, BD_STATUS_STUCK);
+                d->floor_kib = 0;
+                d->withdraw = !was_stuck && bd_guard_settable(s, h) && h->target_kib < s->actual_kib;
+                return;
+        }
+        if (d->guest_pressure || s->actual_kib < grow_floor(cfg, d, critical))
+                ask(cfg, s, h, &sig, used_lo, low_free, critical, d);
+        hold = bd_guard_hold(h, now_usec);
+        if (d->action == BD_ACTION_NONE && d->reason == BD_REASON_STEADY && hold != BD_REASON_STEADY)
+                d->reason = hold; /* not shrunk; a foreign target not deflated either */
+}
+
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                        bool critical, uint64_t now_usec, int64_t now_wall_sec, struct bd_decision *d) {
         struct bd_vm_settings set;
-        struct signals sig;
+        struct bd_vm_sample eff;
         enum bd_reason why;
-        uint64_t used_lo;
-        bool low_free;
 
         basics(cfg, s, &set, d);
         bd_ledger_observe(h, s);
@@ -318,29 +404,22 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
         d->gain_measured = bd_ledger_gain_measured(s, h);
         d->claim_credit = bd_phase_credit(cfg, h, now_usec);
         why = bd_phase_exclusion(s, h, &set);
-        if (why == BD_REASON_STEADY && (why = blindness(cfg, s, h, now_wall_sec)) != BD_REASON_STEADY) {
-                bd_decide_none(d, why, BD_STATUS_BLIND);
-        } else if (why != BD_REASON_STEADY) {
-                bd_decide_none(d, why, BD_STATUS_EXCLUDED);
-        } else {
-                read_signals(cfg, s, h, now_usec, &sig);
-                used_lo = floors(cfg, s, &set, &sig, d);
-                low_free = s->usable_kib < bd_policy_margin_kib(cfg, used_lo);
-                d->guest_pressure = low_free || sig.swap_in || sig.fault_burst;
-                d->swapping_out = sig.swap_out;
-                d->counters_reset = sig.reset;
-                /* A stuck balloon is left alone, unless its guest now needs
-                 * memory: then the grow replaces the target it cannot reach. */
-                if (track_stuck(cfg, s, h, now_usec) && !d->guest_pressure && s->actual_kib >= d->floor_grow_kib) {
-                        bd_decide_none(d, BD_REASON_STUCK, BD_STATUS_STUCK);
-                        d->floor_kib = 0;
+        if (why == BD_REASON_STEADY) {
+                bd_guard_moves(cfg, s, h, now_usec, d);
+                s = effective(s, &eff, d);
+                why = blindness(cfg, s, h, now_wall_sec);
+                if (why == BD_REASON_STEADY) {
+                        tend(cfg, s, h, &set, critical, now_usec, d);
+                        if (d->self_deflated_kib && d->action == BD_ACTION_NONE)
+                                d->reason = BD_REASON_GUEST_DEFLATED;
                         return;
                 }
-                if (d->guest_pressure || s->actual_kib < d->floor_grow_kib)
-                        ask(cfg, s, h, &sig, used_lo, low_free, critical, d);
-                return;
+                bd_decide_none(d, why, BD_STATUS_BLIND);
+        } else {
+                bd_decide_none(d, why, BD_STATUS_EXCLUDED);
         }
-        /* Paused, migrating or unseen time is not "not moving". */
-        h->target_kib = 0;
-        h->stuck = false;
+        d->status_reason = why;
+        /* Paused, migrating or unseen time is not "not moving"; a target
+         * balloond no longer stands behind is withdrawn. */
+        bd_guard_untended(cfg, s, h, d);
 }

@@ -28,7 +28,7 @@ static void taker_decision(const struct bd_config *cfg, struct bd_decision *d) {
                 d->action = BD_ACTION_GROW;
                 d->target_kib = d->actual_kib + d->share_kib;
                 d->reason = d->status == BD_STATUS_BLIND ? BD_REASON_BLIND_DEFLATE : BD_REASON_HOST_RELAXED;
-        } else if (d->status == BD_STATUS_OK) {
+        } else if (d->status == BD_STATUS_OK && d->reason != BD_REASON_GUEST_DEFLATED) {
                 d->reason = d->limit_kib < bd_deadband_kib(cfg, d->actual_kib) ? BD_REASON_DEADBAND
                                                                                  : BD_REASON_NO_HEADROOM;
         }
@@ -49,6 +49,8 @@ static void remember(const struct bd_config *cfg, const struct bd_vm_sample *s, 
         h->prev_last_update_sec = s->last_update_sec;
         h->prev_sample_usec = now_usec;
         h->prev_actual_kib = s->actual_kib == BD_KIB_UNKNOWN ? 0 : s->actual_kib;
+        h->prev_flags = s->flags;
+        h->prev_settable = bd_guard_settable(s, h);
         /* Decayed to now; what it gets or gives is counted when applied
          * (bd_policy_note_applied). */
         h->claim_credit = d->claim_credit;

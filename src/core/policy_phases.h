@@ -121,3 +121,46 @@ static inline void bd_decide_none(struct bd_decision *d, enum bd_reason reason, 
  * config, metadata, permanent errors), or BD_REASON_STEADY. */
 enum bd_reason bd_phase_exclusion(const struct bd_vm_sample *s, const struct bd_vm_history *h,
                                   const struct bd_vm_settings *set);
+
+/* Guest safety (policy_guard.c), called by classify. */
+
+/* The learned burst margin of H at NOW_USEC (decayed), KiB. */
+uint64_t bd_guard_burst(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
+/* What of it the floor needs now: a burst counts from the guest's resting
+ * use, so a guest in the middle of one needs only the rest of it. */
+uint64_t bd_guard_room(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
+
+/* Learn from S's report, new (NEW_REPORT) and not a reboot (RESET), made
+ * when the balloon was between LO_KIB and HI_KIB: its used memory's growth
+ * since the previous report. Updates H's burst margin and what it keeps of
+ * the report. */
+void bd_guard_learn(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
+                    uint64_t lo_kib, uint64_t hi_kib, bool new_report, bool reset, uint64_t now_usec);
+
+/* Balloon moves balloond did not ask for, since the previous cycle: a guest
+ * taking memory back from its balloon (deflate-on-OOM: adopted, margin
+ * raised, shrinks held) or someone else setting its size (left alone for a
+ * while). Fills D's self_deflated_kib / foreign_kib and withdraw. */
+void bd_guard_moves(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
+                    uint64_t now_usec, struct bd_decision *d);
+
+/* balloond asked for TARGET_KIB at NOW_USEC (whatever the call answered). */
+void bd_guard_asked(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec);
+
+/* balloond set the balloon's target to TARGET_KIB at NOW_USEC. */
+void bd_guard_expect(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec);
+
+/* Can balloond set this VM's balloon at all (running, a balloon, no
+ * permanent error)? */
+bool bd_guard_settable(const struct bd_vm_sample *s, const struct bd_vm_history *h);
+
+/* A blind or excluded VM: withdraw a target balloond set and the balloon has
+ * not reached (D->withdraw), and give back what balloond took from a blind
+ * VM, or from one a host device was just plugged into (a grow in the floor
+ * tier). H's target is forgotten. */
+void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
+                       struct bd_decision *d);
+
+/* Shrinks held (a guest emergency, a foreign target), or why not: the
+ * reason that holds them, or BD_REASON_STEADY. */
+enum bd_reason bd_guard_hold(const struct bd_vm_history *h, uint64_t now_usec);

@@ -12,13 +12,21 @@
  * maximum: a "grow" from a size reported as 0, or past a domain maximum
  * nobody knows, may be a shrink or a refusal in truth. */
 static bool blind_taker(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_decision *d) {
-        return d->status == BD_STATUS_BLIND && cfg->blind_action == BD_BLIND_DEFLATE &&
+        return d->status == BD_STATUS_BLIND && d->action == BD_ACTION_NONE && cfg->blind_action == BD_BLIND_DEFLATE &&
                d->actual_kib != BD_KIB_UNKNOWN && d->actual_kib != 0 && s->max_kib != BD_KIB_UNKNOWN &&
                d->actual_kib < d->max_kib;
 }
 
-static void take(struct bd_decision *d) {
-        d->limit_kib = d->max_kib - d->actual_kib;
+/* Where relaxed deflation stops: the VM's maximum, or (deflate_to_entitled)
+ * the size its administrator set it to, its persistent <currentMemory>. */
+static uint64_t deflate_limit(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_decision *d) {
+        if (cfg->deflate_to_entitled && s->entitled_kib != BD_KIB_UNKNOWN && s->entitled_kib > 0)
+                return min_u64(d->max_kib, s->entitled_kib);
+        return d->max_kib;
+}
+
+static void take(struct bd_decision *d, uint64_t limit_kib) {
+        d->limit_kib = limit_kib - d->actual_kib;
         d->weight = (double)d->shares;
         d->share_role = BD_ROLE_TAKER;
 }
@@ -33,16 +41,19 @@ void bd_phase_takers(const struct bd_config *cfg, const struct bd_vm_sample *sam
         for (size_t i = 0; i < n; i++) {
                 const struct bd_vm_history *h = &history[i];
 
+                uint64_t limit = deflate_limit(cfg, &samples[i], &d[i]);
+
                 if (blind_taker(cfg, &samples[i], &d[i])) {
-                        take(&d[i]);
+                        take(&d[i], d[i].max_kib);
                 } else if (band == BD_BAND_RELAXED && d[i].status == BD_STATUS_OK &&
-                           d[i].action == BD_ACTION_NONE && d[i].reason == BD_REASON_STEADY) {
-                        if (add_sat(d[i].actual_kib, bd_deadband_kib(cfg, d[i].actual_kib)) > d[i].max_kib)
-                                d[i].reason = BD_REASON_AT_MAX;
+                           d[i].action == BD_ACTION_NONE &&
+                           (d[i].reason == BD_REASON_STEADY || d[i].reason == BD_REASON_GUEST_DEFLATED)) {
+                        if (add_sat(d[i].actual_kib, bd_deadband_kib(cfg, d[i].actual_kib)) > limit)
+                                d[i].reason = limit < d[i].max_kib ? BD_REASON_AT_ENTITLED : BD_REASON_AT_MAX;
                         else if (h->last_change_usec && now_usec - h->last_change_usec < cfg->cooldown_usec)
                                 d[i].reason = BD_REASON_COOLDOWN;
                         else
-                                take(&d[i]);
+                                take(&d[i], limit);
                 }
                 if (d[i].share_role == BD_ROLE_TAKER)
                         want = add_sat(want, d[i].limit_kib);

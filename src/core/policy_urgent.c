@@ -2,8 +2,8 @@
 /* Phase 3 of the policy: grants to the VMs that need memory, within the host
  * budget of this cycle (bd_budget).
  *
- * Two tiers. First each claimant up to its floor (used + margin: what keeps
- * its guest alive): an emergency, granted within physical RAM (MemAvailable
+ * Two tiers. First each claimant up to its floor (used + margin, without the
+ * learned burst margin: what keeps its guest alive): an emergency, granted within physical RAM (MemAvailable
  * less the host's reserve), past the VM budget (reported as crossing it)
  * unless host.vm_budget_hard. Then, when the host is not critical, the rest
  * of each ask (used + 2 x margin) within what RAM and the VM budget have
@@ -30,7 +30,9 @@ enum tier {
 
 /* What claimant D asks for in TIER (its target so far: d->target_kib). */
 static uint64_t tier_ask(const struct bd_decision *d, enum tier t) {
-        uint64_t floor = min_u64(max_u64(d->floor_grow_kib, d->actual_kib), d->want_kib);
+        /* The learned burst margin is room for a burst to come, not what
+         * keeps the guest alive now: it is asked for in the second tier. */
+        uint64_t floor = min_u64(max_u64(sub_sat(d->floor_grow_kib, d->burst_kib), d->actual_kib), d->want_kib);
 
         if (t == TIER_FLOOR)
                 return floor - d->actual_kib;

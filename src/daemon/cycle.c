@@ -29,6 +29,9 @@ enum {
         WARN_EXCLUDED = 1u << 5,
         WARN_UNMET = 1u << 6,
         WARN_INEFFECTIVE = 1u << 7,
+        WARN_NO_AUTODEFLATE = 1u << 8,
+        WARN_INCOMPLETE = 1u << 9,
+        WARN_FOREIGN = 1u << 10,
 };
 
 void bd_daemon_init(struct bd_daemon *d, const struct bd_config *cfg, struct bd_backend *backend) {
@@ -144,13 +147,16 @@ static void warn_once(struct bd_vm_entry *e, unsigned bit, bool now_true, int le
                 bd_log_event(level, message_id, s, reason, "%s: %s", s->name, what);
         } else if (!now_true && (e->warned & bit)) {
                 e->warned &= ~bit;
-                bd_log(BD_LOG_INFO, "%s: no longer %s", s->name,
-                       bit == WARN_BLIND      ? "blind"
-                       : bit == WARN_STUCK    ? "stuck"
-                       : bit == WARN_EXCLUDED ? "excluded"
-                       : bit == WARN_UNMET    ? "short of memory the host could not give"
-                       : bit == WARN_INEFFECTIVE ? "ineffective: probing its shrinks again"
-                                              : "failing");
+                if (bit != WARN_NO_FPR && bit != WARN_NO_AUTODEFLATE)
+                        bd_log(BD_LOG_INFO, "%s: no longer %s", s->name,
+                               bit == WARN_BLIND      ? "blind"
+                               : bit == WARN_STUCK    ? "stuck"
+                               : bit == WARN_EXCLUDED ? "excluded"
+                               : bit == WARN_UNMET    ? "short of memory the host could not give"
+                               : bit == WARN_INEFFECTIVE ? "ineffective: probing its shrinks again"
+                               : bit == WARN_INCOMPLETE ? "reporting without usable memory"
+                               : bit == WARN_FOREIGN  ? "held for a size someone else set"
+                                                      : "failing");
         }
 }
 
@@ -163,6 +169,17 @@ static bool to_apply(struct bd_daemon *d, size_t i) {
 
         d->apply_result[i] = 0;
         d->applied[i] = false;
+        /* A target balloond no longer stands behind (stuck, blind, excluded),
+         * or a size the guest took back from its balloon: the hypervisor's
+         * target becomes the balloon's size (the request's target is
+         * actual_kib: a decision to change nothing). */
+        if (dec->action == BD_ACTION_NONE && dec->withdraw) {
+                if (d->cfg.dry_run)
+                        bd_log_event(BD_LOG_INFO, BD_MID_WITHDRAWN, s, dec->reason,
+                                     "dry run: %s: would set its target to its size, %llu MiB (%s)", s->name,
+                                     (unsigned long long)(s->actual_kib / 1024), bd_reason_describe(dec->reason));
+                return !d->cfg.dry_run && s->actual_kib && s->actual_kib <= s->max_kib;
+        }
         if (dec->action == BD_ACTION_NONE || d->cfg.dry_run)
                 return false;
         if (dec->target_kib == s->actual_kib || dec->target_kib == 0 || dec->target_kib > s->max_kib ||
@@ -207,6 +224,8 @@ static void applied(struct bd_daemon *d, size_t i, int r, const char *err, uint6
         struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
 
         d->apply_result[i] = r;
+        if (r != -EALREADY) /* asked: even a call that failed or overran may land */
+                bd_policy_note_asked(h, dec->target_kib, now_usec);
         if (r < 0 && bd_backend_error_is_permanent(r))
                 d->counters.errors_permanent++;
         else if (r < 0 && r != -EALREADY)
@@ -214,6 +233,16 @@ static void applied(struct bd_daemon *d, size_t i, int r, const char *err, uint6
         if (r >= 0) {
                 d->applied[i] = true;
                 bd_policy_note_applied(h, dec, now_usec);
+                if (dec->action == BD_ACTION_NONE && dec->withdraw)
+                        bd_log_event(BD_LOG_NOTICE, BD_MID_WITHDRAWN, s, dec->reason,
+                                     "%s: target set to its size, %llu MiB: %s%s", s->name,
+                                     (unsigned long long)(s->actual_kib / 1024),
+                                     dec->self_deflated_kib ? "size adopted"
+                                                            : "a target balloond no longer stands behind withdrawn",
+                                     dec->self_deflated_kib           ? ""
+                                     : dec->status == BD_STATUS_STUCK ? " (stuck)"
+                                     : dec->status == BD_STATUS_BLIND ? " (blind)"
+                                                                      : " (excluded)");
                 warn_once(e, WARN_APPLY, false, BD_LOG_INFO, BD_MID_APPLY_FAILED, s, dec->reason, "");
                 return;
         }
@@ -247,17 +276,55 @@ static void apply_batch(struct bd_daemon *d, size_t n, bool grows, uint64_t now_
                 applied(d, d->request_vm[j], d->requests[j].result, d->requests[j].err, now_usec);
 }
 
+/* Guest safety, told to the operator: a guest that took memory back from
+ * its balloon, a size someone else set, the learned burst margin when it
+ * changes, reports without `usable`, and (once per VM) autodeflate. */
+static void explain_guard(struct bd_daemon *d, struct bd_vm_entry *e, const struct bd_vm_sample *s,
+                          const struct bd_decision *dec) {
+        uint64_t was = e->burst_logged_kib, now = dec->burst_learned_kib, step = max_u64(d->cfg.deadband_kib, KIB_PER_MIB);
+        char what[200];
+
+        if (dec->self_deflated_kib)
+                bd_log_event(BD_LOG_WARNING, BD_MID_GUEST_DEFLATED, s, BD_REASON_GUEST_DEFLATED,
+                             "%s: the guest took %llu MiB back from its balloon (deflate-on-OOM): size %llu MiB "
+                             "adopted, learned margin now %llu MiB, not shrunk for %llu s", s->name,
+                             (unsigned long long)(dec->self_deflated_kib / 1024),
+                             (unsigned long long)(s->actual_kib / 1024), (unsigned long long)(now / 1024),
+                             (unsigned long long)(d->cfg.emergency_hold_usec / USEC_PER_SEC));
+        if (dec->foreign_kib) {
+                snprintf(what, sizeof(what), "its balloon moved by %llu MiB to %llu MiB without balloond: "
+                         "a size someone else set, left alone for %llu s",
+                         (unsigned long long)(dec->foreign_kib / 1024), (unsigned long long)(s->actual_kib / 1024),
+                         (unsigned long long)(d->cfg.foreign_hold_usec / USEC_PER_SEC));
+                e->warned &= ~WARN_FOREIGN; /* every time it moves */
+                warn_once(e, WARN_FOREIGN, true, BD_LOG_NOTICE, BD_MID_FOREIGN_TARGET, s, BD_REASON_FOREIGN_TARGET,
+                          what);
+        } else if (dec->reason != BD_REASON_FOREIGN_TARGET) {
+                warn_once(e, WARN_FOREIGN, false, BD_LOG_INFO, BD_MID_FOREIGN_TARGET, s, dec->reason, "");
+        }
+        /* Told for a VM balloond tends (a blind one's margin is not shown). */
+        if (dec->status == BD_STATUS_OK && (now > was ? now - was >= step : was - now >= max_u64(step, was / 4))) {
+                bd_log_event(BD_LOG_INFO, BD_MID_BURST_MARGIN, s, dec->reason,
+                             "%s: learned burst margin %llu MiB (was %llu MiB), on top of its margin", s->name,
+                             (unsigned long long)(now / 1024), (unsigned long long)(was / 1024));
+                e->burst_logged_kib = now;
+        }
+        warn_once(e, WARN_INCOMPLETE, dec->stats_incomplete, BD_LOG_NOTICE, BD_MID_STATS_INCOMPLETE, s, dec->reason,
+                  "stats_incomplete: its guest reports no usable memory (stat-available-memory: an older kernel "
+                  "or balloon driver); judged on unused memory and disk caches, with twice the margin");
+}
+
 static void explain(struct bd_daemon *d, size_t i) {
         const struct bd_vm_sample *s = &d->last.samples[i];
         const struct bd_decision *dec = &d->decisions[i];
         struct bd_vm_entry *e = &d->vms[d->entry_of[i]];
 
         warn_once(e, WARN_BLIND, dec->status == BD_STATUS_BLIND, BD_LOG_WARNING, BD_MID_BLIND, s,
-                  dec->reason, bd_reason_describe(dec->reason));
+                  dec->status_reason, bd_reason_describe(dec->status_reason));
         warn_once(e, WARN_STUCK, dec->status == BD_STATUS_STUCK, BD_LOG_WARNING, BD_MID_STUCK, s,
                   dec->reason, bd_reason_describe(dec->reason));
         warn_once(e, WARN_EXCLUDED, dec->status == BD_STATUS_EXCLUDED, BD_LOG_INFO, BD_MID_EXCLUDED, s,
-                  dec->reason, bd_reason_describe(dec->reason));
+                  dec->status_reason, bd_reason_describe(dec->status_reason));
         if (dec->unmet_kib && !(e->warned & WARN_UNMET)) {
                 char what[160];
 
@@ -282,6 +349,7 @@ static void explain(struct bd_daemon *d, size_t i) {
         } else if (dec->ineffective < BD_INEFFECTIVE_SHARED) {
                 warn_once(e, WARN_INEFFECTIVE, false, BD_LOG_INFO, BD_MID_INEFFECTIVE, s, dec->reason, "");
         }
+        explain_guard(d, e, s, dec);
         if (dec->action != BD_ACTION_NONE && (d->applied[i] || d->cfg.dry_run)) {
                 bd_log_decision(s, dec, &d->last.view, d->cfg.dry_run);
                 d->counters.decisions[dec->action][dec->reason]++;
@@ -291,11 +359,21 @@ static void explain(struct bd_daemon *d, size_t i) {
                        bd_reason_describe(dec->reason));
 }
 
-/* Running VMs whose balloon has no free page reporting: said once per VM
- * (again only after it was seen with it), all of a cycle's in one entry, not
- * one line per VM (500 at the start of a 500-VM host). A fact about the
- * domain's definition, not a decision: the entry has no BALLOOND_REASON. */
-static void note_no_fpr(struct bd_daemon *d, size_t n) {
+/* Advice about a domain's balloon device (no free page reporting, no
+ * deflate-on-OOM): said once per running VM (again only after it was seen
+ * with the feature), all of a cycle's VMs in one entry, not one line per VM
+ * (500 at the start of a 500-VM host). A fact about the domain's definition,
+ * not a decision: the entry has no BALLOOND_REASON. */
+static bool no_fpr(const struct bd_vm_sample *s) {
+        return s->flags & BD_VM_NO_FREE_PAGE_REPORTING;
+}
+
+static bool no_autodeflate(const struct bd_vm_sample *s) {
+        return !(s->flags & BD_VM_AUTODEFLATE);
+}
+
+static void note_vms_without(struct bd_daemon *d, size_t n, unsigned bit, bool (*lacking)(const struct bd_vm_sample *),
+                             const char *mid, const char *what) {
         const struct bd_vm_sample **seen = NULL;
         size_t k = 0;
 
@@ -305,17 +383,15 @@ static void note_no_fpr(struct bd_daemon *d, size_t n) {
 
                 if (s->state != BD_RUN_RUNNING || (s->flags & BD_VM_NO_BALLOON))
                         continue;
-                if (!(s->flags & BD_VM_NO_FREE_PAGE_REPORTING)) {
-                        e->warned &= ~WARN_NO_FPR;
-                } else if (!(e->warned & WARN_NO_FPR)) {
-                        e->warned |= WARN_NO_FPR;
+                if (!lacking(s)) {
+                        e->warned &= ~bit;
+                } else if (!(e->warned & bit)) {
+                        e->warned |= bit;
                         seen = bd_resize_array(seen, k + 1, sizeof(*seen));
                         seen[k++] = s;
                 }
         }
-        bd_log_vms(BD_LOG_NOTICE, BD_MID_NO_FREE_PAGE_REPORTING, seen, k,
-                   "balloon without freePageReporting='on' (memory the guest frees stays with QEMU until the "
-                   "balloon takes it)");
+        bd_log_vms(BD_LOG_NOTICE, mid, seen, k, what);
         free(seen);
 }
 
@@ -330,6 +406,15 @@ static void note_psi(struct bd_daemon *d, bool valid) {
         d->psi_seen = valid ? 1 : -1;
 }
 
+/* VMs whose next sample follows no sample of the cycle before (a cycle
+ * that failed, a VM not seen): a move is compared only between two
+ * consecutive samples. */
+static void not_consecutive(struct bd_daemon *d, bool all) {
+        for (size_t i = 0; i < d->n_vms; i++)
+                if (all || !d->vms[i].present)
+                        d->vms[i].history.prev_settable = false;
+}
+
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         const struct bd_vm_sample *samples = NULL;
         struct bd_cycle_result *res = &d->last;
@@ -338,10 +423,13 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         int r;
 
         r = d->backend->ops->collect(d->backend, now_usec, now_wall_sec, &samples, &n);
-        if (r < 0)
+        if (r < 0) {
+                not_consecutive(d, true);
                 return r; /* the backend said why */
+        }
         host_sample(d, now_usec, &host, &r);
         if (r < 0) {
+                not_consecutive(d, true);
                 bd_log(BD_LOG_ERR, "cannot read host memory (%s): %s", d->cfg.meminfo_path, strerror(-r));
                 return r; /* the last result stays as it was, its samples its own */
         }
@@ -362,6 +450,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                 d->vms[e].present = true;
                 d->hist_scratch[i] = d->vms[e].history;
         }
+        not_consecutive(d, false);
 
         res->host = host;
         bd_policy_run(&d->cfg, &res->host, d->samples, d->hist_scratch, n, &d->host_state, now_usec,
@@ -394,7 +483,12 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                         e->last_decision_usec = now_usec;
         }
         keep_ledger(d, res);
-        note_no_fpr(d, n);
+        note_vms_without(d, n, WARN_NO_FPR, no_fpr, BD_MID_NO_FREE_PAGE_REPORTING,
+                         "balloon without freePageReporting='on' (memory the guest frees stays with QEMU until the "
+                         "balloon takes it)");
+        note_vms_without(d, n, WARN_NO_AUTODEFLATE, no_autodeflate, BD_MID_NO_AUTODEFLATE,
+                         "balloon without autodeflate='on' (a guest that needs memory faster than balloond's cycle "
+                         "cannot take it back from the balloon, and may run out of memory)");
         forget_vanished(d);
         d->cycles++;
         return 0;

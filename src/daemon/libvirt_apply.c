@@ -115,6 +115,13 @@ static bool overrunning(const struct lv_backend *lv, const char *uuid) {
         return false;
 }
 
+bool lv_set_pending(const struct lv_backend *lv, const char *uuid) {
+        for (size_t i = 0; i < lv->n_overran; i++)
+                if (lv->overran[i]->kind == JOB_SET && strcmp(lv->overran[i]->uuid, uuid) == 0)
+                        return true;
+        return false;
+}
+
 /* A job for REQ, or NULL with REQ's result set (nothing to call). */
 static struct lv_job *prepare(struct lv_backend *lv, struct bd_set_request *req) {
         const struct bd_vm_sample *vm = req->vm;

@@ -163,6 +163,8 @@ void lv_refresh_defined(virDomainPtr dom, struct dom_facts *f) {
 /* The cached facts into sample S. */
 void lv_facts_to_sample(const struct dom_facts *f, struct bd_vm_sample *s) {
         s->flags = f->flags;
+        if (s->state == BD_RUN_RUNNING && f->id == FACTS_UNREAD)
+                s->flags |= BD_VM_FACTS_UNKNOWN; /* blind for what it is: facts_unknown */
         s->entitled_kib = f->entitled_kib;
         snprintf(s->class_tag, sizeof(s->class_tag), "%s", f->class_tag);
         s->stats_period_sec = f->stats_period > 0 ? f->stats_period : -1;

@@ -127,6 +127,9 @@ void lv_set_targets(struct bd_backend *b, struct bd_set_request *reqs, size_t n,
 /* Arm the stats period of running domains DOMS (each with its sample in
  * SAMPLES, updated when armed), on the worker pool. */
 void lv_arm_periods(struct lv_backend *lv, virDomainPtr *doms, struct bd_vm_sample **samples, size_t n);
+/* Has a call setting UUID's memory overrun its deadline and not been seen
+ * back yet (it may still land)? */
+bool lv_set_pending(const struct lv_backend *lv, const char *uuid);
 void lv_apply_done(struct lv_backend *lv);
 
 /* libvirt_events.c */

@@ -171,6 +171,8 @@ static bool collect_one(struct lv_backend *lv, virDomainStatsRecordPtr rec, stru
         /* An inactive domain's id stays -1: its XML is read once, too. */
         (void)lv_refresh_facts(dom, f, false);
         lv_facts_to_sample(f, s);
+        if (lv_set_pending(lv, uuid))
+                s->flags |= BD_VM_SET_PENDING;
         if (s->state == BD_RUN_SHUTOFF) {
                 if (s->max_kib == BD_KIB_UNKNOWN)
                         s->max_kib = f->max_kib;

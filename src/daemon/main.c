@@ -268,6 +268,13 @@ static int on_backend_event(sd_event_source *src, int fd, uint32_t revents, void
         (void)fd;
         (void)revents;
         events = s->daemon.backend->ops->handle_events(s->daemon.backend);
+        /* A guest that took memory back from its balloon: its size is
+         * adopted in a cycle now, not at the end of the interval. */
+        if ((events & BD_EVENT_BALLOON) && !(events & BD_EVENT_CLOSED) &&
+            sd_event_now(sd_event_source_get_event(src), CLOCK_MONOTONIC, &now) >= 0) {
+                sd_event_source_set_time(s->timer, now);
+                sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        }
         if (events & BD_EVENT_CLOSED) {
                 connection_lost(s);
                 /* Reconnect soon, not at the end of a long interval. */

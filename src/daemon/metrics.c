@@ -121,6 +121,10 @@ static uint64_t v_floor(const struct bd_decision *d, const struct bd_vm_sample *
         (void)s;
         return d->status == BD_STATUS_OK ? d->floor_kib : BD_KIB_UNKNOWN;
 }
+static uint64_t v_burst(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)s;
+        return d->status == BD_STATUS_OK ? d->burst_learned_kib : BD_KIB_UNKNOWN;
+}
 static uint64_t v_usable(const struct bd_decision *d, const struct bd_vm_sample *s) {
         (void)s;
         return d->usable_kib;
@@ -222,6 +226,9 @@ static void put_vms(FILE *f, const struct bd_cycle_result *r, const struct vm_la
         vm_bytes(f, r, labels, "balloond_vm_maximum_bytes", "The VM's maximum memory.", v_max);
         vm_bytes(f, r, labels, "balloond_vm_floor_bytes", "The VM's floor: what it uses plus its free margin.", v_floor);
         vm_bytes(f, r, labels, "balloond_vm_usable_bytes", "The guest's free memory (MemAvailable).", v_usable);
+        vm_bytes(f, r, labels, "balloond_vm_burst_margin_bytes",
+                 "The VM's learned burst margin: the largest growth of its used memory between two reports, "
+                 "decaying; in its floor on top of the configured margin.", v_burst);
         family(f, "balloond_vm_state", "gauge", "1 for the VM's state: ok, excluded, blind, stuck.");
         for (size_t i = 0; i < r->n; i++)
                 for (int st = BD_STATUS_OK; st <= BD_STATUS_STUCK; st++) {

@@ -69,11 +69,13 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
                 mib_cell(target, sizeof(target), d->target_kib);
                 mib_cell(usable, sizeof(usable), d->usable_kib);
                 if (d->status == BD_STATUS_OK)
-                        snprintf(detail, sizeof(detail), "floor %llu, max %llu, margin %llu, limit %llu",
+                        snprintf(detail, sizeof(detail), "floor %llu, max %llu, margin %llu (burst %llu), limit %llu%s",
                                  (unsigned long long)(d->floor_kib / 1024),
                                  (unsigned long long)(d->max_kib / 1024),
                                  (unsigned long long)(d->margin_kib / 1024),
-                                 (unsigned long long)(d->limit_kib / 1024));
+                                 (unsigned long long)(d->burst_learned_kib / 1024),
+                                 (unsigned long long)(d->limit_kib / 1024),
+                                 d->stats_incomplete ? ", stats_incomplete" : "");
                 else
                         snprintf(detail, sizeof(detail), "%s", bd_reason_describe(d->reason));
                 if (r->apply_result && r->apply_result[i] < 0)
@@ -128,6 +130,35 @@ static void json_host(struct bd_jw *w, const struct bd_cycle_result *r) {
         bd_jw_object_end(w);
 }
 
+/* Seconds left of a hold (a guest that took memory back from its balloon,
+ * a size someone else set), null when none. */
+static void hold_member(struct bd_jw *w, const char *key, uint64_t until_usec, uint64_t now_usec) {
+        bd_jw_key(w, key);
+        if (until_usec > now_usec)
+                bd_jw_u64(w, (until_usec - now_usec + 999999) / 1000000);
+        else
+                bd_jw_null(w);
+}
+
+static void hold_members(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) {
+        const struct bd_vm_history *h = r->history ? &r->history[i] : NULL;
+
+        hold_member(w, "emergency_hold_sec", h ? h->emergency_until_usec : 0, r->now_usec);
+        hold_member(w, "foreign_hold_sec", h ? h->foreign_until_usec : 0, r->now_usec);
+}
+
+/* What the administrator could turn on for this VM's balloon (also said
+ * once in the journal). */
+static void advice(struct bd_jw *w, const struct bd_vm_sample *s) {
+        bd_jw_key(w, "advice");
+        bd_jw_array_begin(w);
+        if (!(s->flags & BD_VM_NO_BALLOON) && !(s->flags & BD_VM_AUTODEFLATE))
+                bd_jw_string(w, "autodeflate");
+        if (!(s->flags & BD_VM_NO_BALLOON) && (s->flags & BD_VM_NO_FREE_PAGE_REPORTING))
+                bd_jw_string(w, "free_page_reporting");
+        bd_jw_array_end(w);
+}
+
 /* One VM of the cycle: its sample, the decision and what applying it did. */
 static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) {
         const struct bd_vm_sample *s = &r->samples[i];
@@ -143,6 +174,12 @@ static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) 
         bd_jw_member_str(w, "action", bd_action_to_string(d->action));
         bd_jw_member_str(w, "reason", bd_reason_to_string(d->reason));
         bd_jw_member_str(w, "reason_text", bd_reason_describe(d->reason));
+        /* Why it is blind or excluded: its reason may be give_back meanwhile. */
+        bd_jw_key(w, "status_reason");
+        if (d->status == BD_STATUS_BLIND || d->status == BD_STATUS_EXCLUDED)
+                bd_jw_string(w, bd_reason_to_string(d->status_reason));
+        else
+                bd_jw_null(w);
         bd_jw_member_u64_or_null(w, "actual_kib", d->actual_kib, BD_KIB_UNKNOWN);
         bd_jw_member_u64_or_null(w, "target_kib", d->target_kib, BD_KIB_UNKNOWN);
         bd_jw_member_u64_or_null(w, "max_kib", d->max_kib, BD_KIB_UNKNOWN);
@@ -150,6 +187,15 @@ static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) 
         bd_jw_member_u64_or_null(w, "usable_kib", d->usable_kib, BD_KIB_UNKNOWN);
         bd_jw_member_u64_or_null(w, "used_kib", d->used_kib, BD_KIB_UNKNOWN);
         bd_jw_member_u64(w, "margin_kib", d->margin_kib);
+        bd_jw_member_u64(w, "burst_margin_kib", d->burst_learned_kib);
+        bd_jw_member_u64(w, "burst_room_kib", d->burst_kib);
+        bd_jw_member_bool(w, "stats_incomplete", d->stats_incomplete);
+        bd_jw_member_bool(w, "autodeflate", (s->flags & BD_VM_AUTODEFLATE) != 0);
+        bd_jw_member_u64(w, "self_deflated_kib", d->self_deflated_kib);
+        bd_jw_member_u64(w, "foreign_kib", d->foreign_kib);
+        bd_jw_member_bool(w, "withdraw", d->withdraw && d->action == BD_ACTION_NONE);
+        hold_members(w, r, i);
+        advice(w, s);
         bd_jw_member_u64(w, "limit_kib", d->limit_kib);
         bd_jw_member_i64(w, "shares", d->shares);
         bd_jw_member_bool(w, "guest_pressure", d->guest_pressure);

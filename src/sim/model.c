@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "balloond/core/units.h"
+#include "balloond/sim/autodeflate.h"
 #include "balloond/sim/model.h"
 
 #define KERNEL_KIB (40 * MIB)   /* balloon size - guest MemTotal */
@@ -190,6 +191,9 @@ static void move_balloon(struct sim_vm *v, uint64_t demand_kib) {
                 return;
         }
         floor_kib = alive_min_kib(v, demand_kib);
+        if (v->target_kib < floor_kib && v->actual_kib <= floor_kib + inflate &&
+            bd_sim_self_deflate(v->spec.flags, v->spec.max_kib, floor_kib, &v->actual_kib))
+                return; /* deflate-on-OOM: the guest took what it needs back (autodeflate.c) */
         if (v->target_kib < floor_kib && v->actual_kib <= floor_kib + inflate) {
                 if (!v->stalled)
                         v->oom_events++;

@@ -210,7 +210,7 @@ static void parse_demand(struct parser *p, json_object *o, const char *path, str
 /* vms[i].balloon (BALLOON may be NULL: the defaults, the host's FPR). */
 static void parse_balloon(struct parser *p, json_object *balloon, const char *path, struct bd_sim_vm_spec *s) {
         static const char *const bkeys[] = { "device", "inflate_mib_per_sec", "deflate_mib_per_sec", "stuck",
-                                             "free_page_reporting", NULL };
+                                             "free_page_reporting", "autodeflate", NULL };
         char where[64];
 
         snprintf(where, sizeof(where), "%s.balloon", path);
@@ -225,6 +225,8 @@ static void parse_balloon(struct parser *p, json_object *balloon, const char *pa
                 s->flags &= ~(unsigned)BD_VM_NO_FREE_PAGE_REPORTING;
         else
                 s->flags |= BD_VM_NO_FREE_PAGE_REPORTING;
+        if (get_bool(p, balloon, where, "autodeflate", false))
+                s->flags |= BD_VM_AUTODEFLATE;
         s->balloon_stuck = get_bool(p, balloon, where, "stuck", false);
         s->inflate_kib_per_sec = get_u(p, balloon, where, "inflate_mib_per_sec", 1, 1048576, false, MIB, 0);
         s->deflate_kib_per_sec = get_u(p, balloon, where, "deflate_mib_per_sec", 1, 1048576, false, MIB, 0);

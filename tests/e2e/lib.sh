@@ -76,9 +76,12 @@ e2e_start_libvirtd() {
         say "libvirtd up"
 }
 
-# e2e_define NAME MIB: a TCG guest (KVM where the host's works: E2E_VIRT=kvm).
+# e2e_define NAME MIB [AUTODEFLATE [PERIOD]]: a TCG guest (KVM where the
+# host's works: E2E_VIRT=kvm); AUTODEFLATE on|off (deflate-on-OOM: the guest
+# takes pages back from its balloon instead of running out of memory), the
+# balloon's stats PERIOD in seconds (1).
 e2e_define() {
-        local name=$1 mib=$2
+        local name=$1 mib=$2 autodeflate=${3:-off} period=${4:-1}
         rm -f "$E2E_WORK/$name".ctl.{in,out} "$E2E_WORK/$name.console"
         mkfifo "$E2E_WORK/$name.ctl.in" "$E2E_WORK/$name.ctl.out"
         cat > "$E2E_WORK/$name.xml" <<XML
@@ -95,7 +98,7 @@ e2e_define() {
     <controller type='usb' model='none'/>
     <serial type='file'><source path='$E2E_WORK/$name.console'/><target port='0'/></serial>
     <serial type='pipe'><source path='$E2E_WORK/$name.ctl'/><target port='1'/></serial>
-    <memballoon model='virtio' freePageReporting='on'><stats period='1'/></memballoon>
+    <memballoon model='virtio' autodeflate='$autodeflate' freePageReporting='on'><stats period='$period'/></memballoon>
   </devices>
 </domain>
 XML

@@ -91,6 +91,11 @@ struct bd_config {
         uint64_t frequent_claim_kib;     /* claim credit above this: a frequent claimer [2 GiB] */
         uint64_t swap_in_grow_kib;       /* grow at least this much on swap-in [256 MiB] */
         enum bd_blind_action blind_action; /* [hold] */
+        uint64_t burst_half_life_usec;   /* a learned burst margin halves in this time [14400 s] */
+        uint64_t burst_max_kib;          /* learned burst margin at most this, 0 = not learned [2 GiB] */
+        uint64_t emergency_hold_usec;    /* no shrink this long after a guest took memory back from its balloon [1800 s] */
+        uint64_t foreign_hold_usec;      /* leave a VM alone this long after someone else set its size [1800 s] */
+        bool deflate_to_entitled;        /* relaxed deflation stops at the persistent <currentMemory> [true] */
 
         /* metrics (Prometheus) */
         char metrics_textfile_dir[BD_PATH_MAX]; /* node_exporter textfile collector directory, "" off [""] */

@@ -22,7 +22,8 @@
 /* What one domain XML says. */
 struct bd_domain_facts {
         unsigned flags;               /* bd_vm_flag: NO_BALLOON, VFIO, LOCKED, HUGEPAGES,
-                                       * NO_FREE_PAGE_REPORTING, AUTODEFLATE, TAG_EXCLUDE */
+                                       * NO_FREE_PAGE_REPORTING, AUTODEFLATE, TAG_EXCLUDE,
+                                       * CONFIDENTIAL, VDPA, VIRTIO_MEM */
         char class_tag[BD_CLASS_MAX]; /* the metadata class, "" if none */
         int stats_period;             /* the balloon's <stats period='N'/>: 0 if none, -1 no balloon */
         uint64_t max_kib;             /* <memory>, BD_KIB_UNKNOWN if absent or malformed */

@@ -72,6 +72,15 @@ enum bd_reason {
         BD_REASON_STUCK,               /* balloon not moving toward its target */
         BD_REASON_AWAIT_REPORT,        /* no grow: already grown on this guest report */
         BD_REASON_INEFFECTIVE,         /* no shrink for the host: its shrinks return (nearly) no host memory */
+        BD_REASON_BURST_ROOM,          /* grow: room for the guest's learned burst on top of its margin */
+        BD_REASON_GUEST_DEFLATED,      /* the guest took memory back from its balloon (deflate-on-OOM): adopted, not shrunk for a while */
+        BD_REASON_FOREIGN_TARGET,      /* someone else set its size: left alone for a while */
+        BD_REASON_GIVE_BACK,           /* grow: memory balloond took given back (blind, or a host device plugged in) */
+        BD_REASON_AT_ENTITLED,         /* relaxed: at the size its administrator set (persistent <currentMemory>) */
+        BD_REASON_FACTS_UNKNOWN,       /* blind: its domain XML could not be read */
+        BD_REASON_CONFIDENTIAL,        /* excluded: confidential guest (<launchSecurity>) */
+        BD_REASON_VDPA,                /* excluded: vDPA device, memory pinned */
+        BD_REASON_VIRTIO_MEM,          /* excluded: virtio-mem device */
         BD_REASON__COUNT,
 };
 
@@ -113,6 +122,9 @@ struct bd_reclaim {
         unsigned age;            /* cycles open */
 };
 
+/* The targets balloond remembers having asked for, per VM. */
+#define BD_ASKED_KEEP 4
+
 /* What balloond remembers about one VM between cycles. The caller keeps one
  * per VM (matched by UUID), zeroed for a new VM, and passes it to each cycle. */
 struct bd_vm_history {
@@ -149,6 +161,41 @@ struct bd_vm_history {
          * still in the host's MemAvailable, but the guest's to use. */
         uint64_t untouched_kib;
         struct bd_reclaim reclaim;  /* reclaim confirmed on the host */
+
+        /* Guest safety (policy_guard.c). */
+        uint64_t prev_used_kib;     /* used memory at the last report (largest size it may have been made at), 0: none */
+        uint64_t prev_total_kib;    /* the guest's MemTotal and MemAvailable at the last report (BD_KIB_UNKNOWN: none) */
+        uint64_t prev_usable_kib;
+        uint64_t prev2_used_kib;    /* the same for the report before it (a burst across a report) */
+        int64_t prev2_sec;          /* its last-update */
+        /* A rise not yet learned: learned as a burst once used memory falls
+         * back by half of it (a spike); a rise that stays is the guest's new
+         * size, in its floor already. RISE_PEAK_KIB: used at the top. */
+        uint64_t rise_kib, rise_peak_kib, rise_usec;
+        /* A run of reports each higher than the one before (a guest held back
+         * by its balloon shows its burst a grow at a time): where it started
+         * (0: none), how many reports it has, and the last report's used. */
+        uint64_t run_base_kib, prev_level_kib;
+        unsigned run_reports;
+        uint64_t level_lo_kib;      /* used at the last report (lower bound; the level scale) */
+        uint64_t rest_kib;          /* its resting use: the lowest lately, rising slowly (0: none) */
+        uint64_t prev2_total_kib;
+        uint64_t prev2_usable_kib;
+        double burst_kib;           /* learned burst margin, KiB, as of burst_usec (decays) */
+        uint64_t burst_usec;
+        uint64_t expect_kib;        /* where balloond expects the balloon: the size it last set or adopted (0: unknown) */
+        /* Targets balloond asked the hypervisor for lately, whatever the call
+         * answered (a call that overran or failed may still land), newest
+         * first, and when each was asked for or last known in flight: a
+         * balloon heading for one of them within a settle window is
+         * balloond's own move, never someone else's (0: none). */
+        uint64_t asked_kib[BD_ASKED_KEEP];
+        uint64_t asked_usec[BD_ASKED_KEEP];
+        bool prev_settable;         /* the previous cycle's sample was running with a settable balloon */
+        uint64_t emergency_until_usec; /* the guest took memory back from its balloon: no shrink before this */
+        uint64_t foreign_until_usec;   /* someone else set its size: left alone before this */
+        uint64_t taken_kib;         /* memory balloond's shrinks took, less what its grows gave back */
+        unsigned prev_flags;        /* the sample's flags at the previous cycle */
 };
 
 struct bd_host_state {
@@ -189,6 +236,14 @@ struct bd_decision {
         enum bd_line crossed; /* a line its grant went past (an emergency past the budget) */
         enum bd_line refused; /* the line that cut its grant */
         int64_t stats_sec;    /* last-update of the stats decided on */
+        uint64_t burst_learned_kib; /* learned burst margin */
+        uint64_t burst_kib;   /* the part of it in margin_kib, floor_kib: what a burst from the guest's
+                               * resting use would need beyond what it uses now */
+        bool withdraw;        /* set the hypervisor's target to actual_kib: a target balloond no longer stands behind, or a size adopted */
+        uint64_t self_deflated_kib; /* the guest took this much back from its balloon since the last cycle */
+        uint64_t foreign_kib; /* someone else moved its balloon by this much since the last cycle */
+        bool stats_incomplete; /* no `usable` in its report: judged on unused + disk caches, with twice the margin */
+        enum bd_reason status_reason; /* why it is blind or excluded (its reason may then be give_back) */
         int shares;           /* effective shares */
         double weight;        /* its claim when memory was shared out (0: took no part) */
         uint64_t rss_kib;     /* its QEMU process's resident memory (BD_KIB_UNKNOWN) */
@@ -243,6 +298,12 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
 /* Record that DECISION was applied to the VM at NOW_USEC. */
 void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d,
                             uint64_t now_usec);
+
+/* Record that balloond asked the hypervisor to set the VM's balloon to
+ * TARGET_KIB at NOW_USEC, whatever the call answered (one that overran or
+ * failed may still land): the balloon reaching it is never taken for a size
+ * someone else set. */
+void bd_policy_note_asked(struct bd_vm_history *h, uint64_t target_kib, uint64_t now_usec);
 
 /* Record a permanent error (e.g. setting memory unsupported): the VM is left alone. */
 void bd_policy_note_unsupported(struct bd_vm_history *h);

@@ -36,6 +36,11 @@ enum bd_vm_flag {
         BD_VM_AUTODEFLATE = 1u << 6,        /* balloon with autodeflate='on' */
         BD_VM_UNSUPPORTED = 1u << 7,        /* hypervisor said setting memory is unsupported */
         BD_VM_SHARED_MEMORY = 1u << 8,      /* <memoryBacking><access mode='shared'/> or a file/memfd source */
+        BD_VM_CONFIDENTIAL = 1u << 9,       /* <launchSecurity> (SEV, SEV-SNP, TDX, s390-pv): encrypted memory */
+        BD_VM_VDPA = 1u << 10,               /* a vDPA interface or disk: guest memory pinned for its DMA */
+        BD_VM_VIRTIO_MEM = 1u << 11,        /* a virtio-mem device: part of the maximum the balloon cannot reach */
+        BD_VM_FACTS_UNKNOWN = 1u << 12,     /* its domain XML could not be read (yet): exclusions unknown */
+        BD_VM_SET_PENDING = 1u << 13,       /* a call balloond made to set its balloon has not returned (yet): it may still land */
 };
 
 struct bd_vm_sample {

@@ -65,6 +65,8 @@ struct bd_backend_ops {
 enum {
         BD_EVENT_CLOSED = 1u << 0,  /* the connection is gone; collect reconnects */
         BD_EVENT_DOMAINS = 1u << 1, /* domains started (stats periods armed) */
+        BD_EVENT_BALLOON = 1u << 2, /* decide now: a balloon grew without balloond (deflate-on-OOM?), or a
+                                     * host device was plugged into a VM */
 };
 
 struct bd_backend {

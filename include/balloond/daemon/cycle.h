@@ -21,6 +21,7 @@ struct bd_vm_entry {
         unsigned warned;         /* conditions already warned about (one bit per reason group) */
         uint64_t last_decision_usec;
         enum bd_reason last_reason;
+        uint64_t burst_logged_kib; /* the learned burst margin last told in the journal */
 };
 
 /* The result of the last cycle that got as far as deciding, for reporters

@@ -30,6 +30,12 @@
 #define BD_MID_NO_FREE_PAGE_REPORTING "5a31d7a6ad9349e79759409b691ba37e"
 #define BD_MID_UNMET_DEMAND "d3b0f1c2a7e54e19b6c4f08e2a91c5d7"
 #define BD_MID_INEFFECTIVE "cb73e9c53823468ca9f01e39bb8c1702"
+#define BD_MID_GUEST_DEFLATED "4e0b8f5c1d2a4b7e9c3f6a8d2e1b0c95"
+#define BD_MID_FOREIGN_TARGET "8a61c2d9e04f4b3a97d5c1e2f3a4b6c8"
+#define BD_MID_WITHDRAWN "c7d2e9f1a3b54c6d8e0f1a2b3c4d5e6f"
+#define BD_MID_BURST_MARGIN "1f9e8d7c6b5a4c3d2e1f0a9b8c7d6e5f"
+#define BD_MID_NO_AUTODEFLATE "b5c4d3e2f1a04b9c8d7e6f5a4b3c2d1e"
+#define BD_MID_STATS_INCOMPLETE "2a3b4c5d6e7f48a9b0c1d2e3f4a5b6c7"
 
 /* Choose the sink (journal if $JOURNAL_STREAM names our stderr) and the
  * highest level printed. */
