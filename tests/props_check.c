@@ -250,6 +250,22 @@ static int check_ok_figures(const struct world *w, size_t i, const struct ok_ora
 /* A guest in need asks, once per report: up to its floor, and (not when
  * critical) to used + 2 x margin (on swap-in or faults at least
  * swap_in_grow more), at most its maximum. Granted + unmet is that ask. */
+/* POLICY.md: a guest out of memory asks for what it pushed out to swap
+ * since its last report more, plus its margin; still out of memory in a
+ * report made at the size a grow for its pressure aimed at, within two
+ * cycles and a report period of that grow, for twice that grow more. */
+static uint64_t emergency_by_doc(const struct bd_config *c, const struct bd_vm_sample *s,
+                                 const struct bd_vm_history *h, const struct signals *g, uint64_t margin,
+                                 uint64_t now) {
+        uint64_t period = (uint64_t)(s->stats_period_sec > 0 ? s->stats_period_sec : c->stats_period_sec);
+        uint64_t want = g->swapped_out ? add_sat(add_sat(s->actual_kib, g->swapped_out), margin) : 0;
+
+        if (h->pressure_grant_kib && h->last_grow_for_pressure_usec && now >= h->last_grow_for_pressure_usec &&
+            now - h->last_grow_for_pressure_usec <= 2 * c->interval_usec + period * SEC && g->lo >= h->pressure_target_kib)
+                want = max_u64(want, add_sat(s->actual_kib, add_sat(h->pressure_grant_kib, h->pressure_grant_kib)));
+        return want;
+}
+
 static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle *o) {
         const struct bd_config *c = &w->cfg;
         const struct bd_host_view *v = &w->view;
@@ -263,18 +279,21 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
         if (d->burst_kib > d->burst_learned_kib || d->burst_learned_kib > c->burst_max_kib)
                 BROKEN("learned burst margin above guest.burst_max_mib");
         if (o->pressure || s->actual_kib < o->floor_ask) {
-                uint64_t want = v->band == BD_BAND_CRITICAL ? o->plain_floor : o->floor_grow;
+                uint64_t want = v->band == BD_BAND_CRITICAL ? sub_sat(o->plain_floor, o->rise) : o->floor_grow;
                 bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
+                uint64_t plain_margin = sub_sat(sub_sat(o->margin_lo, o->burst), o->rise);
+
                 if (o->pressure && v->band != BD_BAND_CRITICAL)
-                        want = max_u64(want, add_sat(o->used_lo,
-                                                     2 * min_u64(sub_sat(o->margin_lo, o->burst), UINT64_MAX / 4)));
+                        want = max_u64(want, add_sat(o->used_lo, 2 * min_u64(plain_margin, UINT64_MAX / 4)));
                 if ((o->g.swap_in || o->g.fault_burst) && v->band != BD_BAND_CRITICAL)
                         want = max_u64(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
                 /* Out of memory (under half its margin free): room for a burst like its last. */
-                if (o->low_free && judged_on(s, &eff, &incomplete)->usable_kib < sub_sat(o->margin_lo, o->burst) / 2 &&
-                    v->band != BD_BAND_CRITICAL)
+                if (o->low_free && judged_on(s, &eff, &incomplete)->usable_kib < plain_margin / 2 &&
+                    v->band != BD_BAND_CRITICAL) {
                         want = max_u64(want, add_sat(s->actual_kib, d->burst_learned_kib));
+                        want = max_u64(want, emergency_by_doc(c, s, h, &o->g, plain_margin, w->now));
+                }
                 want = min_u64(want, o->eff_max);
                 if (want > s->actual_kib && (again || !o->pressure)) {
                         uint64_t got = d->action == BD_ACTION_GROW ? d->target_kib - s->actual_kib : 0;

@@ -31,7 +31,8 @@ static struct signals signals_of(const struct bd_config *c, const struct bd_vm_s
                 g.swap_in = (double)up_by(s->swap_in_kib, h->prev_swap_in_kib) / dt > (double)c->swap_in_kib_per_sec;
                 g.fault_burst = (double)up_by(s->major_faults, h->prev_major_faults) / dt >
                                 (double)c->major_faults_per_sec;
-                g.swap_out = up_by(s->swap_out_kib, h->prev_swap_out_kib) > 0;
+                g.swapped_out = up_by(s->swap_out_kib, h->prev_swap_out_kib);
+                g.swap_out = g.swapped_out > 0;
         }
         if (!g.new_report && h->report_lo_kib) {
                 g.lo = h->report_lo_kib;
@@ -125,20 +126,22 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
 
         o.g = signals_of(c, s, h, w->now);
         o.burst = w->d[i].burst_kib;
+        o.rise = w->d[i].rise_kib;
         o.used = sub_sat(o.g.hi, s->usable_kib);
         o.used_lo = sub_sat(o.g.lo, s->usable_kib);
-        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib), o.burst);
-        o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib), o.burst);
+        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib), add_sat(o.burst, o.rise));
+        o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib),
+                              add_sat(o.burst, o.rise));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
-        o.low_free = s->usable_kib < sub_sat(o.margin_lo, o.burst);
-        /* The floor without the burst margin when critical, or when the room
-         * missing is under max(deadband, half the burst margin). */
+        o.low_free = s->usable_kib < sub_sat(sub_sat(o.margin_lo, o.burst), o.rise);
+        /* The floor without the burst margin when the room missing is under
+         * max(deadband, half the burst margin); when critical without the
+         * fresh jump's room either. */
         o.plain_floor = sub_sat(o.floor_grow, o.burst);
         deadband = max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib));
-        o.floor_ask = w->view.band == BD_BAND_CRITICAL ||
-                                      (s->actual_kib >= o.plain_floor &&
-                                       o.floor_grow - s->actual_kib < max_u64(deadband, o.burst / 2))
+        o.floor_ask = w->view.band == BD_BAND_CRITICAL ? sub_sat(o.plain_floor, o.rise)
+                      : s->actual_kib >= o.plain_floor && o.floor_grow - s->actual_kib < max_u64(deadband, o.burst / 2)
                               ? o.plain_floor
                               : o.floor_grow;
         o.pressure = o.low_free || o.g.swap_in || o.g.fault_burst;

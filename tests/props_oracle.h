@@ -11,6 +11,7 @@
  * from counters that restarted. */
 struct signals {
         bool new_report, low_free, swap_in, fault_burst, swap_out;
+        uint64_t swapped_out; /* pushed out to swap since the previous report */
         uint64_t lo, hi; /* the balloon sizes the report may have been made at */
 };
 
@@ -22,6 +23,9 @@ struct ok_oracle {
          * test_policy_margin.c): in the margins and floors above; PLAIN_FLOOR
          * is floor_grow without it, FLOOR_ASK the floor below which it asks. */
         uint64_t burst, plain_floor, floor_ask;
+        /* A fresh rise (the policy's, tested in test_policy_bursts.c): in
+         * the margins and floors, and in PLAIN_FLOOR too. */
+        uint64_t rise;
         bool low_free, pressure, cooling;
 };
 

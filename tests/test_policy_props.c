@@ -339,15 +339,18 @@ static void test_greedy_guest_cannot_push_the_host_over(void **state) {
                         for (size_t i = 2; i < 2 + HONEST; i++) {
                                 const struct bd_decision *d = &w->d[i];
 
-                                /* Room for a burst to come (the learned margin) is
-                                 * comfort, asked above the critical line: a need is
-                                 * served when all but that part was granted. */
+                                /* Room for a burst to come (the learned margin) or
+                                 * for another jump like its last (the fresh jump) is
+                                 * comfort, not what keeps the guest alive now: a need
+                                 * is served when all but that part was granted. */
+                                uint64_t room = add_sat(d->burst_kib, d->rise_kib);
+
                                 if (!d->want_kib || d->reason == BD_REASON_BURST_ROOM)
                                         continue;
                                 needs++;
-                                cut += d->unmet_kib > d->burst_kib;
+                                cut += d->unmet_kib > room;
                                 /* Its floor cut short (an emergency) while it claims rarely. */
-                                if (d->target_kib >= sub_sat(d->floor_grow_kib, d->burst_kib) || d->claim_credit > (double)w->cfg.frequent_claim_kib)
+                                if (d->target_kib >= sub_sat(d->floor_grow_kib, room) || d->claim_credit > (double)w->cfg.frequent_claim_kib)
                                         continue;
                                 if (claimers_got > 0 ||
                                     w->view.granted_kib < sub_sat(min_u64(w->view.ram_headroom_kib,

@@ -70,6 +70,8 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
         h->change_stats_sec = d->stats_sec;
         if (d->action == BD_ACTION_GROW && d->guest_pressure) {
                 h->last_grow_for_pressure_usec = now_usec;
+                h->pressure_grant_kib = d->target_kib - d->actual_kib;
+                h->pressure_target_kib = d->target_kib;
                 h->grow_report_sec = d->stats_sec; /* one grow per guest report */
         }
         /* The claim credit: memory its claims got, less what it gave back

@@ -174,6 +174,7 @@ struct signals {
         bool new_report;  /* a report the history has not seen */
         bool reset;       /* its counters restarted */
         bool swap_in, fault_burst, swap_out;
+        uint64_t swapped_out_kib; /* pushed out to swap since the previous report */
         uint64_t size_lo_kib, size_hi_kib; /* balloon size when the report was made */
 };
 
@@ -215,7 +216,8 @@ static void read_signals(const struct bd_config *cfg, const struct bd_vm_sample 
                                (double)cfg->swap_in_kib_per_sec;
                 sig->fault_burst = (double)counter_delta(s->major_faults, h->prev_major_faults) / dt >
                                    (double)cfg->major_faults_per_sec;
-                sig->swap_out = counter_delta(s->swap_out_kib, h->prev_swap_out_kib) > 0;
+                sig->swapped_out_kib = counter_delta(s->swap_out_kib, h->prev_swap_out_kib);
+                sig->swap_out = sig->swapped_out_kib > 0;
         }
         bd_phase_report_sizes(cfg, s, h, &sig->size_lo_kib, &sig->size_hi_kib);
 }
@@ -260,10 +262,10 @@ static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s
                        const struct signals *sig, struct bd_decision *d) {
         uint64_t used_hi = sub_sat(sig->size_hi_kib, s->usable_kib);
         uint64_t used_lo = sub_sat(sig->size_lo_kib, s->usable_kib);
-        uint64_t margin_lo = add_sat(margin_of(cfg, d, used_lo), d->burst_kib);
+        uint64_t extra = add_sat(d->burst_kib, d->rise_kib), margin_lo = add_sat(margin_of(cfg, d, used_lo), extra);
 
         d->used_kib = used_hi;
-        d->margin_kib = add_sat(margin_of(cfg, d, used_hi), d->burst_kib);
+        d->margin_kib = add_sat(margin_of(cfg, d, used_hi), extra);
         d->floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib)), s->max_kib);
         d->floor_grow_kib = min_u64(max_u64(set->min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
         if (d->floor_kib > d->max_kib)
@@ -275,10 +277,12 @@ static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s
  * pressure (not when the host is critical) to used + 2 x margin, on swap-in
  * or faults at least swap_in_grow_mib more. Once per guest report. */
 static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
-                const struct signals *sig, uint64_t used_lo, bool low_free, bool critical, struct bd_decision *d) {
+                const struct signals *sig, uint64_t used_lo, bool low_free, bool critical, uint64_t now_usec,
+                struct bd_decision *d) {
         /* Its floor without the learned burst: above it, the ask is for burst room. */
         uint64_t plain_floor = sub_sat(d->floor_grow_kib, d->burst_kib);
-        uint64_t want = critical ? plain_floor : d->floor_grow_kib, margin = margin_of(cfg, d, used_lo);
+        uint64_t want = critical ? sub_sat(plain_floor, d->rise_kib) : d->floor_grow_kib;
+        uint64_t margin = margin_of(cfg, d, used_lo);
         bool reported_again = !cfg->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
         if (d->guest_pressure && !critical)
@@ -288,13 +292,17 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
         /* Out of memory (less than half its margin free): its need may be
          * past its size, where its report cannot show it; a guest that
          * burst before is likely in a burst like it: room for that. */
-        if (low_free && s->usable_kib < margin / 2 && !critical)
+        if (low_free && s->usable_kib < margin / 2 && !critical) {
                 want = max_u64(want, add_sat(s->actual_kib, d->burst_learned_kib));
+                want = max_u64(want, bd_emergency_want(cfg, s, h, sig->swapped_out_kib, margin,
+                                                               sig->size_lo_kib, now_usec));
+        }
         want = min_u64(want, d->max_kib);
         d->reason = low_free           ? BD_REASON_GUEST_LOW_FREE
                     : sig->swap_in     ? BD_REASON_GUEST_SWAP_IN
                     : sig->fault_burst ? BD_REASON_GUEST_MAJOR_FAULTS
-                    : d->burst_kib && s->actual_kib >= plain_floor ? BD_REASON_BURST_ROOM
+                    : (d->burst_kib || d->rise_kib) && s->actual_kib >= sub_sat(plain_floor, d->rise_kib)
+                                       ? BD_REASON_BURST_ROOM
                                        : BD_REASON_BELOW_MIN;
         if (want <= s->actual_kib) { /* at its maximum, or it has what this report asks */
                 bd_decide_none(d, s->actual_kib >= d->max_kib ? BD_REASON_AT_MAX : BD_REASON_AWAIT_REPORT,
@@ -351,7 +359,9 @@ static const struct bd_vm_sample *effective(const struct bd_vm_sample *s, struct
 static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_decision *d, bool critical) {
         uint64_t plain = sub_sat(d->floor_grow_kib, d->burst_kib);
 
-        if (critical || (d->actual_kib >= plain &&
+        if (critical)
+                return sub_sat(plain, d->rise_kib);
+        if ((d->actual_kib >= plain &&
                          d->floor_grow_kib - d->actual_kib < max_u64(bd_deadband_kib(cfg, d->actual_kib), d->burst_kib / 2)))
                 return plain;
         return d->floor_grow_kib;
@@ -370,6 +380,7 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
         bd_guard_learn(cfg, s, h, sig.size_lo_kib, sig.size_hi_kib, sig.new_report, sig.reset, now_usec);
         d->burst_learned_kib = bd_guard_burst(cfg, h, now_usec);
         d->burst_kib = bd_guard_room(cfg, h, now_usec);
+        d->rise_kib = bd_guard_rise(cfg, h, now_usec);
         used_lo = floors(cfg, s, set, &sig, d);
         low_free = s->usable_kib < margin_of(cfg, d, used_lo);
         d->guest_pressure = low_free || sig.swap_in || sig.fault_burst;
@@ -385,7 +396,7 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
                 return;
         }
         if (d->guest_pressure || s->actual_kib < grow_floor(cfg, d, critical))
-                ask(cfg, s, h, &sig, used_lo, low_free, critical, d);
+                ask(cfg, s, h, &sig, used_lo, low_free, critical, now_usec, d);
         hold = bd_guard_hold(h, now_usec);
         if (d->action == BD_ACTION_NONE && d->reason == BD_REASON_STEADY && hold != BD_REASON_STEADY)
                 d->reason = hold; /* not shrunk; a foreign target not deflated either */

@@ -15,6 +15,18 @@
  * MemTotal does not follow the balloon (deflate-on-OOM) or is not reported,
  * its lower bound from the balloon sizes around the two reports.
  *
+ * A guest pinned at its size (less than half the smallest margin free)
+ * shows a burst a grant at a time, with reports between grants that show no
+ * growth: those do not end the run of rising reports, so the whole burst is
+ * learned, not the largest grant.
+ *
+ * Room for another jump: a guest whose use just jumped (its largest growth
+ * within a report interval, not fallen back, in the last five minutes) is in
+ * the middle of something (a login, a flash crowd, a job starting) that
+ * often comes in waves; half that jump is kept free on top of its margin,
+ * part of its floor (bd_guard_rise). A jump that falls back is a spike: the
+ * learned burst margin takes over.
+ *
  * Moves balloond did not ask for, between two cycles that both saw the VM
  * running with a balloon balloond could set (the balloon away from both its
  * previous size and the size balloond last set or adopted, by more than the
@@ -46,6 +58,10 @@
 /* How long a balloon may still head for the target before the last. */
 #define EXPECT_SETTLE_USEC (30 * USEC_PER_SEC)
 
+/* How long a jump of the guest's use (its largest growth within a report
+ * interval) that has not fallen back keeps room for another like it. */
+#define RISE_HOLD_USEC (300 * USEC_PER_SEC)
+
 /* The longest run of rising reports taken as one rise. */
 #define RUN_REPORTS 12
 
@@ -62,6 +78,12 @@ uint64_t bd_guard_burst(const struct bd_config *cfg, const struct bd_vm_history 
                 return u64_of(h->burst_kib);
         half_lives = (double)(now_usec - h->burst_usec) / (double)cfg->burst_half_life_usec;
         return u64_of(h->burst_kib * exp2(-half_lives));
+}
+
+uint64_t bd_guard_rise(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec) {
+        if (!h->jump_kib || now_usec < h->jump_usec || now_usec - h->jump_usec >= RISE_HOLD_USEC)
+                return 0;
+        return min_u64(h->jump_kib / 2, cfg->burst_max_kib);
 }
 
 uint64_t bd_guard_room(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec) {
@@ -107,6 +129,13 @@ static void used_now(const struct bd_vm_sample *s, uint64_t lo_kib, uint64_t hi_
         *hi = sub_sat(hi_kib, s->usable_kib);
 }
 
+/* A guest with less than half the smallest margin free: its use is held
+ * at its size by its balloon, so a report that shows no growth between two
+ * grants is a pause in a rise, not its end. */
+static bool pinned(const struct bd_config *cfg, const struct bd_vm_sample *s) {
+        return s->usable_kib != BD_KIB_UNKNOWN && s->usable_kib < cfg->margin_min_kib / 2;
+}
+
 /* A rise of GROWTH is remembered; it becomes the learned burst margin when
  * used memory falls back by half of it (a spike: the guest will want that
  * room again). A rise that stays (a login, a service started) is the
@@ -118,8 +147,17 @@ static void spike(const struct bd_config *cfg, const struct bd_vm_sample *s, str
         uint64_t lo, hi;
 
         used_now(s, lo_kib, hi_kib, &lo, &hi);
+        /* The largest jump within one report interval (two, across a
+         * report) lately: room for another like it for a while. */
+        if (growth >= tolerance(cfg) &&
+            (growth >= h->jump_kib || now_usec < h->jump_usec || now_usec - h->jump_usec >= RISE_HOLD_USEC)) {
+                h->jump_kib = growth;
+                h->jump_usec = now_usec;
+        }
         /* A guest held back by its balloon grows a grant at a time: the
-         * whole run of rising reports (at most RUN_REPORTS) is one rise. */
+         * whole run of rising reports (at most RUN_REPORTS, not counting
+         * the reports between grants while it has no free memory) is one
+         * rise. */
         if (growth >= tolerance(cfg) && h->prev_level_kib) {
                 if (!h->run_base_kib || h->run_reports >= RUN_REPORTS) {
                         h->run_base_kib = h->prev_level_kib;
@@ -127,7 +165,7 @@ static void spike(const struct bd_config *cfg, const struct bd_vm_sample *s, str
                 }
                 h->run_reports++;
                 growth = max_u64(growth, sub_sat(lo, h->run_base_kib));
-        } else {
+        } else if (!h->run_base_kib || !pinned(cfg, s)) {
                 h->run_base_kib = 0;
                 h->run_reports = 0;
         }
@@ -152,6 +190,7 @@ static void spike(const struct bd_config *cfg, const struct bd_vm_sample *s, str
                 if (h->rise_kib > bd_guard_burst(cfg, h, now_usec))
                         set_burst(cfg, h, h->rise_kib, now_usec);
                 h->rise_kib = 0;
+                h->jump_kib = 0; /* a spike, over: the learned margin has room for the next */
         }
 }
 
@@ -167,7 +206,7 @@ void bd_guard_learn(const struct bd_config *cfg, const struct bd_vm_sample *s, s
                 return;
         if (reset) {
                 h->prev_used_kib = h->prev2_used_kib = h->rise_kib = h->run_base_kib = h->prev_level_kib = 0;
-                h->level_lo_kib = h->rest_kib = 0;
+                h->level_lo_kib = h->rest_kib = h->jump_kib = 0;
         }
         period = s->stats_period_sec > 0 ? s->stats_period_sec : cfg->stats_period_sec;
         if (cfg->burst_max_kib) {

@@ -130,6 +130,14 @@ uint64_t bd_guard_burst(const struct bd_config *cfg, const struct bd_vm_history 
  * use, so a guest in the middle of one needs only the rest of it. */
 uint64_t bd_guard_room(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
 
+/* Room for another jump of H's guest's use: half of its largest growth
+ * within one report interval in the last five minutes, not fallen back (at
+ * most guest.burst_max_mib), KiB. The guest is in the middle of something
+ * (a login, a crowd, a job starting) and may jump again soon. Part of the
+ * floor granted like an emergency, unlike the learned burst margin; not
+ * asked for when the host is critical. */
+uint64_t bd_guard_rise(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
+
 /* Learn from S's report, new (NEW_REPORT) and not a reboot (RESET), made
  * when the balloon was between LO_KIB and HI_KIB: its used memory's growth
  * since the previous report. Updates H's burst margin and what it keeps of
@@ -160,6 +168,14 @@ bool bd_guard_settable(const struct bd_vm_sample *s, const struct bd_vm_history 
  * tier). H's target is forgotten. */
 void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                        struct bd_decision *d);
+
+/* Guest emergencies (policy_emergency.c), called by classify: the size a
+ * guest pinned at its size asks for at least (0: nothing more than the
+ * usual), from what it SWAPPED_OUT_KIB since its last report and the grow
+ * last made for its pressure (REPORT_LO_KIB: the smallest balloon size its
+ * report may have been made at). */
+uint64_t bd_emergency_want(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                           uint64_t swapped_out_kib, uint64_t margin_kib, uint64_t report_lo_kib, uint64_t now_usec);
 
 /* Shrinks held (a guest emergency, a foreign target), or why not: the
  * reason that holds them, or BD_REASON_STEADY. */

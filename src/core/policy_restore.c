@@ -10,7 +10,8 @@
  * line (and the VM budget): on an overcommitted host, stopping must not be
  * what pushes it over. Neediest first (the least free memory as a share of
  * its size; guests that do not report after those that do), in two rounds:
- * first each VM room for what it uses (used + 2 x margin), then the rest. */
+ * first each VM room for what it uses (used + 2 x margin), then the rest,
+ * shared evenly. */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -74,9 +75,10 @@ static uint64_t first_round_kib(const struct bd_config *cfg, const struct bd_vm_
         return min_u64(owed, sub_sat(add_sat(used, 2 * min_u64(margin, UINT64_MAX / 2)), s->actual_kib));
 }
 
-/* One round over ORDER[0..M): each VM up to WANT(k) more, while AVAIL lasts. */
+/* The first round over ORDER[0..M): each VM room for what it uses, while
+ * AVAIL lasts. */
 static uint64_t give_round(const struct bd_config *cfg, const struct bd_vm_sample *samples, const size_t *order,
-                           size_t m, bool first, uint64_t *avail, uint64_t *targets) {
+                           size_t m, uint64_t *avail, uint64_t *targets) {
         uint64_t given = 0;
 
         for (size_t k = 0; k < m; k++) {
@@ -84,7 +86,7 @@ static uint64_t give_round(const struct bd_config *cfg, const struct bd_vm_sampl
                 uint64_t have = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;
                 uint64_t owed = owed_kib(s), want, give;
 
-                want = sub_sat(first ? first_round_kib(cfg, s, owed) : owed, have);
+                want = sub_sat(first_round_kib(cfg, s, owed), have);
                 give = min_u64(want, *avail);
                 if (give < want && give < bd_deadband_kib(cfg, s->actual_kib))
                         give = 0;
@@ -93,6 +95,46 @@ static uint64_t give_round(const struct bd_config *cfg, const struct bd_vm_sampl
                 targets[order[k]] = s->actual_kib + have + give;
                 *avail -= give;
                 given += give;
+        }
+        return given;
+}
+
+/* The second round: what is left shared evenly among the VMs still owed
+ * (each up to what it is owed; what one cannot take goes to the others), so
+ * that every guest has as much room as the host allows for what it does
+ * next, rather than the first in the order all they are owed and the last
+ * only room for what they use now. */
+static uint64_t share_rest(const struct bd_config *cfg, const struct bd_vm_sample *samples, const size_t *order,
+                           size_t m, uint64_t *avail, uint64_t *targets) {
+        uint64_t given = 0;
+
+        for (;;) {
+                size_t wanting = 0;
+                uint64_t level, round = 0;
+
+                for (size_t k = 0; k < m; k++) {
+                        const struct bd_vm_sample *s = &samples[order[k]];
+                        uint64_t have = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;
+
+                        wanting += owed_kib(s) > have;
+                }
+                if (!wanting || *avail < wanting * bd_deadband_kib(cfg, 0))
+                        break;
+                level = *avail / wanting;
+                for (size_t k = 0; k < m; k++) {
+                        const struct bd_vm_sample *s = &samples[order[k]];
+                        uint64_t have = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;
+                        uint64_t give = min_u64(sub_sat(owed_kib(s), have), level);
+
+                        if (!give)
+                                continue;
+                        targets[order[k]] = s->actual_kib + have + give;
+                        round += give;
+                }
+                *avail -= round;
+                given += round;
+                if (!round)
+                        break;
         }
         return given;
 }
@@ -112,9 +154,9 @@ uint64_t bd_policy_restore(const struct bd_config *cfg, const struct bd_host_sam
         bd_host_headroom(cfg, host, vm_total, &ram, &vmb);
         avail = min_u64(ram, vmb);
         m = order_by_need(samples, n, order);
-        /* First every VM room for what it uses, neediest first; then the rest. */
-        given = give_round(cfg, samples, order, m, true, &avail, targets);
-        given += give_round(cfg, samples, order, m, false, &avail, targets);
+        /* First every VM room for what it uses, neediest first; then the rest, evenly. */
+        given = give_round(cfg, samples, order, m, &avail, targets);
+        given += share_rest(cfg, samples, order, m, &avail, targets);
         for (size_t k = 0; k < m; k++) {
                 const struct bd_vm_sample *s = &samples[order[k]];
                 uint64_t got = targets[order[k]] ? targets[order[k]] - s->actual_kib : 0;

@@ -150,6 +150,8 @@ struct bd_vm_history {
         uint64_t last_change_usec;  /* last applied change, 0 = never */
         int64_t change_stats_sec;   /* last-update of the stats that change was decided on */
         uint64_t last_grow_for_pressure_usec; /* last guest-pressure grow, 0 = never */
+        uint64_t pressure_grant_kib; /* how much that grow added */
+        uint64_t pressure_target_kib; /* and the size it aimed at */
         uint64_t target_kib;        /* target last applied, 0 = none outstanding */
         uint64_t best_distance_kib; /* closest |actual - target| seen since it was set */
         uint64_t progress_usec;     /* when the balloon last got closer to its target */
@@ -177,6 +179,7 @@ struct bd_vm_history {
          * (0: none), how many reports it has, and the last report's used. */
         uint64_t run_base_kib, prev_level_kib;
         unsigned run_reports;
+        uint64_t jump_kib, jump_usec; /* the largest growth within a report interval lately, and when */
         uint64_t level_lo_kib;      /* used at the last report (lower bound; the level scale) */
         uint64_t rest_kib;          /* its resting use: the lowest lately, rising slowly (0: none) */
         uint64_t prev2_total_kib;
@@ -239,6 +242,9 @@ struct bd_decision {
         uint64_t burst_learned_kib; /* learned burst margin */
         uint64_t burst_kib;   /* the part of it in margin_kib, floor_kib: what a burst from the guest's
                                * resting use would need beyond what it uses now */
+        uint64_t rise_kib;    /* room for another jump like its last (half of its largest jump within a report
+                               * interval in the last five minutes, not fallen back): in margin_kib and
+                               * floor_kib, granted like the floor (not when the host is critical) */
         bool withdraw;        /* set the hypervisor's target to actual_kib: a target balloond no longer stands behind, or a size adopted */
         uint64_t self_deflated_kib; /* the guest took this much back from its balloon since the last cycle */
         uint64_t foreign_kib; /* someone else moved its balloon by this much since the last cycle */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Guest emergencies, part of phase 2 (classify): how much to grow a guest
+ * that has run out of memory.
+ *
+ * A guest pinned at its balloon size (less than half its margin free)
+ * needs memory past its size, where its own report cannot show how much.
+ * Growing it by its margin a report at a time lets it hit the balloon again
+ * and again (each time an OOM kill in a guest without swap). So:
+ *   - what it pushed out to swap since its last report is memory it needs
+ *     and does not have: it asks for at least that much more, plus its
+ *     margin;
+ *   - still pinned in a report made after a grow made for it arrived
+ *     (within two cycles and a report period of that grow), it asks for at
+ *     least twice that grow: each step doubles, so a burst of any size is
+ *     met in a few reports instead of many.
+ * Both stay within the host budget of the urgent phase like any grow. */
+#include "balloond/core/units.h"
+#include "policy_phases.h"
+
+uint64_t bd_emergency_want(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
+                           uint64_t swapped_out_kib, uint64_t margin_kib, uint64_t report_lo_kib, uint64_t now_usec) {
+        uint64_t period = (uint64_t)(s->stats_period_sec > 0 ? s->stats_period_sec : cfg->stats_period_sec);
+        uint64_t want = 0, window = add_sat(add_sat(cfg->interval_usec, cfg->interval_usec), period * USEC_PER_SEC);
+
+        if (swapped_out_kib)
+                want = add_sat(add_sat(s->actual_kib, swapped_out_kib), margin_kib);
+        /* The last grow for this guest's pressure was recent, and a report
+         * made after the balloon got there is pinned again: that grow was
+         * too small (a report made before it arrived says nothing of it). */
+        if (h->pressure_grant_kib && h->last_grow_for_pressure_usec && now_usec >= h->last_grow_for_pressure_usec &&
+            now_usec - h->last_grow_for_pressure_usec <= window && report_lo_kib >= h->pressure_target_kib)
+                want = max_u64(want, add_sat(s->actual_kib, add_sat(h->pressure_grant_kib, h->pressure_grant_kib)));
+        return want;
+}
+
