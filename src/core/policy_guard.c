@@ -348,6 +348,19 @@ static void give_back(const struct bd_config *cfg, struct bd_vm_history *h, uint
         d->limit_kib = want - d->actual_kib;
 }
 
+/* Is S blind only because its report shows memory of the grow PENDING_KIB
+ * that libvirt's size does not show yet (sane against that size)? */
+static bool ahead_of_grow(const struct bd_vm_sample *s, uint64_t pending_kib) {
+        struct bd_vm_sample at_target;
+
+        if (!pending_kib || s->usable_kib == BD_KIB_UNKNOWN || s->actual_kib == BD_KIB_UNKNOWN ||
+            s->usable_kib <= s->actual_kib)
+                return false;
+        at_target = *s;
+        at_target.actual_kib = pending_kib;
+        return bd_policy_stats_insane(s, NULL) && !bd_policy_stats_insane(&at_target, NULL);
+}
+
 void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                        struct bd_decision *d) {
         bool settable = bd_guard_settable(s, h);
@@ -362,9 +375,14 @@ void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s
         /* A size someone else set lives as long as the run it was set in. */
         if (s->state == BD_RUN_SHUTOFF)
                 h->foreign_until_usec = 0;
-        /* Its next report is compared with nothing older. */
-        h->prev_used_kib = h->prev2_used_kib = h->rise_kib = h->run_base_kib = h->prev_level_kib = 0;
-        h->level_lo_kib = h->rest_kib = 0;
+        /* Its next report is compared with nothing older; but a report only
+         * ahead of libvirt's size during balloond's own grow (QEMU tells the
+         * new size at most once a second, the guest may report first) is a
+         * moment, not a gap: what the guest's rise showed so far is kept. */
+        if (!ahead_of_grow(s, pending)) {
+                h->prev_used_kib = h->prev2_used_kib = h->rise_kib = h->run_base_kib = h->prev_level_kib = 0;
+                h->level_lo_kib = h->rest_kib = 0;
+        }
         /* A host device plugged in since the last cycle: its memory is
          * pinned, a balloon frees nothing; what balloond holds is owed. */
         if ((s->flags & BD_VM_VFIO) && h->seen && !(h->prev_flags & BD_VM_VFIO) && settable) {
