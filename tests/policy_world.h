@@ -66,6 +66,18 @@ static inline void pw_free_pct(struct pw *w, double pct) {
         w->host.mem_available_kib = (uint64_t)((double)w->host.mem_total_kib * pct / 100.0) + M(1024);
 }
 
+/* A fresh world of one 4 GiB VM using 1 GiB on a host with 10 % free,
+ * whose balloon does not follow targets until told to. */
+static inline size_t pw_lagging(struct pw *w) {
+        size_t i;
+
+        pw_init(w);
+        i = pw_add(w, 4096, 4096, 1024);
+        pw_free_pct(w, 10);
+        w->follow[i] = false;
+        return i;
+}
+
 /* The guests report (unless frozen), at the balloon's size now. */
 static inline void pw_report(struct pw *w) {
         for (size_t i = 0; i < w->n; i++) {

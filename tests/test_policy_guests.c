@@ -103,10 +103,7 @@ static void test_own_moves_are_not_foreign(void **state) {
         size_t i;
 
         (void)state;
-        pw_init(&w);
-        i = pw_add(&w, 4096, 4096, 1024);
-        pw_free_pct(&w, 10);
-        w.follow[i] = false;
+        i = pw_lagging(&w);
         pw_cycle(&w);
         assert_int_equal(w.d[i].action, BD_ACTION_SHRINK);
         /* Half way there, then there. */
@@ -155,10 +152,7 @@ static void test_stuck_target_withdrawn(void **state) {
         int withdrawals = 0;
 
         (void)state;
-        pw_init(&w);
-        i = pw_add(&w, 4096, 4096, 1024);
-        pw_free_pct(&w, 10);
-        w.follow[i] = false;
+        i = pw_lagging(&w);
         for (int c = 0; c < 10; c++) {
                 pw_cycle(&w);
                 withdrawals += w.withdrawn[i] != 0;
@@ -175,10 +169,7 @@ static void test_untended_target_withdrawn(void **state) {
         size_t i;
 
         (void)state;
-        pw_init(&w);
-        i = pw_add(&w, 4096, 4096, 1024);
-        pw_free_pct(&w, 10);
-        w.follow[i] = false;
+        i = pw_lagging(&w);
         pw_cycle(&w);
         assert_int_equal(w.d[i].action, BD_ACTION_SHRINK);
         w.s[i].flags |= BD_VM_TAG_EXCLUDE;
@@ -188,10 +179,7 @@ static void test_untended_target_withdrawn(void **state) {
         pw_cycle(&w);
         assert_int_equal(w.withdrawn[i], 0); /* once */
 
-        pw_init(&w);
-        i = pw_add(&w, 4096, 4096, 1024);
-        pw_free_pct(&w, 10);
-        w.follow[i] = false;
+        i = pw_lagging(&w);
         pw_cycle(&w);
         w.frozen[i] = true;
         w.wall += 60; /* stale */
@@ -199,10 +187,7 @@ static void test_untended_target_withdrawn(void **state) {
         assert_int_equal(w.d[i].status, BD_STATUS_BLIND);
         assert_int_equal(w.withdrawn[i], M(4096));
 
-        pw_init(&w);
-        i = pw_add(&w, 4096, 4096, 1024);
-        pw_free_pct(&w, 10);
-        w.follow[i] = false;
+        i = pw_lagging(&w);
         pw_cycle(&w);
         w.s[i].state = BD_RUN_PAUSED;
         pw_cycle(&w);
