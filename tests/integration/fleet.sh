@@ -24,17 +24,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 taken=" "
-free_port() { # a port nobody listens on (nor was handed out here)
+free_port() { # VAR: set VAR to a port nobody listens on (nor was handed out here)
         local p
+        printf -v "$1" 0
         for _ in $(seq 50); do
                 p=$((20000 + RANDOM % 30000))
                 case "$taken" in *" $p "*) continue ;; esac
                 ss -ltn "sport = :$p" | grep -q LISTEN && continue
-                taken="$taken$p "
-                echo "$p"
+                taken="$taken$p " # not in a subshell: remembered for the next call
+                printf -v "$1" %s "$p"
                 return
         done
-        echo 0
 }
 rules=$src/monitoring/prometheus/balloond-rules.yml
 dashboard=$src/monitoring/grafana/balloond-dashboard.json
@@ -48,7 +48,7 @@ declare -A scenario=([relaxed]=relaxed.json [stuck]=stuck.json [short]=short.jso
 declare -A mode=([relaxed]=--dry-run [stuck]=live [short]=--dry-run)
 declare -A port
 for h in "${hosts[@]}"; do
-        port[$h]=$(free_port)
+        free_port "port[$h]"
         cat > "$work/$h.conf" <<CONF
 interval_sec = 1;
 metrics = { http_port = ${port[$h]}; };
@@ -73,7 +73,7 @@ for h in "${hosts[@]}"; do
         check "$h: promtool check metrics" promtool check metrics < "$work/$h.prom"
 done
 
-p_prom=$(free_port)
+free_port p_prom
 # The shipped rules at test speed: evaluated every second, the alert's
 # windows in seconds (10 min of "for" -> 5 s, 5 min windows -> 10 s).
 sed -e 's/interval: 30s/interval: 1s/' -e 's/for: [0-9]*m$/for: 5s/' -e 's/\[5m\]/[10s]/g' "$rules" > "$work/rules.yml"
