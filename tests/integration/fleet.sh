@@ -15,12 +15,25 @@ balloond=$1 src=$2
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 need jq curl promtool prometheus ss awk
+# Every request is bounded (--max-time): one that hangs must fail its check,
+# not hold the test until CTest kills it with nothing said.
 work=$(mktemp -d /tmp/balloond-fleet.XXXXXX)
 pids=()
+# On a failure the work directory stays, and each balloond's state and the
+# end of its log are printed (a run beside a CPU hog once had the first host
+# never answer, and its logs went with the directory).
 cleanup() {
+        local h
+        if [ "${FAIL:-0}" -gt 0 ]; then
+                for h in ${hosts[@]+"${hosts[@]}"}; do
+                        echo "--- $h (port ${port[$h]:-?}, pid ${hpid[$h]:-?}: $(kill -0 "${hpid[$h]:-0}" 2>/dev/null && echo running || echo gone)); its log ends:"
+                        tail -n 15 "$work/$h.log" 2>/dev/null
+                done
+                echo "--- kept: $work"
+        fi
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
         wait 2>/dev/null
-        rm -rf "$work"
+        [ "${FAIL:-0}" -gt 0 ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 taken=" "
@@ -46,7 +59,7 @@ check "rules: promtool test rules (made-up series)" \
 hosts=(relaxed stuck short)
 declare -A scenario=([relaxed]=relaxed.json [stuck]=stuck.json [short]=short.json)
 declare -A mode=([relaxed]=--dry-run [stuck]=live [short]=--dry-run)
-declare -A port
+declare -A port hpid
 for h in "${hosts[@]}"; do
         free_port "port[$h]"
         cat > "$work/$h.conf" <<CONF
@@ -57,6 +70,7 @@ CONF
         [ "${mode[$h]}" = live ] || args+=("${mode[$h]}")
         "$balloond" -c "$work/$h.conf" --connect "sim://$src/tests/data/fleet/${scenario[$h]}" "${args[@]}" \
                 --status-file "$work/$h.status" 2> "$work/$h.log" & pids+=($!)
+        hpid[$h]=$!
 done
 # balloond's cycles: the fewest any of the three has run.
 cycles() {
@@ -67,7 +81,7 @@ cycles() {
         done
         echo "$min"
 }
-scrape() { curl -sf "http://127.0.0.1:${port[$1]}/metrics" -o "$work/$1.prom"; }
+scrape() { curl -sf --max-time 10 "http://127.0.0.1:${port[$1]}/metrics" -o "$work/$1.prom"; }
 for h in "${hosts[@]}"; do
         check "$h: endpoint answers" wait_for 60 scrape "$h"
         check "$h: promtool check metrics" promtool check metrics < "$work/$h.prom"
@@ -96,10 +110,10 @@ CONF
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
         --web.listen-address="127.0.0.1:$p_prom" > "$work/prometheus.log" 2>&1 & pids+=($!)
 
-query() { curl -sf --get "http://127.0.0.1:$p_prom/api/v1/query" --data-urlencode "query=$1"; }
+query() { curl -sf --max-time 10 --get "http://127.0.0.1:$p_prom/api/v1/query" --data-urlencode "query=$1"; }
 value() { query "$1" | jq -r '.data.result[0].value[1] // empty'; }
 has() { [ -n "$(value "$1")" ]; }
-check "Prometheus up" wait_for 120 curl -sf "http://127.0.0.1:$p_prom/-/ready" -o /dev/null
+check "Prometheus up" wait_for 120 curl -sf --max-time 10 "http://127.0.0.1:$p_prom/-/ready" -o /dev/null
 up3() { [ "$(value 'count(up{job="balloond"} == 1)')" = 3 ]; }
 check "all three hosts up" wait_for 120 up3
 check "fleet rules evaluated" wait_for 120 has 'cluster:balloond_vms_by_state:count'
@@ -221,7 +235,7 @@ check "BalloondUnmetDemand fires" wait_for 120 firing 1
 check "  ... for the short host only" \
         eq "$(query 'ALERTS{alertname="BalloondUnmetDemand",alertstate="firing"}' | jq -r '[.data.result[].metric.instance] | join(",")')" short
 check "  ... through the alerts API, with its summary" \
-        eq "$(curl -sf "http://127.0.0.1:$p_prom/api/v1/alerts" | jq -r '.data.alerts[] | select(.labels.alertname == "BalloondUnmetDemand") | .annotations.summary')" \
+        eq "$(curl -sf --max-time 10 "http://127.0.0.1:$p_prom/api/v1/alerts" | jq -r '.data.alerts[] | select(.labels.alertname == "BalloondUnmetDemand") | .annotations.summary')" \
         "guests on short need memory the host does not have"
 
 # The dashboard's fleet row: every query returns data from this Prometheus.
