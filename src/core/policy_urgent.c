@@ -32,7 +32,9 @@ enum tier {
 static uint64_t tier_ask(const struct bd_decision *d, enum tier t) {
         /* The learned burst margin is room for a burst to come, not what
          * keeps the guest alive now: it is asked for in the second tier. */
-        uint64_t floor = min_u64(max_u64(sub_sat(d->floor_grow_kib, d->burst_kib), d->actual_kib), d->want_kib);
+        uint64_t floor = max_u64(max_u64(sub_sat(d->floor_grow_kib, d->burst_kib), d->swap_need_kib), d->actual_kib);
+
+        floor = min_u64(floor, d->want_kib);
 
         if (t == TIER_FLOOR)
                 return floor - d->actual_kib;

@@ -235,6 +235,8 @@ struct bd_decision {
         uint64_t want_kib;    /* size an urgent grow asked for (0: none) */
         uint64_t unmet_kib;   /* part of that the host could not grant this cycle */
         uint64_t floor_grow_kib; /* grows aim at least here: the floor on the report's smallest size */
+        uint64_t swap_need_kib; /* out of memory: its size plus what it pushed to swap plus a margin, granted
+                                 * like its floor (0: none) */
         double claim_credit;  /* its claim credit this cycle (after decay), KiB */
         enum bd_line crossed; /* a line its grant went past (an emergency past the budget) */
         enum bd_line refused; /* the line that cut its grant */
