@@ -254,7 +254,7 @@ static int check_ok_figures(const struct world *w, size_t i, const struct ok_ora
 /* POLICY.md: a guest out of memory asks for what it pushed out to swap
  * since its last report (on the first report: swapped out less swapped in)
  * more, plus the margin of its use with that counted (granted like its
- * floor: swap_need_kib); still out of memory in a report made at the size a
+ * floor, swap_need_kib, but for a first report's); still out of memory in a report made at the size a
  * grow for its pressure aimed at, within two cycles and a report period of
  * that grow, for twice that grow more. */
 static uint64_t swap_need_by_doc(const struct bd_config *c, const struct bd_vm_sample *s,
@@ -310,7 +310,7 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
                         uint64_t need = min_u64(swap_need_by_doc(c, s, h, &o->g, o->used_lo, incomplete),
                                                 o->eff_max);
 
-                        if (d->swap_need_kib != need)
+                        if (d->swap_need_kib != (h->seen ? need : 0))
                                 BROKEN("swap need %" PRIu64 ", documented %" PRIu64, d->swap_need_kib, need);
                         want = max_u64(want, add_sat(s->actual_kib, d->burst_learned_kib));
                         want = max_u64(want, emergency_by_doc(c, s, h, &o->g, need, w->now));

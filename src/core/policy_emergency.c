@@ -10,9 +10,11 @@
  *     report balloond sees: what its counters say is still out there,
  *     swapped out less swapped in) is memory it needs and does not have:
  *     it asks for at least that much more, plus the margin of its use with
- *     that memory counted (bd_emergency_swap_need). That part keeps the
- *     guest alive: it is granted like the floor (within RAM above the
- *     reserve), not cut at the critical line like comfort;
+ *     that memory counted (bd_emergency_swap_need). What it swapped since
+ *     a report balloond saw keeps the guest alive: it is granted like the
+ *     floor (within RAM above the reserve), not cut at the critical line
+ *     like comfort; a first report's counters may be old history (pages
+ *     freed while in swap are never swapped in) and are only asked for;
  *   - still pinned in a report made after a grow made for it arrived
  *     (within two cycles and a report period of that grow), it asks for at
  *     least twice that grow: each step doubles, so a burst of any size is
