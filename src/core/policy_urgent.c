@@ -3,7 +3,9 @@
  * budget of this cycle (bd_budget).
  *
  * Two tiers. First each claimant up to its floor (used + margin, without the
- * learned burst margin: what keeps its guest alive): an emergency, granted within physical RAM (MemAvailable
+ * learned burst margin: what keeps its guest alive; for a guest out of
+ * memory, at least what it pushed out to swap: swap_need_kib): an
+ * emergency, granted within physical RAM (MemAvailable
  * less the host's reserve), past the VM budget (reported as crossing it)
  * unless host.vm_budget_hard. Then, when the host is not critical, the rest
  * of each ask (used + 2 x margin) within what RAM and the VM budget have
