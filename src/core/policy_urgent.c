@@ -4,8 +4,10 @@
  *
  * Two tiers. First each claimant up to its floor (used + margin, without the
  * learned burst margin: what keeps its guest alive): an emergency, granted within physical RAM (MemAvailable
- * less the host's reserve), past the VM budget (reported as crossing it)
- * unless host.vm_budget_hard. Then, when the host is not critical, the rest
+ * less the host's reserve; what that leaves of the floors of guests that
+ * are not frequent claimers, out of the reclaim the balloons made since the
+ * previous cycle, within MemAvailable), past the VM budget (reported as
+ * crossing it) unless host.vm_budget_hard. Then, when the host is not critical, the rest
  * of each ask (used + 2 x margin) within what RAM and the VM budget have
  * above their critical lines. Grows decided earlier and not yet made are
  * taken off every line; reclaim counts only once made.
@@ -26,6 +28,7 @@
 enum tier {
         TIER_FLOOR = 0, /* up to the floor */
         TIER_REST,      /* from the floor to the ask */
+        TIER_LAST,      /* what RAM above the reserve left of the floor: out of the reclaim seen */
 };
 
 /* What claimant D asks for in TIER (its target so far: d->target_kib). */
@@ -36,6 +39,8 @@ static uint64_t tier_ask(const struct bd_decision *d, enum tier t) {
 
         if (t == TIER_FLOOR)
                 return floor - d->actual_kib;
+        if (t == TIER_LAST)
+                return sub_sat(floor, d->target_kib);
         return sub_sat(d->want_kib, max_u64(floor, d->target_kib));
 }
 
@@ -191,6 +196,14 @@ void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t 
                 floor_given += grant_tier(cfg, d, n, true, TIER_FLOOR,
                                           min_u64(avail - floor_given, sub_sat(budget->room_kib, floor_given)));
                 budget->ram_hard_kib -= floor_given;
+                /* What is left of rare claimers' floors: out of the reclaim
+                 * seen, even with the host past its reserve (else a host job
+                 * that keeps it there leaves guests below their floors
+                 * until they run out: scenarios/host-job.json). */
+                avail = sub_sat(budget->ram_last_kib, floor_given);
+                if (cfg->vm_budget_hard)
+                        avail = min_u64(avail, spend(budget->vm_kib, floor_given));
+                floor_given += grant_tier(cfg, d, n, false, TIER_LAST, avail);
                 rare.crossed = freq.crossed = floor_given > budget->vm_kib;
                 spend_all(budget, floor_given);
                 freq.rest_cut = BD_LINE_NONE;
