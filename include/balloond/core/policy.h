@@ -123,10 +123,9 @@ struct bd_reclaim {
 };
 
 /* MemAvailable under this: the host has no memory left (it swaps). Donors
- * then give without waiting out their cooldown. On scenarios/host-job.json
- * any line of 1..16 MiB gives the same (host over RAM 41 s, 4 OOM events);
- * 32 MiB and more 10 OOM events (balloon shrinks every cycle while the job
- * keeps MemAvailable at 100-200 MiB). */
+ * then give without waiting out their cooldown: on scenarios/host-job.json
+ * the host is past its RAM 41 s instead of 91 s, the same with any line
+ * from 1 MiB to 1 GiB; kept small, as the rule is for a host out of RAM. */
 #define BD_OUT_OF_RAM_KIB (16ULL * 1024ULL)
 
 /* The targets balloond remembers having asked for, per VM. */
