@@ -127,7 +127,8 @@ void bd_phase_donors(const struct bd_config *cfg, const struct bd_vm_sample *sam
                         above_max(cfg, &samples[i], &history[i], now_usec, &d[i], budget);
                 else if (budget->need_kib > 0 && budget->ram_driven && d[i].gain <= 0.0)
                         d[i].reason = BD_REASON_INEFFECTIVE;
-                else if (budget->need_kib > 0 && may_give(cfg, &samples[i], &history[i], now_usec, budget->out_of_ram, &d[i]))
+                else if (budget->need_kib > 0 &&
+                         may_give(cfg, &samples[i], &history[i], now_usec, budget->out_of_ram, &d[i]))
                         offer(cfg, budget->critical, &d[i]);
         }
         if (budget->need_kib == 0)
