@@ -359,7 +359,7 @@ static int check_ok_bounds(const struct world *w, size_t i, const struct ok_orac
 }
 
 /* An OK VM's shrink: within its rate, never of a guest in need or swapping
- * out, within the cooldown, soon after a pressure grow or twice on one
+ * out, within the cooldown (unless the host is out of RAM), soon after a pressure grow or twice on one
  * report; reclaim outside pressure only to pay for a guest's grow. */
 static int check_ok_shrink(const struct world *w, size_t i, const struct ok_oracle *o, uint64_t delta,
                            bool funding) {
@@ -377,7 +377,7 @@ static int check_ok_shrink(const struct world *w, size_t i, const struct ok_orac
                 BROKEN("a guest under pressure shrunk");
         if (o->g.swap_out)
                 BROKEN("a guest swapping out shrunk");
-        if (o->cooling)
+        if (o->cooling && w->host.mem_available_kib >= BD_OUT_OF_RAM_KIB) /* out of RAM: no cooldown */
                 BROKEN("shrunk within the cooldown");
         if (h->last_grow_for_pressure_usec &&
             w->now - h->last_grow_for_pressure_usec < c->grow_hold_usec &&

@@ -30,8 +30,11 @@ enum bd_role {
 /* What the host phase hands the others: the cycle's budgets. */
 struct bd_budget {
         bool critical;
+        bool out_of_ram;      /* MemAvailable under BD_OUT_OF_RAM_KIB: the host is at or past its RAM */
         uint64_t ram_kib;     /* grants left within RAM above its critical line */
         uint64_t ram_hard_kib; /* grants left within RAM above the host's reserve: floors only */
+        uint64_t ram_last_kib; /* the reclaim seen since the previous cycle, within MemAvailable:
+                                * rare claimers' floors only, once ram_hard_kib is spent */
         uint64_t vm_kib;      /* grants left within the VM budget (UINT64_MAX: no budget) */
         uint64_t room_kib;    /* relaxed deflation left: room above the pressure goal */
         int64_t goal_kib;     /* reclaim to leave pressure (> 0), 0 outside pressure */
