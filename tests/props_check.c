@@ -143,7 +143,8 @@ static int check_vm_sanity(const struct world *w, size_t i, struct sums *t, uint
         if (d->action == BD_ACTION_GROW)
                 t->above_floor += d->target_kib -
                                   max_u64(d->actual_kib, d->status == BD_STATUS_OK || d->reason == BD_REASON_GIVE_BACK
-                                                                 ? min_u64(d->floor_grow_kib, d->target_kib)
+                                                                 ? min_u64(max_u64(d->floor_grow_kib, d->swap_need_kib),
+                                                                           d->target_kib)
                                                                  : 0);
         return bad;
 }
@@ -251,14 +252,29 @@ static int check_ok_figures(const struct world *w, size_t i, const struct ok_ora
  * critical) to used + 2 x margin (on swap-in or faults at least
  * swap_in_grow more), at most its maximum. Granted + unmet is that ask. */
 /* POLICY.md: a guest out of memory asks for what it pushed out to swap
- * since its last report more, plus its margin; still out of memory in a
- * report made at the size a grow for its pressure aimed at, within two
- * cycles and a report period of that grow, for twice that grow more. */
+ * since its last report (on the first report: swapped out less swapped in)
+ * more, plus the margin of its use with that counted (granted like its
+ * floor, swap_need_kib, but for a first report's); still out of memory in a report made at the size a
+ * grow for its pressure aimed at, within two cycles and a report period of
+ * that grow, for twice that grow more. */
+static uint64_t swap_need_by_doc(const struct bd_config *c, const struct bd_vm_sample *s,
+                                 const struct bd_vm_history *h, const struct signals *g, uint64_t used_lo,
+                                 bool incomplete) {
+        uint64_t swapped = g->swapped_out, m;
+
+        if (!h->seen && s->swap_out_kib != BD_COUNT_UNKNOWN)
+                swapped = sub_sat(s->swap_out_kib, s->swap_in_kib != BD_COUNT_UNKNOWN ? s->swap_in_kib : 0);
+        if (!swapped)
+                return 0;
+        m = max_u64(pct(c->margin_pct, add_sat(used_lo, swapped)), c->margin_min_kib);
+        return add_sat(add_sat(s->actual_kib, swapped), incomplete ? add_sat(m, m) : m);
+}
+
 static uint64_t emergency_by_doc(const struct bd_config *c, const struct bd_vm_sample *s,
-                                 const struct bd_vm_history *h, const struct signals *g, uint64_t margin,
+                                 const struct bd_vm_history *h, const struct signals *g, uint64_t swap_need,
                                  uint64_t now) {
         uint64_t period = (uint64_t)(s->stats_period_sec > 0 ? s->stats_period_sec : c->stats_period_sec);
-        uint64_t want = g->swapped_out ? add_sat(add_sat(s->actual_kib, g->swapped_out), margin) : 0;
+        uint64_t want = swap_need;
 
         if (h->pressure_grant_kib && h->last_grow_for_pressure_usec && now >= h->last_grow_for_pressure_usec &&
             now - h->last_grow_for_pressure_usec <= 2 * c->interval_usec + period * SEC && g->lo >= h->pressure_target_kib)
@@ -291,8 +307,13 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
                 /* Out of memory (under half its margin free): room for a burst like its last. */
                 if (o->low_free && judged_on(s, &eff, &incomplete)->usable_kib < plain_margin / 2 &&
                     v->band != BD_BAND_CRITICAL) {
+                        uint64_t need = min_u64(swap_need_by_doc(c, s, h, &o->g, o->used_lo, incomplete),
+                                                o->eff_max);
+
+                        if (d->swap_need_kib != (h->seen ? need : 0))
+                                BROKEN("swap need %" PRIu64 ", documented %" PRIu64, d->swap_need_kib, need);
                         want = max_u64(want, add_sat(s->actual_kib, d->burst_learned_kib));
-                        want = max_u64(want, emergency_by_doc(c, s, h, &o->g, plain_margin, w->now));
+                        want = max_u64(want, emergency_by_doc(c, s, h, &o->g, need, w->now));
                 }
                 want = min_u64(want, o->eff_max);
                 if (want > s->actual_kib && (again || !o->pressure)) {
@@ -338,7 +359,7 @@ static int check_ok_bounds(const struct world *w, size_t i, const struct ok_orac
 }
 
 /* An OK VM's shrink: within its rate, never of a guest in need or swapping
- * out, within the cooldown, soon after a pressure grow or twice on one
+ * out, within the cooldown (unless the host is out of RAM), soon after a pressure grow or twice on one
  * report; reclaim outside pressure only to pay for a guest's grow. */
 static int check_ok_shrink(const struct world *w, size_t i, const struct ok_oracle *o, uint64_t delta,
                            bool funding) {
@@ -356,7 +377,7 @@ static int check_ok_shrink(const struct world *w, size_t i, const struct ok_orac
                 BROKEN("a guest under pressure shrunk");
         if (o->g.swap_out)
                 BROKEN("a guest swapping out shrunk");
-        if (o->cooling)
+        if (o->cooling && w->host.mem_available_kib >= BD_OUT_OF_RAM_KIB) /* out of RAM: no cooldown */
                 BROKEN("shrunk within the cooldown");
         if (h->last_grow_for_pressure_usec &&
             w->now - h->last_grow_for_pressure_usec < c->grow_hold_usec &&

@@ -293,9 +293,15 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
          * past its size, where its report cannot show it; a guest that
          * burst before is likely in a burst like it: room for that. */
         if (low_free && s->usable_kib < margin / 2 && !critical) {
+                uint64_t need = min_u64(bd_emergency_swap_need(cfg, s, bd_emergency_swapped(s, h, sig->swapped_out_kib),
+                                                               used_lo, d->stats_incomplete),
+                                        d->max_kib);
+
+                /* A first report's counters may be old history (pages freed
+                 * in swap are never swapped in): asked for, not a floor. */
+                d->swap_need_kib = h->seen ? need : 0;
                 want = max_u64(want, add_sat(s->actual_kib, d->burst_learned_kib));
-                want = max_u64(want, bd_emergency_want(cfg, s, h, sig->swapped_out_kib, margin,
-                                                               sig->size_lo_kib, now_usec));
+                want = max_u64(want, bd_emergency_want(cfg, s, h, need, sig->size_lo_kib, now_usec));
         }
         want = min_u64(want, d->max_kib);
         d->reason = low_free           ? BD_REASON_GUEST_LOW_FREE

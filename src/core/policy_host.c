@@ -183,6 +183,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         host_state->band = view->band;
         host_state->seen = true;
         budget->critical = view->band == BD_BAND_CRITICAL;
+        budget->out_of_ram = host->mem_available_kib < BD_OUT_OF_RAM_KIB;
 
         goal = shortfall_kib(cfg, &ram);
         budget->ram_driven = true;
@@ -205,6 +206,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         budget->cap_left_kib = cfg->host_shrink_cap_kib;
         budget->ram_kib = sub_sat(sub_sat(headroom_kib(cfg, &ram), pending), untouched);
         budget->ram_hard_kib = sub_sat(ram.free_kib, pending);
+        budget->ram_last_kib = min_u64(observed, sub_sat(min_u64(host->mem_available_kib, ram.base_kib), pending));
         budget->vm_kib = vmb.base_kib ? sub_sat(headroom_kib(cfg, &vmb), pending) : UINT64_MAX;
 
         view->reclaim_goal_kib = goal;

@@ -30,8 +30,11 @@ enum bd_role {
 /* What the host phase hands the others: the cycle's budgets. */
 struct bd_budget {
         bool critical;
+        bool out_of_ram;      /* MemAvailable under BD_OUT_OF_RAM_KIB: the host is at or past its RAM */
         uint64_t ram_kib;     /* grants left within RAM above its critical line */
         uint64_t ram_hard_kib; /* grants left within RAM above the host's reserve: floors only */
+        uint64_t ram_last_kib; /* the reclaim seen since the previous cycle, within MemAvailable:
+                                * rare claimers' floors only, once ram_hard_kib is spent */
         uint64_t vm_kib;      /* grants left within the VM budget (UINT64_MAX: no budget) */
         uint64_t room_kib;    /* relaxed deflation left: room above the pressure goal */
         int64_t goal_kib;     /* reclaim to leave pressure (> 0), 0 outside pressure */
@@ -169,13 +172,22 @@ bool bd_guard_settable(const struct bd_vm_sample *s, const struct bd_vm_history 
 void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                        struct bd_decision *d);
 
-/* Guest emergencies (policy_emergency.c), called by classify: the size a
- * guest pinned at its size asks for at least (0: nothing more than the
- * usual), from what it SWAPPED_OUT_KIB since its last report and the grow
- * last made for its pressure (REPORT_LO_KIB: the smallest balloon size its
- * report may have been made at). */
+/* Guest emergencies (policy_emergency.c), called by classify. What a guest
+ * pinned at its size has in swap that it needs: SWAPPED_OUT_KIB since its
+ * last report, or on the first report balloond sees (H not seen) its
+ * counters' swapped out less swapped in. */
+uint64_t bd_emergency_swapped(const struct bd_vm_sample *s, const struct bd_vm_history *h, uint64_t swapped_out_kib);
+/* The size that holds SWAPPED_KIB besides what it uses (USED_KIB), with the
+ * margin of both (TWICE: a report without `usable`), 0 when nothing was
+ * swapped: granted like the floor. */
+uint64_t bd_emergency_swap_need(const struct bd_config *cfg, const struct bd_vm_sample *s, uint64_t swapped_kib,
+                                uint64_t used_kib, bool twice);
+/* The size a guest pinned at its size asks for at least (0: nothing more
+ * than the usual): SWAP_NEED_KIB, and after a grow for its pressure that
+ * was too small twice that grow (REPORT_LO_KIB: the smallest balloon size
+ * its report may have been made at). */
 uint64_t bd_emergency_want(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
-                           uint64_t swapped_out_kib, uint64_t margin_kib, uint64_t report_lo_kib, uint64_t now_usec);
+                           uint64_t swap_need_kib, uint64_t report_lo_kib, uint64_t now_usec);
 
 /* Shrinks held (a guest emergency, a foreign target), or why not: the
  * reason that holds them, or BD_REASON_STEADY. */

@@ -122,6 +122,12 @@ struct bd_reclaim {
         unsigned age;            /* cycles open */
 };
 
+/* MemAvailable under this: the host has no memory left (it swaps). Donors
+ * then give without waiting out their cooldown: on scenarios/host-job.json
+ * the host is past its RAM 41 s instead of 91 s, the same with any line
+ * from 1 MiB to 1 GiB; kept small, as the rule is for a host out of RAM. */
+#define BD_OUT_OF_RAM_KIB (16ULL * 1024ULL)
+
 /* The targets balloond remembers having asked for, per VM. */
 #define BD_ASKED_KEEP 4
 
@@ -235,6 +241,8 @@ struct bd_decision {
         uint64_t want_kib;    /* size an urgent grow asked for (0: none) */
         uint64_t unmet_kib;   /* part of that the host could not grant this cycle */
         uint64_t floor_grow_kib; /* grows aim at least here: the floor on the report's smallest size */
+        uint64_t swap_need_kib; /* out of memory: its size plus what it pushed to swap plus a margin, granted
+                                 * like its floor (0: none) */
         double claim_credit;  /* its claim credit this cycle (after decay), KiB */
         enum bd_line crossed; /* a line its grant went past (an emergency past the budget) */
         enum bd_line refused; /* the line that cut its grant */

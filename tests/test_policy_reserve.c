@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A guest short of its floor while the host is past its reserve (issues
+ * 15/16, scenarios/host-job.json: six web servers beside a host job taking
+ * 6 GiB of 16). With the job on, MemAvailable stays under the 1 GiB reserve
+ * for the whole 30 minutes even with every guest at its floor, so floors
+ * granted only above the reserve were never granted: a guest whose use
+ * rose sat below its floor until it ran out (59 OOM events in balloond-sim,
+ * 3,666 VM-s short): what the balloons gave went to refill the reserve.
+ * What the reserve leaves of a floor may now come out of the reclaim seen
+ * since the previous cycle (within MemAvailable), for guests that claim
+ * rarely; a frequent claimer (a leak, a greedy guest) gets nothing there.
+ * And with the host out of RAM (MemAvailable 0: the job arrived at once),
+ * donors give without waiting out their cooldown. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "balloond/core/policy.h"
+#include "balloond/core/units.h"
+
+#define SEC USEC_PER_SEC
+#define M(mib) ((uint64_t)(mib) * MIB)
+#define NOW (100000 * SEC)
+#define WALL 1790000000LL
+#define STEP_SEC 5
+
+enum { NEEDY = 0, DONOR = 1, COMFY = 2, N_VMS = 3 };
+
+struct world {
+        struct bd_config cfg;
+        struct bd_vm_sample s[N_VMS];
+        struct bd_vm_history h[N_VMS];
+        struct bd_decision d[N_VMS];
+        struct bd_host_state hs;
+        struct bd_host_view view;
+        uint64_t used_kib[N_VMS];
+        size_t n; /* VMs in the world: 2, or 3 with COMFY */
+        uint64_t now;
+        int64_t wall;
+};
+
+static void vm_init(struct bd_vm_sample *s, const char *name, int id, uint64_t size_mib) {
+        bd_vm_sample_init(s);
+        snprintf(s->name, sizeof(s->name), "%s", name);
+        snprintf(s->uuid, sizeof(s->uuid), "00000000-0000-4000-8000-%012d", id);
+        s->state = BD_RUN_RUNNING;
+        s->max_kib = M(3072);
+        s->actual_kib = M(size_mib);
+        s->swap_in_kib = s->swap_out_kib = s->major_faults = 0;
+        s->stats_period_sec = 2;
+}
+
+/* A web guest of 2 GiB with 1,900 MiB in use (its floor: 2,280 MiB) and
+ * an idle one of 3 GiB with 1 GiB in use. */
+static void world_init(struct world *w) {
+        memset(w, 0, sizeof(*w));
+        bd_config_defaults(&w->cfg);
+        w->now = NOW;
+        w->wall = WALL;
+        vm_init(&w->s[NEEDY], "web1", 1, 2048);
+        vm_init(&w->s[DONOR], "web2", 2, 3072);
+        w->used_kib[NEEDY] = M(1900);
+        w->used_kib[DONOR] = M(1024);
+        w->n = 2;
+}
+
+/* One cycle on a 16 GiB host (reserve 1 GiB) with AVAIL_MIB of
+ * MemAvailable; fresh honest reports; the balloons follow at once. */
+static void cycle(struct world *w, uint64_t avail_mib) {
+        struct bd_host_sample host = { .mem_total_kib = M(16384), .mem_available_kib = M(avail_mib) };
+
+        for (size_t i = 0; i < w->n; i++) {
+                w->s[i].available_kib = w->s[i].actual_kib;
+                w->s[i].usable_kib = w->s[i].unused_kib = sub_sat(w->s[i].actual_kib, w->used_kib[i]);
+                w->s[i].disk_caches_kib = 0;
+                w->s[i].last_update_sec = w->wall;
+        }
+        bd_policy_run(&w->cfg, &host, w->s, w->h, w->n, &w->hs, w->now, w->wall, w->d, &w->view);
+        for (size_t i = 0; i < w->n; i++) {
+                if (w->d[i].action == BD_ACTION_NONE)
+                        continue;
+                bd_policy_note_applied(&w->h[i], &w->d[i], w->now);
+                w->s[i].actual_kib = w->d[i].target_kib;
+        }
+        w->now += STEP_SEC * SEC;
+        w->wall += STEP_SEC;
+}
+
+/* MemAvailable 600 MiB: the host is critical and past its reserve. The
+ * first cycle the needy guest gets nothing (nothing reclaimed yet) and the
+ * idle one is shrunk; the next cycle, before the fix, the needy guest got
+ * nothing again (no_headroom: the reclaim went to the reserve, and with a
+ * host job that never leaves, for good); now its floor, out of the reclaim
+ * seen, never more than that nor than MemAvailable. */
+static void test_floor_from_reclaim_seen(void **state) {
+        struct world w;
+        uint64_t grant;
+
+        (void)state;
+        world_init(&w);
+        cycle(&w, 600);
+        assert_int_equal(w.view.band, BD_BAND_CRITICAL);
+        assert_int_equal(w.d[NEEDY].reason, BD_REASON_NO_HEADROOM);
+        assert_int_equal(w.d[DONOR].action, BD_ACTION_SHRINK);
+        cycle(&w, 650);
+        assert_true(w.view.observed_reclaim_kib > 0);
+        assert_int_equal(w.d[NEEDY].action, BD_ACTION_GROW);
+        grant = w.d[NEEDY].target_kib - w.d[NEEDY].actual_kib;
+        assert_true(grant <= w.view.observed_reclaim_kib);
+        assert_true(grant <= M(650));
+        assert_true(w.d[NEEDY].target_kib <= w.d[NEEDY].floor_grow_kib);
+}
+
+/* Nothing reclaimed: nothing out of the reserve (MemAvailable 600 MiB,
+ * the idle guest already at its floor). */
+static void test_reserve_kept_without_reclaim(void **state) {
+        struct world w;
+
+        (void)state;
+        world_init(&w);
+        w.s[DONOR].actual_kib = M(1024 + 256);
+        cycle(&w, 600);
+        cycle(&w, 600);
+        assert_int_equal(w.view.observed_reclaim_kib, 0);
+        assert_int_equal(w.d[NEEDY].action, BD_ACTION_NONE);
+        assert_int_equal(w.d[NEEDY].reason, BD_REASON_NO_HEADROOM);
+}
+
+/* A frequent claimer (claim credit far above guest.frequent_claim_mib)
+ * gets nothing of the reclaim past the reserve. */
+static void test_frequent_claimer_not_from_reserve(void **state) {
+        struct world w;
+
+        (void)state;
+        world_init(&w);
+        cycle(&w, 600);
+        w.h[NEEDY].claim_credit = (double)M(8192);
+        w.h[NEEDY].credit_usec = w.now;
+        cycle(&w, 650);
+        assert_true(w.view.observed_reclaim_kib > 0);
+        assert_int_equal(w.d[NEEDY].action, BD_ACTION_NONE);
+        assert_int_equal(w.d[NEEDY].reason, BD_REASON_NO_HEADROOM);
+}
+
+/* Little reclaim seen, two guests short of their floors: the one with less
+ * than half its margin free (1,900 of 2,048 MiB in use: 148 MiB free of a
+ * 380 MiB margin) first, the other (1,760 in use: 288 free of 352) after.
+ * Shared by weight, as before, the first got 89 of the 153 MiB and the
+ * second 64: on host-job such slivers went to guests far from running out
+ * while web5 ran out (4 OOM events; 0 now). */
+static void test_reclaim_to_the_guest_running_out(void **state) {
+        struct world w;
+
+        (void)state;
+        world_init(&w);
+        w.n = 3;
+        w.s[DONOR].actual_kib = M(1536);
+        vm_init(&w.s[COMFY], "web3", 3, 2048);
+        w.used_kib[COMFY] = M(1760);
+        cycle(&w, 600);
+        assert_int_equal(w.d[DONOR].action, BD_ACTION_SHRINK);
+        assert_int_equal(w.d[NEEDY].reason, BD_REASON_NO_HEADROOM);
+        assert_int_equal(w.d[COMFY].reason, BD_REASON_NO_HEADROOM);
+        cycle(&w, 650);
+        assert_true(w.view.observed_reclaim_kib > 0);
+        assert_true(w.view.observed_reclaim_kib < w.d[NEEDY].want_kib - w.d[NEEDY].actual_kib);
+        assert_int_equal(w.d[NEEDY].action, BD_ACTION_GROW);
+        assert_int_equal(w.d[NEEDY].target_kib - w.d[NEEDY].actual_kib, w.view.observed_reclaim_kib);
+        assert_int_equal(w.d[COMFY].action, BD_ACTION_NONE);
+}
+
+/* The host out of RAM (MemAvailable 0: a job arrived at once): a donor
+ * shrunk 5 s ago shrinks again, the cooldown notwithstanding (host-job:
+ * past its RAM 91 s with the cooldown, 41 s without). Before the fix its
+ * reason was cooldown. */
+static void test_out_of_ram_skips_cooldown(void **state) {
+        struct world w;
+        uint64_t before;
+
+        (void)state;
+        world_init(&w);
+        cycle(&w, 0);
+        assert_int_equal(w.d[DONOR].action, BD_ACTION_SHRINK);
+        before = w.s[DONOR].actual_kib;
+        cycle(&w, 0);
+        assert_int_equal(w.d[DONOR].action, BD_ACTION_SHRINK);
+        assert_true(w.d[DONOR].target_kib < before);
+        assert_true(w.d[DONOR].target_kib >= w.d[DONOR].floor_kib);
+}
+
+/* MemAvailable 600 MiB (past the reserve, not out of RAM): the cooldown holds. */
+static void test_cooldown_holds_with_ram_left(void **state) {
+        struct world w;
+
+        (void)state;
+        world_init(&w);
+        cycle(&w, 600);
+        assert_int_equal(w.d[DONOR].action, BD_ACTION_SHRINK);
+        cycle(&w, 650);
+        assert_int_equal(w.d[DONOR].action, BD_ACTION_NONE);
+        assert_int_equal(w.d[DONOR].reason, BD_REASON_COOLDOWN);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_floor_from_reclaim_seen),
+                cmocka_unit_test(test_reserve_kept_without_reclaim),
+                cmocka_unit_test(test_frequent_claimer_not_from_reserve),
+                cmocka_unit_test(test_reclaim_to_the_guest_running_out),
+                cmocka_unit_test(test_out_of_ram_skips_cooldown),
+                cmocka_unit_test(test_cooldown_holds_with_ram_left),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
