@@ -144,7 +144,7 @@ int check_decisions(const char *what, const struct bd_config *cfg, const struct 
                     d[i].used_kib < (s[i].actual_kib > s[i].usable_kib ? s[i].actual_kib - s[i].usable_kib : 0))
                         BROKEN("used is below actual - usable");
                 else if (d[i].margin_kib != (d[i].stats_incomplete ? 2 : 1) * bd_policy_margin_kib(cfg, d[i].used_kib) +
-                                                    d[i].burst_kib + d[i].rise_kib)
+                                                    d[i].burst_kib + d[i].jump_room_kib)
                         BROKEN("margin is not bd_policy_margin_kib(used)");
                 else if (d[i].floor_kib < MIN_(d[i].used_kib + d[i].margin_kib, s[i].max_kib))
                         BROKEN("floor below used + margin");

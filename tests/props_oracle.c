@@ -115,6 +115,15 @@ bool guest_grow_reason(enum bd_reason r) {
                r == BD_REASON_BELOW_MIN || r == BD_REASON_BURST_ROOM;
 }
 
+/* The room for another jump (RISE) of a guest using USED, with the margin
+ * the use that jump would bring needs beyond the margin of the use now. */
+static uint64_t room_with_margin(const struct bd_config *c, uint64_t times, uint64_t used, uint64_t rise) {
+        uint64_t now = times * max_u64(pct(c->margin_pct, used), c->margin_min_kib);
+        uint64_t after = times * max_u64(pct(c->margin_pct, add_sat(used, rise)), c->margin_min_kib);
+
+        return rise ? add_sat(rise, sub_sat(after, now)) : 0;
+}
+
 struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_vm_settings *set) {
         const struct bd_config *c = &w->cfg;
         struct bd_vm_sample eff;
@@ -129,18 +138,22 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         o.rise = w->d[i].rise_kib;
         o.used = sub_sat(o.g.hi, s->usable_kib);
         o.used_lo = sub_sat(o.g.lo, s->usable_kib);
-        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib), add_sat(o.burst, o.rise));
+        /* The room for another jump comes with the margin of the use that
+         * jump would bring (room_with_margin). */
+        o.room_lo = min_u64(room_with_margin(c, times, o.used_lo, o.rise), room_with_margin(c, times, o.used, o.rise));
+        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib),
+                           add_sat(o.burst, room_with_margin(c, times, o.used, o.rise)));
         o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib),
-                              add_sat(o.burst, o.rise));
+                              add_sat(o.burst, o.room_lo));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
-        o.low_free = s->usable_kib < sub_sat(sub_sat(o.margin_lo, o.burst), o.rise);
+        o.low_free = s->usable_kib < sub_sat(sub_sat(o.margin_lo, o.burst), o.room_lo);
         /* The floor without the burst margin when the room missing is under
          * max(deadband, half the burst margin); when critical without the
          * fresh jump's room either. */
         o.plain_floor = sub_sat(o.floor_grow, o.burst);
         deadband = max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib));
-        o.floor_ask = w->view.band == BD_BAND_CRITICAL ? sub_sat(o.plain_floor, o.rise)
+        o.floor_ask = w->view.band == BD_BAND_CRITICAL ? sub_sat(o.plain_floor, o.room_lo)
                       : s->actual_kib >= o.plain_floor && o.floor_grow - s->actual_kib < max_u64(deadband, o.burst / 2)
                               ? o.plain_floor
                               : o.floor_grow;

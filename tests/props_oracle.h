@@ -24,8 +24,10 @@ struct ok_oracle {
          * is floor_grow without it, FLOOR_ASK the floor below which it asks. */
         uint64_t burst, plain_floor, floor_ask;
         /* A fresh rise (the policy's, tested in test_policy_bursts.c): in
-         * the margins and floors, and in PLAIN_FLOOR too. */
-        uint64_t rise;
+         * the margins and floors, and in PLAIN_FLOOR too; ROOM_LO is what it
+         * adds to floor_grow: the rise and the margin the use it would bring
+         * needs beyond the margin of the use now. */
+        uint64_t rise, room_lo;
         bool low_free, pressure, cooling;
 };
 

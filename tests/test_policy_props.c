@@ -343,7 +343,7 @@ static void test_greedy_guest_cannot_push_the_host_over(void **state) {
                                  * for another jump like its last (the fresh jump) is
                                  * comfort, not what keeps the guest alive now: a need
                                  * is served when all but that part was granted. */
-                                uint64_t room = add_sat(d->burst_kib, d->rise_kib);
+                                uint64_t room = add_sat(d->burst_kib, d->jump_room_kib);
 
                                 if (!d->want_kib || d->reason == BD_REASON_BURST_ROOM)
                                         continue;

@@ -253,6 +253,8 @@ struct bd_decision {
         uint64_t rise_kib;    /* room for another jump like its last (half of its largest jump within a report
                                * interval in the last five minutes, not fallen back): in margin_kib and
                                * floor_kib, granted like the floor (not when the host is critical) */
+        uint64_t jump_room_kib; /* what that room adds to margin_kib and floor_kib: rise_kib, and the margin
+                                 * the use another such jump would bring needs beyond the margin of the use now */
         bool withdraw;        /* set the hypervisor's target to actual_kib: a target balloond no longer stands behind, or a size adopted */
         uint64_t self_deflated_kib; /* the guest took this much back from its balloon since the last cycle */
         uint64_t foreign_kib; /* someone else moved its balloon by this much since the last cycle */
