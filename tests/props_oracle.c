@@ -116,12 +116,15 @@ bool guest_grow_reason(enum bd_reason r) {
 }
 
 /* The room for another jump (RISE) of a guest using USED, with the margin
- * the use that jump would bring needs beyond the margin of the use now. */
-static uint64_t room_with_margin(const struct bd_config *c, uint64_t times, uint64_t used, uint64_t rise) {
+ * the use that jump would bring needs beyond the margin of the use now, as
+ * far as the floor (with BURST) stays under MAX. */
+static uint64_t room_with_margin(const struct bd_config *c, uint64_t times, uint64_t used, uint64_t rise,
+                                 uint64_t burst, uint64_t max) {
         uint64_t now = times * max_u64(pct(c->margin_pct, used), c->margin_min_kib);
         uint64_t after = times * max_u64(pct(c->margin_pct, add_sat(used, rise)), c->margin_min_kib);
+        uint64_t below_max = sub_sat(max, add_sat(add_sat(used, now), add_sat(burst, rise)));
 
-        return rise ? add_sat(rise, sub_sat(after, now)) : 0;
+        return rise ? add_sat(rise, min_u64(sub_sat(after, now), below_max)) : 0;
 }
 
 struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_vm_settings *set) {
@@ -140,9 +143,10 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         o.used_lo = sub_sat(o.g.lo, s->usable_kib);
         /* The room for another jump comes with the margin of the use that
          * jump would bring (room_with_margin). */
-        o.room_lo = min_u64(room_with_margin(c, times, o.used_lo, o.rise), room_with_margin(c, times, o.used, o.rise));
+        o.room_lo = min_u64(room_with_margin(c, times, o.used_lo, o.rise, o.burst, s->max_kib),
+                            room_with_margin(c, times, o.used, o.rise, o.burst, s->max_kib));
         o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib),
-                           add_sat(o.burst, room_with_margin(c, times, o.used, o.rise)));
+                           add_sat(o.burst, room_with_margin(c, times, o.used, o.rise, o.burst, s->max_kib)));
         o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib),
                               add_sat(o.burst, o.room_lo));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);

@@ -264,18 +264,26 @@ static uint64_t margin_of(const struct bd_config *cfg, const struct bd_decision 
  * would have right after the jump (vdi-morning: a desktop using 1,250 MiB
  * after +800 MiB kept 256 + 400 MiB free and missed its next login step,
  * +600 MiB, by 2 MiB; with 330 + 400 MiB it does not). */
-static uint64_t jump_room_at(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib) {
-        uint64_t after = add_sat(used_kib, d->rise_kib);
+static uint64_t jump_room_at(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib,
+                             uint64_t max_kib) {
+        uint64_t margin = margin_of(cfg, d, used_kib);
+        uint64_t below_max = sub_sat(max_kib, add_sat(add_sat(used_kib, margin), add_sat(d->burst_kib, d->rise_kib)));
 
         if (!d->rise_kib)
                 return 0;
-        return add_sat(d->rise_kib, sub_sat(margin_of(cfg, d, after), margin_of(cfg, d, used_kib)));
+        /* The extra margin only as far as the floor stays under the VM's
+         * maximum: a floor at its maximum gains nothing from it, and what
+         * it asks for when the host is critical (the floor less this) stays
+         * what it was. */
+        return add_sat(d->rise_kib, min_u64(sub_sat(margin_of(cfg, d, add_sat(used_kib, d->rise_kib)), margin),
+                                            below_max));
 }
 
 /* The same for the grows (USED_KIB: the smaller used), never above what the
  * floor holds (d->jump_room_kib; percentages round either way by a KiB). */
-static uint64_t jump_room(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib) {
-        return min_u64(jump_room_at(cfg, d, used_kib), d->jump_room_kib);
+static uint64_t jump_room(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib,
+                          uint64_t max_kib) {
+        return min_u64(jump_room_at(cfg, d, used_kib, max_kib), d->jump_room_kib);
 }
 
 static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_settings *set,
@@ -284,8 +292,8 @@ static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s
         uint64_t used_lo = sub_sat(sig->size_lo_kib, s->usable_kib);
         uint64_t margin_lo;
 
-        d->jump_room_kib = jump_room_at(cfg, d, used_hi);
-        margin_lo = add_sat(add_sat(margin_of(cfg, d, used_lo), d->burst_kib), jump_room(cfg, d, used_lo));
+        d->jump_room_kib = jump_room_at(cfg, d, used_hi, s->max_kib);
+        margin_lo = add_sat(add_sat(margin_of(cfg, d, used_lo), d->burst_kib), jump_room(cfg, d, used_lo, s->max_kib));
         d->used_kib = used_hi;
         d->margin_kib = add_sat(add_sat(margin_of(cfg, d, used_hi), d->burst_kib), d->jump_room_kib);
         d->floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib)), s->max_kib);
@@ -303,7 +311,7 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
                 struct bd_decision *d) {
         /* Its floor without the learned burst: above it, the ask is for burst room. */
         uint64_t plain_floor = sub_sat(d->floor_grow_kib, d->burst_kib);
-        uint64_t want = critical ? sub_sat(plain_floor, jump_room(cfg, d, used_lo)) : d->floor_grow_kib;
+        uint64_t want = critical ? sub_sat(plain_floor, jump_room(cfg, d, used_lo, s->max_kib)) : d->floor_grow_kib;
         uint64_t margin = margin_of(cfg, d, used_lo);
         bool reported_again = !cfg->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
@@ -329,7 +337,7 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
         d->reason = low_free           ? BD_REASON_GUEST_LOW_FREE
                     : sig->swap_in     ? BD_REASON_GUEST_SWAP_IN
                     : sig->fault_burst ? BD_REASON_GUEST_MAJOR_FAULTS
-                    : (d->burst_kib || d->rise_kib) && s->actual_kib >= sub_sat(plain_floor, jump_room(cfg, d, used_lo))
+                    : (d->burst_kib || d->rise_kib) && s->actual_kib >= sub_sat(plain_floor, jump_room(cfg, d, used_lo, s->max_kib))
                                        ? BD_REASON_BURST_ROOM
                                        : BD_REASON_BELOW_MIN;
         if (want <= s->actual_kib) { /* at its maximum, or it has what this report asks */
@@ -384,11 +392,12 @@ static const struct bd_vm_sample *effective(const struct bd_vm_sample *s, struct
  * half the burst margin (a guest whose use creeps up by a few MiB a report
  * is not grown a few MiB a report: it keeps at least its margin and half its
  * burst margin free, and all of it after a shrink). */
-static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_lo, bool critical) {
+static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_decision *d,
+                           uint64_t used_lo, bool critical) {
         uint64_t plain = sub_sat(d->floor_grow_kib, d->burst_kib);
 
         if (critical)
-                return sub_sat(plain, jump_room(cfg, d, used_lo));
+                return sub_sat(plain, jump_room(cfg, d, used_lo, s->max_kib));
         if ((d->actual_kib >= plain &&
                          d->floor_grow_kib - d->actual_kib < max_u64(bd_deadband_kib(cfg, d->actual_kib), d->burst_kib / 2)))
                 return plain;
@@ -423,7 +432,7 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
                 d->withdraw = !was_stuck && bd_guard_settable(s, h) && h->target_kib < s->actual_kib;
                 return;
         }
-        if (d->guest_pressure || s->actual_kib < grow_floor(cfg, d, used_lo, critical))
+        if (d->guest_pressure || s->actual_kib < grow_floor(cfg, s, d, used_lo, critical))
                 ask(cfg, s, h, &sig, used_lo, low_free, critical, now_usec, d);
         hold = bd_guard_hold(h, now_usec);
         if (d->action == BD_ACTION_NONE && d->reason == BD_REASON_STEADY && hold != BD_REASON_STEADY)
