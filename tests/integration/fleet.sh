@@ -35,7 +35,8 @@ cleanup() {
         wait 2>/dev/null
         [ "${FAIL:-0}" -gt 0 ] || rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM # a signal ends the test (the EXIT trap cleans up); it does not resume it
 taken=" "
 free_port() { # VAR: set VAR to a port nobody listens on (nor was handed out here)
         local p

@@ -17,7 +17,8 @@ cleanup() {
         wait 2>/dev/null
         rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM # a signal ends the test (the EXIT trap cleans up); it does not resume it
 free_port() { # a port nobody listens on
         local p
         for _ in $(seq 50); do

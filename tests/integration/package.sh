@@ -19,7 +19,8 @@ cleanup() {
         [ -n "$saved" ] && mv "$saved" /etc/balloond
         rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM # a signal ends the test (the EXIT trap cleans up); it does not resume it
 if dpkg -s balloond >/dev/null 2>&1; then
         echo "FAIL: a balloond package is installed already; remove it first (dpkg -P balloond)" >&2
         exit 1
