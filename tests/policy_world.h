@@ -116,3 +116,32 @@ static inline void pw_cycles(struct pw *w, int n) {
         for (int k = 0; k < n; k++)
                 pw_cycle(w);
 }
+
+/* A fresh world of one 8 GiB VM using USED_MIB under host pressure (10 %
+ * free), cycled until shrunk to its floor. */
+static inline size_t pw_at_floor(struct pw *w, uint64_t used_mib) {
+        size_t i;
+
+        pw_init(w);
+        i = pw_add(w, 8192, 8192, used_mib);
+        pw_free_pct(w, 10);
+        for (int c = 0; c < 200 && w->d[i].reason != BD_REASON_AT_FLOOR; c++)
+                pw_cycle(w);
+        assert_int_equal(w->d[i].reason, BD_REASON_AT_FLOOR);
+        assert_int_equal(w->d[i].rise_kib, 0);
+        return i;
+}
+
+/* A fresh world of one VM of MAX_MIB at SIZE_MIB using USED_MIB, the host
+ * FREE_PCT free: three cycles, and it is neither shrunk nor grown. */
+static inline size_t pw_settled(struct pw *w, uint64_t max_mib, uint64_t size_mib, uint64_t used_mib, double free_pct) {
+        size_t i;
+
+        pw_init(w);
+        i = pw_add(w, max_mib, size_mib, used_mib);
+        pw_free_pct(w, free_pct);
+        pw_cycles(w, 3);
+        assert_int_equal(w->s[i].actual_kib, M(size_mib));
+        assert_int_equal(w->d[i].rise_kib, 0);
+        return i;
+}

@@ -13,26 +13,12 @@
 
 #include "policy_world.h"
 
-/* One VM under host pressure, shrunk to its floor: used + 256 MiB. */
-static size_t at_floor(struct pw *w, uint64_t used_mib) {
-        size_t i;
-
-        pw_init(w);
-        i = pw_add(w, 8192, 8192, used_mib);
-        pw_free_pct(w, 10);
-        for (int c = 0; c < 200 && w->d[i].reason != BD_REASON_AT_FLOOR; c++)
-                pw_cycle(w);
-        assert_int_equal(w->d[i].reason, BD_REASON_AT_FLOOR);
-        assert_int_equal(w->d[i].rise_kib, 0);
-        return i;
-}
-
 /* A login: +500 MiB within a report. Half of it stays free on top of the
  * margin, so a second wave of 250 MiB finds room; five minutes later,
  * level since, the room is gone (the floor is used + margin again). */
 static void test_jump_keeps_room_for_another(void **state) {
         struct pw w;
-        size_t i = at_floor(&w, 1024);
+        size_t i = pw_at_floor(&w, 1024);
 
         (void)state;
         w.used[i] += M(500);
@@ -49,25 +35,11 @@ static void test_jump_keeps_room_for_another(void **state) {
         assert_true(w.d[i].floor_kib < M(1774 + 256 + 250));
 }
 
-/* A guest with room to show its jump: 4 GiB, using 1 GiB, the host in the
- * normal band (neither shrunk nor deflated). */
-static size_t roomy(struct pw *w) {
-        size_t i;
-
-        pw_init(w);
-        i = pw_add(w, 8192, 4096, 1024);
-        pw_free_pct(w, 25);
-        pw_cycles(w, 3);
-        assert_int_equal(w->s[i].actual_kib, M(4096));
-        assert_int_equal(w->d[i].rise_kib, 0);
-        return i;
-}
-
 /* A jump that falls back is a spike: the learned burst margin has room for
  * the next one; no room for another jump on top of it. */
 static void test_spike_over_is_a_burst_not_a_jump(void **state) {
         struct pw w;
-        size_t i = roomy(&w);
+        size_t i = pw_settled(&w, 8192, 4096, 1024, 25);
 
         (void)state;
         w.used[i] += M(400);
@@ -83,7 +55,7 @@ static void test_spike_over_is_a_burst_not_a_jump(void **state) {
  * alive: the room for another jump is not asked for. */
 static void test_no_jump_room_asked_when_critical(void **state) {
         struct pw w;
-        size_t i = roomy(&w);
+        size_t i = pw_settled(&w, 8192, 4096, 1024, 25);
 
         (void)state;
         w.used[i] += M(2900); /* 172 MiB free of 4 GiB: below its margin */
@@ -101,7 +73,7 @@ static void test_no_jump_room_asked_when_critical(void **state) {
  * report at a time would take eight. */
 static void test_out_of_memory_met_in_few_grows(void **state) {
         struct pw w;
-        size_t i = at_floor(&w, 1024);
+        size_t i = pw_at_floor(&w, 1024);
         uint64_t prev_grant = 0;
         int grows = 0;
         bool doubled = false;
@@ -127,7 +99,7 @@ static void test_out_of_memory_met_in_few_grows(void **state) {
  * memory it needs: it asks for that much more, plus its margin. */
 static void test_swap_out_sizes_the_grow(void **state) {
         struct pw w;
-        size_t i = at_floor(&w, 1024);
+        size_t i = pw_at_floor(&w, 1024);
         uint64_t size = w.s[i].actual_kib;
 
         (void)state;
@@ -143,7 +115,7 @@ static void test_swap_out_sizes_the_grow(void **state) {
  * once it falls back, not the largest grant. */
 static void test_whole_burst_learned_while_pinned(void **state) {
         struct pw w;
-        size_t i = at_floor(&w, 400);
+        size_t i = pw_at_floor(&w, 400);
 
         (void)state;
         w.used[i] += M(1500);

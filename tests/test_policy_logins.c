@@ -14,20 +14,6 @@
 
 #include "policy_world.h"
 
-/* An idle 3 GiB desktop at 1672 MiB using 450 MiB, the host in the normal
- * band (neither shrunk nor deflated). */
-static size_t idle_desktop(struct pw *w) {
-        size_t i;
-
-        pw_init(w);
-        i = pw_add(w, 3072, 1672, 450);
-        pw_free_pct(w, 25);
-        pw_cycles(w, 3);
-        assert_int_equal(w->s[i].actual_kib, M(1672));
-        assert_int_equal(w->d[i].rise_kib, 0);
-        return i;
-}
-
 /* The first login step (+800 MiB) leaves room for a second like half of it
  * with the margin of the use it brings (20 % of 1250 + 400 MiB: 330 MiB,
  * not the 256 MiB minimum of 1250 MiB), so the second step (+600 MiB) finds
@@ -36,7 +22,7 @@ static size_t idle_desktop(struct pw *w) {
  * and balloond-sim counted 9 guest OOMs on vdi-morning, 2 MiB short each. */
 static void test_second_login_step_fits(void **state) {
         struct pw w;
-        size_t i = idle_desktop(&w);
+        size_t i = pw_settled(&w, 3072, 1672, 450, 25) /* an idle 3 GiB desktop, the host in the normal band */;
         uint64_t used, room;
 
         (void)state;

@@ -18,14 +18,8 @@
 
 /* One VM under host pressure, shrunk to its floor: used + 256 MiB. */
 static size_t at_floor(struct pw *w) {
-        size_t i;
+        size_t i = pw_at_floor(w, 1024);
 
-        pw_init(w);
-        i = pw_add(w, 8192, 8192, 1024);
-        pw_free_pct(w, 10);
-        for (int c = 0; c < 200 && w->d[i].reason != BD_REASON_AT_FLOOR; c++)
-                pw_cycle(w);
-        assert_int_equal(w->d[i].reason, BD_REASON_AT_FLOOR);
         if (w->s[i].actual_kib > M(1024 + 256 + 128))
                 print_error("at %llu KiB, floor %llu, burst %llu margin %llu\n", (unsigned long long)w->s[i].actual_kib,
                             (unsigned long long)w->d[i].floor_kib, (unsigned long long)w->d[i].burst_learned_kib,
