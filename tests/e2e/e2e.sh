@@ -269,8 +269,32 @@ t0=$(now)
 conf 0
 kill -HUP "$bpid"
 at_max() { [ "$(e2e_actual bd-g1)" = "$max_kib" ] && [ "$(e2e_actual bd-g2)" = "$max_kib" ]; }
-targets_max() { [ "$(field bd-g1 target_kib)" = "$max_kib" ] && [ "$(field bd-g2 target_kib)" = "$max_kib" ]; }
-check "g) balloond gives the guests their maxima" in_cycles 3 targets_max
+# A status shows the target decided in its own cycle: a VM whose balloon is
+# on its way shows its size there. So each VM is given its maximum when some
+# status since the reload showed it decided (or reached): a run beside a CPU
+# hog had bd-g2 given 1,024 MiB in the first cycle and bd-g1 in the third
+# (its own grow for its learned burst came first), and no single status
+# with both.
+given_max() { awk -v vm="$1" -v max="$max_kib" '$2 == vm && ($5 == max || $6 == max) { found = 1 } END { exit !found }' \
+        "$E2E_WORK/g.trace"; }
+targets_max() { given_max bd-g1 && given_max bd-g2; }
+# Each status seen meanwhile (bd-g1's and bd-g2's cycle, action, reason,
+# target, size), printed when the check fails.
+g_trace() {
+        jq -r '.cycles as $c | .vms[] | select(.name == "bd-g1" or .name == "bd-g2") |
+                "\($c) \(.name) \(.action) \(.reason) \(.target_kib) \(.actual_kib)"' "$status" 2>/dev/null >> "$E2E_WORK/g.trace"
+}
+targets_max_traced() { g_trace; targets_max; }
+g_in_cycles() { # N
+        in_cycles "$1" targets_max_traced && return 0
+        echo "  the statuses seen (cycle, VM, action, reason, target, size):" >&2
+        uniq "$E2E_WORK/g.trace" | sed 's/^/    /' >&2
+        return 1
+}
+: > "$E2E_WORK/g.trace"
+# Three cycles from the reload (a VM growing for its own need gets that grow
+# first, then waits out its 2 s cooldown) and one for the reload to land.
+check "g) balloond gives the guests their maxima" g_in_cycles 4
 # The balloons follow at the guests' pace.
 check "g) balloons deflated back to the maxima" wait_for 120 at_max
 t_back=$(since "$t0")
