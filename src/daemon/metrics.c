@@ -86,7 +86,6 @@ static void vm_labels_put(FILE *f, const struct vm_labels *l, size_t i) {
         fwrite(l->text + start, 1, l->end[i] - start, f);
 }
 
-/* One per-VM gauge family: VALUE(decision, sample) in KiB, or skipped when unknown. */
 /* One VM's sample of family NAME: KIB in bytes; nothing when unknown. */
 static void vm_kib_line(FILE *f, const struct vm_labels *l, size_t i, const char *name, uint64_t kib) {
         if (kib == BD_KIB_UNKNOWN)
@@ -98,6 +97,7 @@ static void vm_kib_line(FILE *f, const struct vm_labels *l, size_t i, const char
         putc('\n', f);
 }
 
+/* One per-VM gauge family: VALUE(decision, sample) in KiB, or skipped when unknown. */
 static void vm_bytes(FILE *f, const struct bd_cycle_result *r, const struct vm_labels *l, const char *name,
                      const char *help, uint64_t (*value)(const struct bd_decision *, const struct bd_vm_sample *)) {
         family(f, name, "gauge", help);
@@ -124,6 +124,14 @@ static uint64_t v_floor(const struct bd_decision *d, const struct bd_vm_sample *
 static uint64_t v_burst(const struct bd_decision *d, const struct bd_vm_sample *s) {
         (void)s;
         return d->status == BD_STATUS_OK ? d->burst_learned_kib : BD_KIB_UNKNOWN;
+}
+static uint64_t v_jump(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)s;
+        return d->status == BD_STATUS_OK ? d->jump_room_kib : BD_KIB_UNKNOWN;
+}
+static uint64_t v_swap_need(const struct bd_decision *d, const struct bd_vm_sample *s) {
+        (void)s;
+        return d->status == BD_STATUS_OK ? d->swap_need_kib : BD_KIB_UNKNOWN;
 }
 static uint64_t v_usable(const struct bd_decision *d, const struct bd_vm_sample *s) {
         (void)s;
@@ -229,6 +237,12 @@ static void put_vms(FILE *f, const struct bd_cycle_result *r, const struct vm_la
         vm_bytes(f, r, labels, "balloond_vm_burst_margin_bytes",
                  "The VM's learned burst margin: the largest growth of its used memory between two reports, "
                  "decaying; in its floor on top of the configured margin.", v_burst);
+        vm_bytes(f, r, labels, "balloond_vm_jump_room_bytes",
+                 "The room kept for another jump like the VM's last (and the margin of the use it would bring); "
+                 "in its floor.", v_jump);
+        vm_bytes(f, r, labels, "balloond_vm_swap_need_bytes",
+                 "Out of memory: its size plus what it pushed to swap since its last report plus a margin, "
+                 "granted like its floor; 0 when not out of memory.", v_swap_need);
         family(f, "balloond_vm_state", "gauge", "1 for the VM's state: ok, excluded, blind, stuck.");
         for (size_t i = 0; i < r->n; i++)
                 for (int st = BD_STATUS_OK; st <= BD_STATUS_STUCK; st++) {

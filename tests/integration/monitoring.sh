@@ -56,7 +56,8 @@ check "endpoint: bound to 127.0.0.1 only (by default)" eq "$(listening_on "$p_ba
 check "status file: not writable by others (0640)" test "$(stat -c %a "$work/status.json")" = 640
 check "textfile: not writable by others" test "$(stat -c %a "$work/textfile/balloond.prom")" = 644
 for m in balloond_vm_target_bytes balloond_vm_actual_bytes balloond_vm_maximum_bytes balloond_vm_floor_bytes \
-        balloond_vm_usable_bytes balloond_vm_state balloond_host_memory_available_bytes balloond_host_reserve_bytes \
+        balloond_vm_usable_bytes balloond_vm_burst_margin_bytes balloond_vm_jump_room_bytes balloond_vm_swap_need_bytes \
+        balloond_vm_state balloond_host_memory_available_bytes balloond_host_reserve_bytes \
         balloond_host_vm_budget_bytes balloond_host_band balloond_host_psi_memory_full_avg10_ratio \
         balloond_reclaimed_bytes balloond_reclaimable_bytes balloond_decisions_total balloond_libvirt_errors_total \
         balloond_config_reloads_total balloond_cycles_total balloond_cycle_duration_seconds_bucket \
