@@ -21,75 +21,35 @@
 
 #include <cmocka.h>
 
-#include "balloond/core/policy.h"
-#include "balloond/core/units.h"
+#include "policy_world.h"
 
-#define SEC USEC_PER_SEC
-#define M(mib) ((uint64_t)(mib) * MIB)
-#define NOW (100000 * SEC)
-#define WALL 1790000000LL
-#define STEP_SEC 5
+enum { NEEDY = 0, DONOR = 1, COMFY = 2 };
 
-enum { NEEDY = 0, DONOR = 1, COMFY = 2, N_VMS = 3 };
+/* On a 16 GiB host (reserve 1 GiB) with the default cooldown: a web guest
+ * of 2 GiB with 1,900 MiB in use (its floor: 2,280 MiB) and an idle one of
+ * 3 GiB with 1 GiB in use; both 3 GiB at most, reporting every 2 s. */
+static void vm_add(struct pw *w, uint64_t size_mib, uint64_t used_mib) {
+        size_t i = pw_add(w, 3072, size_mib, used_mib);
 
-struct world {
-        struct bd_config cfg;
-        struct bd_vm_sample s[N_VMS];
-        struct bd_vm_history h[N_VMS];
-        struct bd_decision d[N_VMS];
-        struct bd_host_state hs;
-        struct bd_host_view view;
-        uint64_t used_kib[N_VMS];
-        size_t n; /* VMs in the world: 2, or 3 with COMFY */
-        uint64_t now;
-        int64_t wall;
-};
-
-static void vm_init(struct bd_vm_sample *s, const char *name, int id, uint64_t size_mib) {
-        bd_vm_sample_init(s);
-        snprintf(s->name, sizeof(s->name), "%s", name);
-        snprintf(s->uuid, sizeof(s->uuid), "00000000-0000-4000-8000-%012d", id);
-        s->state = BD_RUN_RUNNING;
-        s->max_kib = M(3072);
-        s->actual_kib = M(size_mib);
-        s->swap_in_kib = s->swap_out_kib = s->major_faults = 0;
-        s->stats_period_sec = 2;
+        w->s[i].stats_period_sec = 2;
 }
 
-/* A web guest of 2 GiB with 1,900 MiB in use (its floor: 2,280 MiB) and
- * an idle one of 3 GiB with 1 GiB in use. */
-static void world_init(struct world *w) {
-        memset(w, 0, sizeof(*w));
-        bd_config_defaults(&w->cfg);
-        w->now = NOW;
-        w->wall = WALL;
-        vm_init(&w->s[NEEDY], "web1", 1, 2048);
-        vm_init(&w->s[DONOR], "web2", 2, 3072);
-        w->used_kib[NEEDY] = M(1900);
-        w->used_kib[DONOR] = M(1024);
-        w->n = 2;
+static void world_init(struct pw *w) {
+        struct bd_config defaults;
+
+        pw_init(w);
+        bd_config_defaults(&defaults);
+        w->cfg.cooldown_usec = defaults.cooldown_usec;
+        w->host.mem_total_kib = M(16384);
+        vm_add(w, 2048, 1900);
+        vm_add(w, 3072, 1024);
 }
 
-/* One cycle on a 16 GiB host (reserve 1 GiB) with AVAIL_MIB of
- * MemAvailable; fresh honest reports; the balloons follow at once. */
-static void cycle(struct world *w, uint64_t avail_mib) {
-        struct bd_host_sample host = { .mem_total_kib = M(16384), .mem_available_kib = M(avail_mib) };
-
-        for (size_t i = 0; i < w->n; i++) {
-                w->s[i].available_kib = w->s[i].actual_kib;
-                w->s[i].usable_kib = w->s[i].unused_kib = sub_sat(w->s[i].actual_kib, w->used_kib[i]);
-                w->s[i].disk_caches_kib = 0;
-                w->s[i].last_update_sec = w->wall;
-        }
-        bd_policy_run(&w->cfg, &host, w->s, w->h, w->n, &w->hs, w->now, w->wall, w->d, &w->view);
-        for (size_t i = 0; i < w->n; i++) {
-                if (w->d[i].action == BD_ACTION_NONE)
-                        continue;
-                bd_policy_note_applied(&w->h[i], &w->d[i], w->now);
-                w->s[i].actual_kib = w->d[i].target_kib;
-        }
-        w->now += STEP_SEC * SEC;
-        w->wall += STEP_SEC;
+/* One cycle with AVAIL_MIB of MemAvailable; fresh honest reports; the
+ * balloons follow at once. */
+static void cycle(struct pw *w, uint64_t avail_mib) {
+        w->host.mem_available_kib = M(avail_mib);
+        pw_cycle(w);
 }
 
 /* MemAvailable 600 MiB: the host is critical and past its reserve. The
@@ -99,7 +59,7 @@ static void cycle(struct world *w, uint64_t avail_mib) {
  * host job that never leaves, for good); now its floor, out of the reclaim
  * seen, never more than that nor than MemAvailable. */
 static void test_floor_from_reclaim_seen(void **state) {
-        struct world w;
+        struct pw w;
         uint64_t grant;
 
         (void)state;
@@ -120,7 +80,7 @@ static void test_floor_from_reclaim_seen(void **state) {
 /* Nothing reclaimed: nothing out of the reserve (MemAvailable 600 MiB,
  * the idle guest already at its floor). */
 static void test_reserve_kept_without_reclaim(void **state) {
-        struct world w;
+        struct pw w;
 
         (void)state;
         world_init(&w);
@@ -135,7 +95,7 @@ static void test_reserve_kept_without_reclaim(void **state) {
 /* A frequent claimer (claim credit far above guest.frequent_claim_mib)
  * gets nothing of the reclaim past the reserve. */
 static void test_frequent_claimer_not_from_reserve(void **state) {
-        struct world w;
+        struct pw w;
 
         (void)state;
         world_init(&w);
@@ -155,14 +115,12 @@ static void test_frequent_claimer_not_from_reserve(void **state) {
  * second 64: on host-job such slivers went to guests far from running out
  * while web5 ran out (4 OOM events; 0 now). */
 static void test_reclaim_to_the_guest_running_out(void **state) {
-        struct world w;
+        struct pw w;
 
         (void)state;
         world_init(&w);
-        w.n = 3;
         w.s[DONOR].actual_kib = M(1536);
-        vm_init(&w.s[COMFY], "web3", 3, 2048);
-        w.used_kib[COMFY] = M(1760);
+        vm_add(&w, 2048, 1760);
         cycle(&w, 600);
         assert_int_equal(w.d[DONOR].action, BD_ACTION_SHRINK);
         assert_int_equal(w.d[NEEDY].reason, BD_REASON_NO_HEADROOM);
@@ -180,7 +138,7 @@ static void test_reclaim_to_the_guest_running_out(void **state) {
  * past its RAM 91 s with the cooldown, 41 s without). Before the fix its
  * reason was cooldown. */
 static void test_out_of_ram_skips_cooldown(void **state) {
-        struct world w;
+        struct pw w;
         uint64_t before;
 
         (void)state;
@@ -196,7 +154,7 @@ static void test_out_of_ram_skips_cooldown(void **state) {
 
 /* MemAvailable 600 MiB (past the reserve, not out of RAM): the cooldown holds. */
 static void test_cooldown_holds_with_ram_left(void **state) {
-        struct world w;
+        struct pw w;
 
         (void)state;
         world_init(&w);
