@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A small world for the guest-safety tests (test_policy_margin.c,
- * test_policy_guests.c): a host, a few VMs whose guests use what the test
- * says, whole policy cycles, decisions applied as a hypervisor would (the
- * balloon reaches its target by the next cycle), a report per cycle. */
+ * test_policy_guests.c, test_policy_reserve.c, ...): a host, a few VMs
+ * whose guests use what the test says, whole policy cycles, decisions
+ * applied as a hypervisor would (the balloon reaches its target by the next
+ * cycle), a report per cycle. */
 #pragma once
 
 #include <stdio.h>
