@@ -200,7 +200,7 @@ static uint64_t last_floors(const struct bd_config *cfg, struct bd_decision *d, 
 void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t n, struct bd_budget *budget,
                      struct bd_host_view *view) {
         struct lines rare, freq;
-        uint64_t avail, vm_before = budget->vm_kib, floor_given;
+        uint64_t avail, vm_before = budget->vm_kib, floor_given, last_given;
         bool claims = false;
 
         for (size_t i = 0; i < n; i++) {
@@ -220,7 +220,9 @@ void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t 
                 floor_given += grant_tier(cfg, d, n, true, TIER_FLOOR,
                                           min_u64(avail - floor_given, sub_sat(budget->room_kib, floor_given)));
                 budget->ram_hard_kib -= floor_given;
-                floor_given += last_floors(cfg, d, n, budget, floor_given);
+                last_given = last_floors(cfg, d, n, budget, floor_given);
+                budget->ram_hard_kib = sub_sat(budget->ram_hard_kib, last_given);
+                floor_given += last_given;
                 rare.crossed = freq.crossed = floor_given > budget->vm_kib;
                 spend_all(budget, floor_given);
                 freq.rest_cut = BD_LINE_NONE;
