@@ -359,8 +359,10 @@ static int check_ok_bounds(const struct world *w, size_t i, const struct ok_orac
 }
 
 /* An OK VM's shrink: within its rate, never of a guest in need or swapping
- * out, within the cooldown (unless the host is out of RAM), soon after a pressure grow or twice on one
- * report; reclaim outside pressure only to pay for a guest's grow. */
+ * out, within the cooldown, soon after a pressure grow or twice on one
+ * report; reclaim outside pressure only to pay for a guest's grow. With the
+ * host out of RAM neither the rate, the cooldown nor the recent grow holds:
+ * a shrink for the host goes to the floor at once. */
 static int check_ok_shrink(const struct world *w, size_t i, const struct ok_oracle *o, uint64_t delta,
                            bool funding) {
         const struct bd_config *c = &w->cfg;
@@ -369,17 +371,21 @@ static int check_ok_shrink(const struct world *w, size_t i, const struct ok_orac
         const struct bd_vm_history *h = &w->before[i];
         const struct bd_decision *d = &w->d[i];
         uint64_t limit = d->reason == BD_REASON_HOST_CRITICAL ? add_sat(o->rate, o->rate) : o->rate;
+        bool out_of_ram = w->host.mem_available_kib < BD_OUT_OF_RAM_KIB, for_host;
         int bad = 0;
 
-        if (delta > limit)
+        for_host = d->reason == BD_REASON_HOST_PRESSURE || d->reason == BD_REASON_HOST_CRITICAL;
+        if (out_of_ram && for_host && d->target_kib != o->floor)
+                BROKEN("out of RAM: a shrink to %" PRIu64 ", not to the floor %" PRIu64, d->target_kib, o->floor);
+        if (delta > limit && !(out_of_ram && for_host))
                 BROKEN("shrink of %" PRIu64 " KiB above the rate limit %" PRIu64, delta, limit);
         if (o->pressure)
                 BROKEN("a guest under pressure shrunk");
         if (o->g.swap_out)
                 BROKEN("a guest swapping out shrunk");
-        if (o->cooling && w->host.mem_available_kib >= BD_OUT_OF_RAM_KIB) /* out of RAM: no cooldown */
+        if (o->cooling && !out_of_ram)
                 BROKEN("shrunk within the cooldown");
-        if (h->last_grow_for_pressure_usec &&
+        if (!out_of_ram && h->last_grow_for_pressure_usec &&
             w->now - h->last_grow_for_pressure_usec < c->grow_hold_usec &&
             d->reason != BD_REASON_ABOVE_MAX)
                 BROKEN("shrunk soon after a pressure-driven grow");
@@ -503,7 +509,7 @@ static int check_totals(const struct world *w, const struct sums *t) {
         const struct bd_host_view *v = &w->view;
         int bad = 0;
 
-        if (t->shrink > c->host_shrink_cap_kib) {
+        if (t->shrink > c->host_shrink_cap_kib && w->host.mem_available_kib >= BD_OUT_OF_RAM_KIB) {
                 print_error("%s: total shrink %" PRIu64 " KiB above the host cap %" PRIu64 " KiB\n", g_where,
                             (uint64_t)t->shrink, c->host_shrink_cap_kib);
                 bad++;
@@ -513,7 +519,7 @@ static int check_totals(const struct world *w, const struct sums *t) {
                             (uint64_t)t->relaxed_grow, v->grow_room_kib);
                 bad++;
         }
-        if ((unsigned __int128)v->shrink_kib != t->shrink ||
+        if ((unsigned __int128)v->shrink_kib != (t->shrink > UINT64_MAX ? UINT64_MAX : t->shrink) ||
             (unsigned __int128)v->grow_kib != (t->grow > UINT64_MAX ? UINT64_MAX : t->grow)) {
                 print_error("%s: view totals shrink %" PRIu64 " grow %" PRIu64 ", decisions %" PRIu64
                             " %s%" PRIu64 "\n",
