@@ -52,6 +52,19 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         bd_phase_finalise(cfg, samples, history, n, now_usec, &budget, decisions, view);
 }
 
+/* A host out of RAM swaps its guests' memory every second it stays there,
+ * and one cycle gives back all the donors have above their floors: waiting
+ * out the rest of the interval for that cycle is all that is left of the
+ * time it spends there (a generated 256 GiB host-job host: 3 s past its RAM
+ * at 5 s cycles, 1 s with the host read every second). */
+bool bd_policy_cycle_now(const struct bd_host_sample *host, uint64_t last_cycle_usec, uint64_t now_usec,
+                         uint64_t interval_usec) {
+        if (interval_usec <= BD_WATCH_USEC || host->mem_total_kib == 0 || host->mem_available_kib == BD_KIB_UNKNOWN)
+                return false;
+        return host->mem_available_kib < BD_OUT_OF_RAM_KIB &&
+               (last_cycle_usec == 0 || now_usec >= add_sat(last_cycle_usec, BD_WATCH_USEC));
+}
+
 void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d,
                             uint64_t now_usec) {
         if (d->action == BD_ACTION_NONE) {

@@ -121,13 +121,14 @@ static void forget_vanished(struct bd_daemon *d) {
         d->n_vms = kept;
 }
 
-static void host_sample(struct bd_daemon *d, uint64_t now_usec, struct bd_host_sample *out, int *r) {
-        if (d->backend->ops->sample_host) {
-                *r = d->backend->ops->sample_host(d->backend, now_usec, out);
-        } else {
-                *r = bd_host_sample_read(d->cfg.meminfo_path, d->cfg.psi_path, out);
-                bd_host_read_ksm(BD_KSM_PAGES_SHARING, out);
-        }
+int bd_daemon_sample_host(struct bd_daemon *d, uint64_t now_usec, struct bd_host_sample *out) {
+        int r;
+
+        if (d->backend->ops->sample_host)
+                return d->backend->ops->sample_host(d->backend, now_usec, out);
+        r = bd_host_sample_read(d->cfg.meminfo_path, d->cfg.psi_path, out);
+        bd_host_read_ksm(BD_KSM_PAGES_SHARING, out);
+        return r;
 }
 
 /* The ledger of this cycle, after its changes. */
@@ -427,7 +428,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                 not_consecutive(d, true);
                 return r; /* the backend said why */
         }
-        host_sample(d, now_usec, &host, &r);
+        r = bd_daemon_sample_host(d, now_usec, &host);
         if (r < 0) {
                 not_consecutive(d, true);
                 bd_log(BD_LOG_ERR, "cannot read host memory (%s): %s", d->cfg.meminfo_path, strerror(-r));
@@ -503,7 +504,7 @@ static bool restore_samples(struct bd_daemon *d, const struct bd_vm_sample **sam
         int r;
 
         if (d->backend->ops->collect(d->backend, now_usec, now_wall_sec, samples, n) == 0) {
-                host_sample(d, now_usec, host, &r);
+                r = bd_daemon_sample_host(d, now_usec, host);
                 if (r < 0)
                         *host = d->last.host;
                 return true;

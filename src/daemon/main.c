@@ -117,6 +117,9 @@ struct service {
         struct bd_http *http;
         uint64_t cycles_run; /* timer firings, for --cycles */
         bool late;           /* the last firing skipped missed ticks (said at info once per run of them) */
+        sd_event_source *watch;   /* the host's memory read every BD_WATCH_USEC between cycles */
+        uint64_t last_cycle_usec; /* monotonic, when the last cycle began (0: none yet) */
+        bool out_of_ram;          /* the watch found the host out of RAM (said once per episode) */
 };
 
 /* The metrics: node_exporter's textfile and the HTTP endpoint. */
@@ -230,7 +233,10 @@ static uint64_t next_tick(struct service *s, uint64_t scheduled, uint64_t step) 
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         struct service *s = userdata;
         uint64_t next = s->daemon.cfg.interval_usec;
-        int r = run_cycle(&s->daemon);
+        int r;
+
+        s->last_cycle_usec = usec; /* when it was due: the watch compares its own due times */
+        r = run_cycle(&s->daemon);
 
         if (r == -ENOTCONN) {
                 connection_lost(s);
@@ -256,6 +262,32 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         if (s->opts->max_cycles && ++s->cycles_run >= s->opts->max_cycles)
                 return stop(s, sd_event_source_get_event(src), "ran the cycles asked for (--cycles)");
         sd_event_source_set_time(src, next_tick(s, usec, next));
+        return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+}
+
+/* Between cycles, every BD_WATCH_USEC: a host out of RAM (it swaps) gets
+ * its cycle now, not at the end of the interval (bd_policy_cycle_now). */
+static int on_watch(sd_event_source *src, uint64_t usec, void *userdata) {
+        struct service *s = userdata;
+        struct bd_host_sample host;
+        bool out;
+
+        sd_event_source_set_time(src, usec + BD_WATCH_USEC);
+        if (s->lost || s->last_cycle_usec == 0 || bd_daemon_sample_host(&s->daemon, usec, &host) < 0)
+                return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        out = s->daemon.cfg.interval_usec > BD_WATCH_USEC && host.mem_total_kib > 0 &&
+              host.mem_available_kib < BD_OUT_OF_RAM_KIB;
+        if (out && !s->out_of_ram)
+                bd_log(BD_LOG_WARNING, "the host is out of RAM (MemAvailable %llu KiB): a cycle every %g s while it is",
+                       (unsigned long long)host.mem_available_kib, (double)BD_WATCH_USEC / 1e6);
+        else if (!out && s->out_of_ram)
+                bd_log(BD_LOG_INFO, "the host has RAM again: a cycle every %g s",
+                       (double)s->daemon.cfg.interval_usec / 1e6);
+        s->out_of_ram = out;
+        if (bd_policy_cycle_now(&host, s->last_cycle_usec, usec, s->daemon.cfg.interval_usec)) {
+                sd_event_source_set_time(s->timer, usec);
+                sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        }
         return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 }
 
@@ -391,6 +423,9 @@ static int serve(struct service *s) {
                               on_timer, s);
         if (r < 0)
                 goto out;
+        r = sd_event_add_time(e, &s->watch, CLOCK_MONOTONIC, now + BD_WATCH_USEC, BD_WATCH_USEC / 10, on_watch, s);
+        if (r < 0)
+                goto out;
         r = watch_backend(s, e);
         if (r < 0)
                 goto out;
@@ -407,6 +442,7 @@ out:
                 bd_log(BD_LOG_ERR, "event loop: %s", strerror(-r));
         bd_http_stop(s->http);
         sd_event_source_unref(s->backend_source);
+        sd_event_source_unref(s->watch);
         sd_event_source_unref(s->timer);
         sd_event_unref(e);
         return r < 0 ? EXIT_RUNTIME : EXIT_OK;

@@ -4,7 +4,9 @@
  * the policy did to the guests and the host.
  *
  * balloond runs through the same pure policy function the daemon calls
- * (bd_policy_run) with the scenario's configuration, every interval_sec;
+ * (bd_policy_run) with the scenario's configuration, every interval_sec and,
+ * as the daemon's watch does, at once when the host is out of RAM (at most
+ * once a second);
  * each peer at its own pace (src/sim/baselines.c); the oracle every 5 s. */
 #include <errno.h>
 #include <stdint.h>
@@ -61,6 +63,7 @@ struct run {
         double *slope, *base;              /* and what a size costs the host */
         double *vm_pressure_sec;
         struct bd_sim_metrics *m;
+        uint64_t next_cycle_sec, last_cycle_usec; /* balloond's schedule */
 };
 
 static void free_run(struct run *r) {
@@ -143,6 +146,18 @@ static void restore_balloond(struct run *r) {
                 if (targets[i] && bd_sim_set_target(r->sim, i, targets[i]) == 0)
                         r->m->balloon_ops++;
         free(order);
+}
+
+/* balloond's cycle is due at second T (NOW_USEC): every interval, and
+ * between, with the host read every second, as soon as it is out of RAM
+ * (bd_policy_cycle_now), the next one an interval after that. */
+static bool balloond_due(struct run *r, uint64_t t, uint64_t now_usec) {
+        struct bd_host_sample host;
+
+        if (t >= r->next_cycle_sec)
+                return true;
+        balloond_host_sample(r, &host);
+        return bd_policy_cycle_now(&host, r->last_cycle_usec, now_usec, r->sc->cfg.interval_usec);
 }
 
 static void run_balloond(struct run *r, uint64_t now_usec, int64_t wall) {
@@ -415,8 +430,10 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
                                         restore_balloond(&r);
                                 oom_at_stop = count_ooms(&r);
                         }
-                } else if (policy == BD_SIMPOL_BALLOOND && t % interval_sec == 0) {
+                } else if (policy == BD_SIMPOL_BALLOOND && balloond_due(&r, t, now)) {
                         run_balloond(&r, now, wall);
+                        r.next_cycle_sec = t + interval_sec;
+                        r.last_cycle_usec = now;
                 } else if (policy != BD_SIMPOL_BALLOOND && policy != BD_SIMPOL_NONE) {
                         run_baseline(&r, t, wall);
                 }

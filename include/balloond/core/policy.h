@@ -123,10 +123,19 @@ struct bd_reclaim {
 };
 
 /* MemAvailable under this: the host has no memory left (it swaps). Donors
- * then give without waiting out their cooldown: on scenarios/host-job.json
- * the host is past its RAM 41 s instead of 91 s, the same with any line
- * from 1 MiB to 1 GiB; kept small, as the rule is for a host out of RAM. */
+ * then give all they have above their floors at once (docs/POLICY.md, "Out
+ * of RAM"); kept small, as the rule is for a host out of RAM. */
 #define BD_OUT_OF_RAM_KIB (16ULL * 1024ULL)
+
+/* Between cycles the host's memory is read every BD_WATCH_USEC: a host out
+ * of RAM gets its cycle then, not at the end of the interval. */
+#define BD_WATCH_USEC 1000000ULL
+
+/* Should a cycle run now, before its time? HOST read at NOW_USEC, the last
+ * cycle at LAST_CYCLE_USEC (0: none yet), cycles every INTERVAL_USEC: only
+ * when the host is out of RAM, at most one per BD_WATCH_USEC. */
+bool bd_policy_cycle_now(const struct bd_host_sample *host, uint64_t last_cycle_usec, uint64_t now_usec,
+                         uint64_t interval_usec);
 
 /* The targets balloond remembers having asked for, per VM. */
 #define BD_ASKED_KEEP 4

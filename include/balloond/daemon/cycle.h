@@ -105,6 +105,10 @@ void bd_daemon_set_backend(struct bd_daemon *d, struct bd_backend *backend);
  * decided or applied then). Logs its decisions. */
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec);
 
+/* Read the host's memory (and PSI, KSM) at NOW_USEC as a cycle does: 0 or
+ * a negative errno. */
+int bd_daemon_sample_host(struct bd_daemon *d, uint64_t now_usec, struct bd_host_sample *out);
+
 /* When the next cycle runs: the first tick of the schedule SCHEDULED_USEC +
  * k * STEP_USEC (k >= 1) later than NOW_USEC. A cycle that ran late (slow, or
  * balloond stopped) is followed by the next tick, not by the ticks it missed
