@@ -6,7 +6,8 @@
  * same maximum size) made in the last five minutes, in the floor that bounds
  * its shrinks (not asked for); and the room for a guest's own jump is asked
  * for when the host is critical too (src/core/policy_classify.c), as it
- * bounds the shrinks of those that have it. */
+ * bounds the shrinks of those that have it; no room for a jump while the
+ * host is out of RAM. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,6 +132,26 @@ static void test_jump_room_asked_when_critical(void **state) {
         assert_true(w.s[i].actual_kib > w.used[i] + M(64));
 }
 
+/* The host out of RAM (it swaps): the room for a jump, a prediction, no
+ * longer bounds shrinks (a variant of vdi-morning with a login every 30 s
+ * had the host over RAM for 41 s while desktops held the room for a third
+ * login step that never came; 1 s with this). */
+static void test_no_jump_room_when_out_of_ram(void **state) {
+        struct pw w;
+        size_t i = pw_settled(&w, 3072, 1672, 450, 25);
+
+        (void)state;
+        w.used[i] += M(800);
+        pw_cycles(&w, 3);
+        assert_int_equal(w.d[i].rise_kib, M(400));
+        w.host.mem_available_kib = M(8);
+        pw_cycle(&w);
+        assert_int_equal(w.d[i].rise_kib, 0);
+        assert_int_equal(w.d[i].jump_room_kib, 0);
+        assert_true(w.d[i].floor_kib < M(1250 + 400));
+        assert_int_equal(w.d[i].action, BD_ACTION_SHRINK);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_idle_peers_keep_room_for_the_jump),
@@ -138,6 +159,7 @@ int main(void) {
                 cmocka_unit_test(test_one_peer_is_not_a_pattern),
                 cmocka_unit_test(test_peer_room_lasts_five_minutes),
                 cmocka_unit_test(test_jump_room_asked_when_critical),
+                cmocka_unit_test(test_no_jump_room_when_out_of_ram),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -410,7 +410,8 @@ static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_decision
 /* An ok VM: learn from its report, its floors, the grow it asks for, or
  * stuck, or held. */
 static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                 const struct bd_vm_settings *set, bool critical, uint64_t now_usec, struct bd_decision *d) {
+                 const struct bd_vm_settings *set, bool critical, bool out_of_ram, uint64_t now_usec,
+                 struct bd_decision *d) {
         struct signals sig;
         struct grow_view lo;
         bool low_free, was_stuck = h->stuck;
@@ -420,8 +421,10 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
         bd_guard_learn(cfg, s, h, sig.size_lo_kib, sig.size_hi_kib, sig.new_report, sig.reset, now_usec);
         d->burst_learned_kib = bd_guard_burst(cfg, h, now_usec);
         d->burst_kib = bd_guard_room(cfg, h, now_usec);
-        d->rise_kib = bd_guard_rise(cfg, h, now_usec);
-        d->peer_rise_kib = bd_guard_peer_rise(cfg, h, d->fleet_jump_kib, now_usec);
+        /* The room for a jump is a prediction; a host out of RAM (it swaps)
+         * is a fact: no such room bounds shrinks or is asked for then. */
+        d->rise_kib = out_of_ram ? 0 : bd_guard_rise(cfg, h, now_usec);
+        d->peer_rise_kib = out_of_ram ? 0 : bd_guard_peer_rise(cfg, h, d->fleet_jump_kib, now_usec);
         floors(cfg, s, set, &sig, d, &lo);
         low_free = s->usable_kib < margin_of(cfg, d, lo.used_kib);
         d->guest_pressure = low_free || sig.swap_in || sig.fault_burst;
@@ -444,7 +447,8 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
 }
 
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                       bool critical, uint64_t now_usec, int64_t now_wall_sec, struct bd_decision *d) {
+                       bool critical, bool out_of_ram, uint64_t now_usec, int64_t now_wall_sec,
+                       struct bd_decision *d) {
         uint64_t fleet_jump_kib = d->fleet_jump_kib;
         struct bd_vm_settings set;
         struct bd_vm_sample eff;
@@ -463,7 +467,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
                 s = effective(s, &eff, d);
                 why = blindness(cfg, s, h, now_wall_sec);
                 if (why == BD_REASON_STEADY) {
-                        tend(cfg, s, h, &set, critical, now_usec, d);
+                        tend(cfg, s, h, &set, critical, out_of_ram, now_usec, d);
                         if (d->self_deflated_kib && d->action == BD_ACTION_NONE)
                                 d->reason = BD_REASON_GUEST_DEFLATED;
                         return;

@@ -64,11 +64,13 @@ uint64_t bd_phase_untouched(const struct bd_config *cfg, const struct bd_vm_samp
                             const struct bd_vm_history *h);
 
 /* Phase 2: one VM. Fills D (status, floor, signals, want_kib for an urgent
- * grow); H is read, and written only for stuck tracking. D->fleet_jump_kib
+ * grow); H is read, and written only for stuck tracking. OUT_OF_RAM: the
+ * budget's (the host swaps). D->fleet_jump_kib
  * is the caller's (bd_guard_fleet_jump() of every VM before any is
  * classified, so that it does not depend on their order), and kept. */
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                       bool critical, uint64_t now_usec, int64_t now_wall_sec, struct bd_decision *d);
+                       bool critical, bool out_of_ram, uint64_t now_usec, int64_t now_wall_sec,
+                       struct bd_decision *d);
 
 /* The balloon size range [*LO, *HI] when S's report was made (H: the
  * history before this cycle is remembered). */
