@@ -133,7 +133,7 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         bool incomplete;
         const struct bd_vm_sample *s = judged_on(&w->s[i], &eff, &incomplete);
         const struct bd_vm_history *h = &w->before[i];
-        uint64_t times = incomplete ? 2 : 1, deadband;
+        uint64_t times = incomplete ? 2 : 1, deadband, room_hi;
         struct ok_oracle o;
 
         o.g = signals_of(c, s, h, w->now);
@@ -143,21 +143,22 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         o.used_lo = sub_sat(o.g.lo, s->usable_kib);
         /* The room for another jump comes with the margin of the use that
          * jump would bring (room_with_margin). */
-        o.room_lo = min_u64(room_with_margin(c, times, o.used_lo, o.rise, o.burst, s->max_kib),
-                            room_with_margin(c, times, o.used, o.rise, o.burst, s->max_kib));
-        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib),
-                           add_sat(o.burst, room_with_margin(c, times, o.used, o.rise, o.burst, s->max_kib)));
+        /* The room for its peers' jump (peer_rise_kib) is in the floor
+         * that bounds shrinks, not in the grows' floor. */
+        room_hi = room_with_margin(c, times, o.used, max_u64(o.rise, w->d[i].peer_rise_kib), o.burst, s->max_kib);
+        o.room_lo = min_u64(room_with_margin(c, times, o.used_lo, o.rise, o.burst, s->max_kib), room_hi);
+        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib), add_sat(o.burst, room_hi));
         o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib),
                               add_sat(o.burst, o.room_lo));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
         o.low_free = s->usable_kib < sub_sat(sub_sat(o.margin_lo, o.burst), o.room_lo);
         /* The floor without the burst margin when the room missing is under
-         * max(deadband, half the burst margin); when critical without the
-         * fresh jump's room either. */
+         * max(deadband, half the burst margin), and always when critical
+         * (the fresh jump's room is still asked for then). */
         o.plain_floor = sub_sat(o.floor_grow, o.burst);
         deadband = max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib));
-        o.floor_ask = w->view.band == BD_BAND_CRITICAL ? sub_sat(o.plain_floor, o.room_lo)
+        o.floor_ask = w->view.band == BD_BAND_CRITICAL ? o.plain_floor
                       : s->actual_kib >= o.plain_floor && o.floor_grow - s->actual_kib < max_u64(deadband, o.burst / 2)
                               ? o.plain_floor
                               : o.floor_grow;

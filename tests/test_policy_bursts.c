@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Guests whose use jumps (src/core/policy_guard.c, policy_emergency.c):
  * room for another jump like the last one (half of it, in the floor, for
- * five minutes unless it falls back; not asked for when the host is
- * critical); a guest out of memory grown by what it pushed out to swap and
+ * five minutes unless it falls back; asked for when the host is critical
+ * too: test_policy_fleet.c); a guest out of memory grown by what it pushed out to swap and
  * by doubling steps; a burst a guest showed a grant at a time learned whole. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,22 +49,6 @@ static void test_spike_over_is_a_burst_not_a_jump(void **state) {
         pw_cycle(&w);
         assert_int_equal(w.d[i].rise_kib, 0);
         assert_int_equal(w.d[i].burst_learned_kib, M(400));
-}
-
-/* When the host is critical a guest is granted at most what keeps it
- * alive: the room for another jump is not asked for. */
-static void test_no_jump_room_asked_when_critical(void **state) {
-        struct pw w;
-        size_t i = pw_settled(&w, 8192, 4096, 1024, 25);
-
-        (void)state;
-        w.used[i] += M(2900); /* 172 MiB free of 4 GiB: below its margin */
-        pw_free_pct(&w, 1);
-        pw_cycle(&w);
-        assert_int_equal(w.view.band, BD_BAND_CRITICAL);
-        assert_int_equal(w.d[i].rise_kib, M(1450));
-        assert_int_equal(w.d[i].action, BD_ACTION_GROW);
-        assert_true(w.d[i].want_kib <= w.d[i].floor_grow_kib - w.d[i].rise_kib);
 }
 
 /* A guest whose need went 2 GiB past its size is met in a few grows, some
@@ -133,7 +117,6 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_jump_keeps_room_for_another),
                 cmocka_unit_test(test_spike_over_is_a_burst_not_a_jump),
-                cmocka_unit_test(test_no_jump_room_asked_when_critical),
                 cmocka_unit_test(test_out_of_memory_met_in_few_grows),
                 cmocka_unit_test(test_swap_out_sizes_the_grow),
                 cmocka_unit_test(test_whole_burst_learned_while_pinned),

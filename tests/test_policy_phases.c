@@ -170,7 +170,8 @@ static void test_host_budget_headroom(void **state) {
 
 static void classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                      bool critical, struct bd_decision *d) {
-        bd_phase_classify(cfg, s, h, critical, NOW, WALL, d);
+        d->fleet_jump_kib = 0; /* no peers jumped */
+        bd_phase_classify(cfg, s, h, critical, false, NOW, WALL, d);
 }
 
 /* Swap-in and faults are rates over the guest's own report interval. */

@@ -247,9 +247,6 @@ double bd_phase_credit(const struct bd_config *cfg, const struct bd_vm_history *
         return h->claim_credit * exp2(-half_lives);
 }
 
-/* The floors of an ok VM: FLOOR (bounds shrinks: the largest size the
- * report may have been made at) and FLOOR_GROW (grows aim at least here: the
- * smallest). Returns the used memory grows are judged on. */
 /* The configured margin for USED_KIB; twice that when the guest's report
  * has no `usable` (judged on unused + disk caches: a rougher figure). */
 static uint64_t margin_of(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib) {
@@ -265,53 +262,59 @@ static uint64_t margin_of(const struct bd_config *cfg, const struct bd_decision 
  * after +800 MiB kept 256 + 400 MiB free and missed its next login step,
  * +600 MiB, by 2 MiB; with 330 + 400 MiB it does not). */
 static uint64_t jump_room_at(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib,
-                             uint64_t max_kib) {
+                             uint64_t max_kib, uint64_t rise_kib) {
         uint64_t margin = margin_of(cfg, d, used_kib);
-        uint64_t below_max = sub_sat(max_kib, add_sat(add_sat(used_kib, margin), add_sat(d->burst_kib, d->rise_kib)));
+        uint64_t below_max = sub_sat(max_kib, add_sat(add_sat(used_kib, margin), add_sat(d->burst_kib, rise_kib)));
 
-        if (!d->rise_kib)
+        if (!rise_kib)
                 return 0;
         /* The extra margin only as far as the floor stays under the VM's
-         * maximum: a floor at its maximum gains nothing from it, and what
-         * it asks for when the host is critical (the floor less this) stays
-         * what it was. */
-        return add_sat(d->rise_kib, min_u64(sub_sat(margin_of(cfg, d, add_sat(used_kib, d->rise_kib)), margin),
-                                            below_max));
+         * maximum: a floor at its maximum gains nothing from it. */
+        return add_sat(rise_kib, min_u64(sub_sat(margin_of(cfg, d, add_sat(used_kib, rise_kib)), margin), below_max));
 }
 
-/* The same for the grows (USED_KIB: the smaller used), never above what the
- * floor holds (d->jump_room_kib; percentages round either way by a KiB). */
-static uint64_t jump_room(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib,
-                          uint64_t max_kib) {
-        return min_u64(jump_room_at(cfg, d, used_kib, max_kib), d->jump_room_kib);
-}
+/* What the grows of an ok VM are judged on (the report's smallest size),
+ * worked out once by floors() for ask() and grow_floor(). */
+struct grow_view {
+        uint64_t used_kib;      /* its used memory */
+        uint64_t jump_room_kib; /* the room for its own jump at that use */
+};
 
-static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_settings *set,
-                       const struct signals *sig, struct bd_decision *d) {
+/* The floors of an ok VM: FLOOR (bounds shrinks: the largest size the
+ * report may have been made at) and FLOOR_GROW (grows aim at least here: the
+ * smallest). The room for its own jump is in both; the room for its peers'
+ * (d->peer_rise_kib) in the floor alone: it is kept, not asked for. The
+ * grows' room is never above what the floor holds (percentages round either
+ * way by a KiB). Fills *LO with what its grows are judged on. */
+static void floors(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_settings *set,
+                   const struct signals *sig, struct bd_decision *d, struct grow_view *lo) {
         uint64_t used_hi = sub_sat(sig->size_hi_kib, s->usable_kib);
         uint64_t used_lo = sub_sat(sig->size_lo_kib, s->usable_kib);
         uint64_t margin_lo;
 
-        d->jump_room_kib = jump_room_at(cfg, d, used_hi, s->max_kib);
-        margin_lo = add_sat(add_sat(margin_of(cfg, d, used_lo), d->burst_kib), jump_room(cfg, d, used_lo, s->max_kib));
+        d->jump_room_kib = jump_room_at(cfg, d, used_hi, s->max_kib, max_u64(d->rise_kib, d->peer_rise_kib));
+        lo->used_kib = used_lo;
+        lo->jump_room_kib = min_u64(jump_room_at(cfg, d, used_lo, s->max_kib, d->rise_kib), d->jump_room_kib);
+        margin_lo = add_sat(add_sat(margin_of(cfg, d, used_lo), d->burst_kib), lo->jump_room_kib);
         d->used_kib = used_hi;
         d->margin_kib = add_sat(add_sat(margin_of(cfg, d, used_hi), d->burst_kib), d->jump_room_kib);
         d->floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib)), s->max_kib);
         d->floor_grow_kib = min_u64(max_u64(set->min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
         if (d->floor_kib > d->max_kib)
                 d->max_kib = d->floor_kib; /* a rule's max below the floor: safety wins */
-        return used_lo;
 }
 
 /* The grow an ok VM asks for: to its floor, and when its guest shows
  * pressure (not when the host is critical) to used + 2 x margin, on swap-in
  * or faults at least swap_in_grow_mib more. Once per guest report. */
 static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_vm_history *h,
-                const struct signals *sig, uint64_t used_lo, bool low_free, bool critical, uint64_t now_usec,
-                struct bd_decision *d) {
+                const struct signals *sig, const struct grow_view *lo, bool low_free, bool critical,
+                uint64_t now_usec, struct bd_decision *d) {
         /* Its floor without the learned burst: above it, the ask is for burst room. */
         uint64_t plain_floor = sub_sat(d->floor_grow_kib, d->burst_kib);
-        uint64_t want = critical ? sub_sat(plain_floor, jump_room(cfg, d, used_lo, s->max_kib)) : d->floor_grow_kib;
+        uint64_t no_jump_floor = sub_sat(plain_floor, lo->jump_room_kib);
+        uint64_t want = critical ? plain_floor : d->floor_grow_kib;
+        uint64_t used_lo = lo->used_kib;
         uint64_t margin = margin_of(cfg, d, used_lo);
         bool reported_again = !cfg->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
@@ -323,8 +326,8 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
          * past its size, where its report cannot show it; a guest that
          * burst before is likely in a burst like it: room for that. */
         if (low_free && s->usable_kib < margin / 2 && !critical) {
-                uint64_t need = min_u64(bd_emergency_swap_need(cfg, s, bd_emergency_swapped(s, h, sig->swapped_out_kib),
-                                                               used_lo, d->stats_incomplete),
+                uint64_t swapped = bd_emergency_swapped(s, h, sig->swapped_out_kib);
+                uint64_t need = min_u64(bd_emergency_swap_need(cfg, s, swapped, used_lo, d->stats_incomplete),
                                         d->max_kib);
 
                 /* A first report's counters may be old history (pages freed
@@ -337,8 +340,7 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
         d->reason = low_free           ? BD_REASON_GUEST_LOW_FREE
                     : sig->swap_in     ? BD_REASON_GUEST_SWAP_IN
                     : sig->fault_burst ? BD_REASON_GUEST_MAJOR_FAULTS
-                    : (d->burst_kib || d->rise_kib) && s->actual_kib >= sub_sat(plain_floor, jump_room(cfg, d, used_lo, s->max_kib))
-                                       ? BD_REASON_BURST_ROOM
+                    : (d->burst_kib || d->rise_kib) && s->actual_kib >= no_jump_floor ? BD_REASON_BURST_ROOM
                                        : BD_REASON_BELOW_MIN;
         if (want <= s->actual_kib) { /* at its maximum, or it has what this report asks */
                 bd_decide_none(d, s->actual_kib >= d->max_kib ? BD_REASON_AT_MAX : BD_REASON_AWAIT_REPORT,
@@ -387,19 +389,20 @@ static const struct bd_vm_sample *effective(const struct bd_vm_sample *s, struct
 }
 
 /* Below this, an ok VM asks to grow: its floor; without the learned burst
- * margin when the host is critical (guests get at most their floor then);
+ * margin when the host is critical (guests get at most their floor then,
+ * with the room for another jump: it bounds the shrinks of those that
+ * have it, and is granted to those that need it);
  * with it, only when the room missing is worth a change: the deadband, and
  * half the burst margin (a guest whose use creeps up by a few MiB a report
  * is not grown a few MiB a report: it keeps at least its margin and half its
  * burst margin free, and all of it after a shrink). */
-static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_decision *d,
-                           uint64_t used_lo, bool critical) {
+static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_decision *d, bool critical) {
         uint64_t plain = sub_sat(d->floor_grow_kib, d->burst_kib);
 
         if (critical)
-                return sub_sat(plain, jump_room(cfg, d, used_lo, s->max_kib));
-        if ((d->actual_kib >= plain &&
-                         d->floor_grow_kib - d->actual_kib < max_u64(bd_deadband_kib(cfg, d->actual_kib), d->burst_kib / 2)))
+                return plain;
+        if (d->actual_kib >= plain &&
+            d->floor_grow_kib - d->actual_kib < max_u64(bd_deadband_kib(cfg, d->actual_kib), d->burst_kib / 2))
                 return plain;
         return d->floor_grow_kib;
 }
@@ -407,9 +410,10 @@ static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_vm_sampl
 /* An ok VM: learn from its report, its floors, the grow it asks for, or
  * stuck, or held. */
 static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                 const struct bd_vm_settings *set, bool critical, uint64_t now_usec, struct bd_decision *d) {
+                 const struct bd_vm_settings *set, bool critical, bool out_of_ram, uint64_t now_usec,
+                 struct bd_decision *d) {
         struct signals sig;
-        uint64_t used_lo;
+        struct grow_view lo;
         bool low_free, was_stuck = h->stuck;
         enum bd_reason hold;
 
@@ -417,9 +421,12 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
         bd_guard_learn(cfg, s, h, sig.size_lo_kib, sig.size_hi_kib, sig.new_report, sig.reset, now_usec);
         d->burst_learned_kib = bd_guard_burst(cfg, h, now_usec);
         d->burst_kib = bd_guard_room(cfg, h, now_usec);
-        d->rise_kib = bd_guard_rise(cfg, h, now_usec);
-        used_lo = floors(cfg, s, set, &sig, d);
-        low_free = s->usable_kib < margin_of(cfg, d, used_lo);
+        /* The room for a jump is a prediction; a host out of RAM (it swaps)
+         * is a fact: no such room bounds shrinks or is asked for then. */
+        d->rise_kib = out_of_ram ? 0 : bd_guard_rise(cfg, h, now_usec);
+        d->peer_rise_kib = out_of_ram ? 0 : bd_guard_peer_rise(cfg, h, d->fleet_jump_kib, now_usec);
+        floors(cfg, s, set, &sig, d, &lo);
+        low_free = s->usable_kib < margin_of(cfg, d, lo.used_kib);
         d->guest_pressure = low_free || sig.swap_in || sig.fault_burst;
         d->swapping_out = sig.swap_out;
         d->counters_reset = sig.reset;
@@ -432,20 +439,23 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
                 d->withdraw = !was_stuck && bd_guard_settable(s, h) && h->target_kib < s->actual_kib;
                 return;
         }
-        if (d->guest_pressure || s->actual_kib < grow_floor(cfg, s, d, used_lo, critical))
-                ask(cfg, s, h, &sig, used_lo, low_free, critical, now_usec, d);
+        if (d->guest_pressure || s->actual_kib < grow_floor(cfg, d, critical))
+                ask(cfg, s, h, &sig, &lo, low_free, critical, now_usec, d);
         hold = bd_guard_hold(h, now_usec);
         if (d->action == BD_ACTION_NONE && d->reason == BD_REASON_STEADY && hold != BD_REASON_STEADY)
                 d->reason = hold; /* not shrunk; a foreign target not deflated either */
 }
 
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                       bool critical, uint64_t now_usec, int64_t now_wall_sec, struct bd_decision *d) {
+                       bool critical, bool out_of_ram, uint64_t now_usec, int64_t now_wall_sec,
+                       struct bd_decision *d) {
+        uint64_t fleet_jump_kib = d->fleet_jump_kib;
         struct bd_vm_settings set;
         struct bd_vm_sample eff;
         enum bd_reason why;
 
         basics(cfg, s, &set, d);
+        d->fleet_jump_kib = fleet_jump_kib;
         bd_ledger_observe(h, s);
         d->ineffective = bd_ledger_ineffective(s, h);
         d->gain = bd_ledger_gain(s, h);
@@ -457,7 +467,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
                 s = effective(s, &eff, d);
                 why = blindness(cfg, s, h, now_wall_sec);
                 if (why == BD_REASON_STEADY) {
-                        tend(cfg, s, h, &set, critical, now_usec, d);
+                        tend(cfg, s, h, &set, critical, out_of_ram, now_usec, d);
                         if (d->self_deflated_kib && d->action == BD_ACTION_NONE)
                                 d->reason = BD_REASON_GUEST_DEFLATED;
                         return;

@@ -64,9 +64,13 @@ uint64_t bd_phase_untouched(const struct bd_config *cfg, const struct bd_vm_samp
                             const struct bd_vm_history *h);
 
 /* Phase 2: one VM. Fills D (status, floor, signals, want_kib for an urgent
- * grow); H is read, and written only for stuck tracking. */
+ * grow); H is read, and written only for stuck tracking. OUT_OF_RAM: the
+ * budget's (the host swaps). D->fleet_jump_kib
+ * is the caller's (bd_guard_fleet_jump() of every VM before any is
+ * classified, so that it does not depend on their order), and kept. */
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                       bool critical, uint64_t now_usec, int64_t now_wall_sec, struct bd_decision *d);
+                       bool critical, bool out_of_ram, uint64_t now_usec, int64_t now_wall_sec,
+                       struct bd_decision *d);
 
 /* The balloon size range [*LO, *HI] when S's report was made (H: the
  * history before this cycle is remembered). */
@@ -137,9 +141,23 @@ uint64_t bd_guard_room(const struct bd_config *cfg, const struct bd_vm_history *
  * within one report interval in the last five minutes, not fallen back (at
  * most guest.burst_max_mib), KiB. The guest is in the middle of something
  * (a login, a crowd, a job starting) and may jump again soon. Part of the
- * floor granted like an emergency, unlike the learned burst margin; not
- * asked for when the host is critical. */
+ * floor granted like an emergency, unlike the learned burst margin, also
+ * when the host is critical. */
 uint64_t bd_guard_rise(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
+
+/* The jump (bd_guard_rise's, whole) at least two of the running VMs other
+ * than SELF with SAMPLES[SELF]'s maximum size made within the last five
+ * minutes (the second largest of theirs), at most guest.burst_max_mib, KiB:
+ * what its peers of the same shape did. */
+uint64_t bd_guard_fleet_jump(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                             const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec);
+
+/* The room for its peers' jump H's guest keeps in its floor (not asked
+ * for): FLEET_JUMP_KIB when it has no room for a jump of its own
+ * (bd_guard_rise) and its largest jump lately is under half of that (its
+ * peers jumped; it did not yet), else 0. */
+uint64_t bd_guard_peer_rise(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t fleet_jump_kib,
+                            uint64_t now_usec);
 
 /* Learn from S's report, new (NEW_REPORT) and not a reboot (RESET), made
  * when the balloon was between LO_KIB and HI_KIB: its used memory's growth

@@ -261,7 +261,11 @@ struct bd_decision {
                                * resting use would need beyond what it uses now */
         uint64_t rise_kib;    /* room for another jump like its last (half of its largest jump within a report
                                * interval in the last five minutes, not fallen back): in margin_kib and
-                               * floor_kib, granted like the floor (not when the host is critical) */
+                               * floor_kib, granted like the floor (also when the host is critical) */
+        uint64_t fleet_jump_kib; /* the jump two of its peers (running VMs of its maximum size) made in the
+                                  * last five minutes, whole */
+        uint64_t peer_rise_kib; /* that jump, when it has not jumped itself: room in floor_kib (its shrinks stop
+                                 * there), not in floor_grow_kib (not asked for) */
         uint64_t jump_room_kib; /* what that room adds to margin_kib and floor_kib: rise_kib, and the margin
                                  * the use another such jump would bring needs beyond the margin of the use now */
         bool withdraw;        /* set the hypervisor's target to actual_kib: a target balloond no longer stands behind, or a size adopted */
