@@ -295,7 +295,7 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
         if (d->burst_kib > d->burst_learned_kib || d->burst_learned_kib > c->burst_max_kib)
                 BROKEN("learned burst margin above guest.burst_max_mib");
         if (o->pressure || s->actual_kib < o->floor_ask) {
-                uint64_t want = v->band == BD_BAND_CRITICAL ? sub_sat(o->plain_floor, o->room_lo) : o->floor_grow;
+                uint64_t want = v->band == BD_BAND_CRITICAL ? o->critical_floor : o->floor_grow;
                 bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
                 uint64_t plain_margin = sub_sat(sub_sat(o->margin_lo, o->burst), o->room_lo);

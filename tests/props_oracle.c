@@ -157,7 +157,13 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
          * fresh jump's room either. */
         o.plain_floor = sub_sat(o.floor_grow, o.burst);
         deadband = max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib));
-        o.floor_ask = w->view.band == BD_BAND_CRITICAL ? sub_sat(o.plain_floor, o.room_lo)
+        /* When critical never under used + margin (a floor held at the
+         * maximum has less than the whole room in it). */
+        o.critical_floor = min_u64(o.plain_floor,
+                                   max_u64(sub_sat(o.plain_floor, o.room_lo),
+                                           add_sat(o.used_lo, times * max_u64(pct(c->margin_pct, o.used_lo),
+                                                                              c->margin_min_kib))));
+        o.floor_ask = w->view.band == BD_BAND_CRITICAL ? o.critical_floor
                       : s->actual_kib >= o.plain_floor && o.floor_grow - s->actual_kib < max_u64(deadband, o.burst / 2)
                               ? o.plain_floor
                               : o.floor_grow;

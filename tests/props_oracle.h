@@ -22,7 +22,7 @@ struct ok_oracle {
         /* The learned burst margin (the policy's; its learning is tested in
          * test_policy_margin.c): in the margins and floors above; PLAIN_FLOOR
          * is floor_grow without it, FLOOR_ASK the floor below which it asks. */
-        uint64_t burst, plain_floor, floor_ask;
+        uint64_t burst, plain_floor, critical_floor, floor_ask;
         /* A fresh rise (the policy's, tested in test_policy_bursts.c): in
          * the margins and floors, and in PLAIN_FLOOR too; ROOM_LO is what it
          * adds to floor_grow: the rise and the margin the use it would bring

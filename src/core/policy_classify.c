@@ -303,6 +303,20 @@ static uint64_t floors(const struct bd_config *cfg, const struct bd_vm_sample *s
         return used_lo;
 }
 
+/* What an ok VM asks for when the host is critical: its floor without the
+ * learned burst and without the room for another jump, never less than used
+ * + margin. A floor held at the VM's maximum has less than the whole room in
+ * it: taking the whole room off it asked for less than the guest uses plus
+ * its margin (batch-mix: a worker using 2,982 MiB, 19 MiB in swap, asked for
+ * 3,047 MiB for 120 s: used + margin was 3,578). */
+static uint64_t critical_floor(const struct bd_config *cfg, const struct bd_vm_sample *s, const struct bd_decision *d,
+                               uint64_t used_lo) {
+        uint64_t plain = sub_sat(d->floor_grow_kib, d->burst_kib);
+        uint64_t want = sub_sat(plain, jump_room(cfg, d, used_lo, s->max_kib));
+
+        return min_u64(plain, max_u64(want, add_sat(used_lo, margin_of(cfg, d, used_lo))));
+}
+
 /* The grow an ok VM asks for: to its floor, and when its guest shows
  * pressure (not when the host is critical) to used + 2 x margin, on swap-in
  * or faults at least swap_in_grow_mib more. Once per guest report. */
@@ -311,8 +325,8 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
                 struct bd_decision *d) {
         /* Its floor without the learned burst: above it, the ask is for burst room. */
         uint64_t plain_floor = sub_sat(d->floor_grow_kib, d->burst_kib);
-        uint64_t want = critical ? sub_sat(plain_floor, jump_room(cfg, d, used_lo, s->max_kib)) : d->floor_grow_kib;
         uint64_t margin = margin_of(cfg, d, used_lo);
+        uint64_t want = critical ? critical_floor(cfg, s, d, used_lo) : d->floor_grow_kib;
         bool reported_again = !cfg->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
         if (d->guest_pressure && !critical)
@@ -397,7 +411,7 @@ static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_vm_sampl
         uint64_t plain = sub_sat(d->floor_grow_kib, d->burst_kib);
 
         if (critical)
-                return sub_sat(plain, jump_room(cfg, d, used_lo, s->max_kib));
+                return critical_floor(cfg, s, d, used_lo);
         if ((d->actual_kib >= plain &&
                          d->floor_grow_kib - d->actual_kib < max_u64(bd_deadband_kib(cfg, d->actual_kib), d->burst_kib / 2)))
                 return plain;
