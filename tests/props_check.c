@@ -237,7 +237,12 @@ static int check_ok_figures(const struct world *w, size_t i, const struct ok_ora
                 BROKEN("used %" PRIu64 " margin %" PRIu64 " are not those at the report's size (%" PRIu64
                        ", %" PRIu64 ")",
                        d->used_kib, d->margin_kib, o->used, o->margin);
-        if (d->floor_kib != o->floor || d->floor_grow_kib != o->floor_grow)
+        /* A VM lending its burst margin to a guest out of memory has the
+         * floor without it this cycle (policy_donors.c). */
+        if (d->lends_burst && (!w->view.lend_burst || d->floor_kib != o->lend_floor || o->lend_floor >= o->floor))
+                BROKEN("lends its burst margin (floor %" PRIu64 ", without it %" PRIu64 ") while no guest needs it",
+                       d->floor_kib, o->lend_floor);
+        if (d->floor_kib != (d->lends_burst ? o->lend_floor : o->floor) || d->floor_grow_kib != o->floor_grow)
                 BROKEN("floors %" PRIu64 " / %" PRIu64 " are not min(max(min, used + margin), max) = %"
                        PRIu64 " / %" PRIu64, d->floor_kib, d->floor_grow_kib, o->floor, o->floor_grow);
         if (d->max_kib != o->eff_max)
@@ -344,7 +349,7 @@ static int check_ok_bounds(const struct world *w, size_t i, const struct ok_orac
         const struct bd_decision *d = &w->d[i];
         int bad = 0;
 
-        if (d->action == BD_ACTION_SHRINK && d->target_kib < o->floor)
+        if (d->action == BD_ACTION_SHRINK && d->target_kib < (d->lends_burst ? o->lend_floor : o->floor))
                 BROKEN("target below the floor %" PRIu64, o->floor);
         if (d->reason == BD_REASON_ABOVE_MAX) {
                 if (d->action != BD_ACTION_SHRINK || d->target_kib < o->eff_max)
@@ -372,11 +377,13 @@ static int check_ok_shrink(const struct world *w, size_t i, const struct ok_orac
         const struct bd_decision *d = &w->d[i];
         uint64_t limit = d->reason == BD_REASON_HOST_CRITICAL ? add_sat(o->rate, o->rate) : o->rate;
         bool out_of_ram = w->host.mem_available_kib < BD_OUT_OF_RAM_KIB, for_host;
+        uint64_t floor;
         int bad = 0;
 
         for_host = d->reason == BD_REASON_HOST_PRESSURE || d->reason == BD_REASON_HOST_CRITICAL;
-        if (out_of_ram && for_host && d->target_kib != o->floor)
-                BROKEN("out of RAM: a shrink to %" PRIu64 ", not to the floor %" PRIu64, d->target_kib, o->floor);
+        floor = d->lends_burst ? o->lend_floor : o->floor; /* lending its burst room: without it */
+        if (out_of_ram && for_host && d->target_kib != floor)
+                BROKEN("out of RAM: a shrink to %" PRIu64 ", not to the floor %" PRIu64, d->target_kib, floor);
         if (delta > limit && !(out_of_ram && for_host))
                 BROKEN("shrink of %" PRIu64 " KiB above the rate limit %" PRIu64, delta, limit);
         if (o->pressure)

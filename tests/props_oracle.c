@@ -151,6 +151,8 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib),
                               add_sat(o.burst, o.room_lo));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
+        o.lend_floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin - o.burst)), s->max_kib);
+        o.owed = h->burst_lent && o.burst && s->actual_kib < o.floor_grow;
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
         o.low_free = s->usable_kib < sub_sat(sub_sat(o.margin_lo, o.burst), o.room_lo);
         /* The floor without the burst margin when the room missing is under
@@ -159,6 +161,7 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         o.plain_floor = sub_sat(o.floor_grow, o.burst);
         deadband = max_u64(c->deadband_kib, pct(c->deadband_pct, s->actual_kib));
         o.floor_ask = w->view.band == BD_BAND_CRITICAL ? o.plain_floor
+                      : o.owed ? o.floor_grow
                       : s->actual_kib >= o.plain_floor && o.floor_grow - s->actual_kib < max_u64(deadband, o.burst / 2)
                               ? o.plain_floor
                               : o.floor_grow;

@@ -23,6 +23,11 @@ struct ok_oracle {
          * test_policy_margin.c): in the margins and floors above; PLAIN_FLOOR
          * is floor_grow without it, FLOOR_ASK the floor below which it asks. */
         uint64_t burst, plain_floor, floor_ask;
+        /* LEND_FLOOR: the floor without the burst margin, the floor of a VM
+         * that lends it to a guest out of memory; OWED: the room it lent is
+         * not back yet (asked for to floor_grow). */
+        uint64_t lend_floor;
+        bool owed;
         /* A fresh rise (the policy's, tested in test_policy_bursts.c): in
          * the margins and floors, and in PLAIN_FLOOR too; ROOM_LO is what it
          * adds to floor_grow: the rise and the margin the use it would bring

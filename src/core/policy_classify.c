@@ -300,6 +300,7 @@ static void floors(const struct bd_config *cfg, const struct bd_vm_sample *s, co
         d->margin_kib = add_sat(add_sat(margin_of(cfg, d, used_hi), d->burst_kib), d->jump_room_kib);
         d->floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib)), s->max_kib);
         d->floor_grow_kib = min_u64(max_u64(set->min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
+        d->lend_floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib - d->burst_kib)), s->max_kib);
         if (d->floor_kib > d->max_kib)
                 d->max_kib = d->floor_kib; /* a rule's max below the floor: safety wins */
 }
@@ -401,6 +402,8 @@ static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_decision
 
         if (critical)
                 return plain;
+        if (d->burst_owed)
+                return d->floor_grow_kib; /* burst room it lent: all of it back */
         if (d->actual_kib >= plain &&
             d->floor_grow_kib - d->actual_kib < max_u64(bd_deadband_kib(cfg, d->actual_kib), d->burst_kib / 2))
                 return plain;
@@ -439,6 +442,11 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
                 d->withdraw = !was_stuck && bd_guard_settable(s, h) && h->target_kib < s->actual_kib;
                 return;
         }
+        /* Burst room lent to a guest out of memory is owed until the VM
+         * is back at its floor (policy_donors.c). */
+        if (h->burst_lent && (s->actual_kib >= d->floor_grow_kib || !d->burst_kib))
+                h->burst_lent = false;
+        d->burst_owed = h->burst_lent;
         if (d->guest_pressure || s->actual_kib < grow_floor(cfg, d, critical))
                 ask(cfg, s, h, &sig, &lo, low_free, critical, now_usec, d);
         hold = bd_guard_hold(h, now_usec);

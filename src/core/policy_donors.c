@@ -18,7 +18,9 @@
  * what counts is the host memory a shrink returns (src/core/ledger.c): a VM
  * found ineffective gives nothing, and the weights of the others are scaled
  * by their expected gain relative to the best donor's (see weigh_by_gain).
- * The need itself is MemAvailable's: reclaim counts once the host has it. */
+ * The need itself is MemAvailable's: reclaim counts once the host has it.
+ * While a guest swapping out is cut short of its floor for lack of host
+ * memory, the others' floors are without their learned burst room (lend). */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -140,6 +142,20 @@ static void out_of_ram_donors(const struct bd_config *cfg, struct bd_decision *d
                         d[i].share_kib = d[i].limit_kib;
 }
 
+/* A guest out of memory cut short of its floor for lack of host memory
+ * needs it now; the learned burst room of the others is kept for a burst
+ * that may come. While that lasts, a VM's floor is without its burst room:
+ * it lends it (lends_burst), and is owed it back like its floor once the
+ * host has it (policy_urgent.c). Without this, batch-mix's workers swapped
+ * for two minutes at each job that overlapped the previous worker's while
+ * two idle workers held 1.9 GiB of burst room each. */
+static void lend(const struct bd_budget *budget, struct bd_decision *d) {
+        if (!budget->lend_burst || !d->burst_kib || d->lend_floor_kib >= d->floor_kib)
+                return;
+        d->floor_kib = d->lend_floor_kib;
+        d->lends_burst = true;
+}
+
 void bd_phase_donors(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                      const struct bd_vm_history *history, size_t n, uint64_t now_usec, struct bd_decision *d,
                      struct bd_budget *budget) {
@@ -148,6 +164,7 @@ void bd_phase_donors(const struct bd_config *cfg, const struct bd_vm_sample *sam
         for (size_t i = 0; i < n; i++) {
                 if (d[i].status != BD_STATUS_OK || d[i].action != BD_ACTION_NONE || d[i].reason != BD_REASON_STEADY)
                         continue;
+                lend(budget, &d[i]);
                 if (d[i].actual_kib > d[i].max_kib)
                         above_max(cfg, &samples[i], &history[i], now_usec, &d[i], budget);
                 else if (budget->need_kib > 0 && budget->ram_driven && d[i].gain <= 0.0)

@@ -71,5 +71,7 @@ void bd_phase_finalise(const struct bd_config *cfg, const struct bd_vm_sample *s
                 else if (d[i].action == BD_ACTION_GROW)
                         view->grow_kib = add_sat(view->grow_kib, d[i].target_kib - d[i].actual_kib);
                 remember(cfg, &samples[i], &d[i], now_usec, &history[i]);
+                if (d[i].lends_burst && d[i].action == BD_ACTION_SHRINK)
+                        history[i].burst_lent = true; /* owed back (policy_classify.c) */
         }
 }

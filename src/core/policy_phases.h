@@ -42,6 +42,8 @@ struct bd_budget {
         bool ram_driven;      /* the goal is RAM's: donors are chosen by expected host gain */
         uint64_t need_kib;    /* reclaim to decide this cycle (goal and unmet demand) */
         uint64_t cap_left_kib; /* host shrink cap left */
+        bool lend_burst;      /* a guest out of memory was cut short of its floor: others lend their
+                               * learned burst room (donors) */
 };
 
 /* Phase 1: the host as it is (RAM less hugetlb pools and unavailable

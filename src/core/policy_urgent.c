@@ -37,8 +37,10 @@ enum tier {
 /* What claimant D asks for in TIER (its target so far: d->target_kib). */
 static uint64_t tier_ask(const struct bd_decision *d, enum tier t) {
         /* The learned burst margin is room for a burst to come, not what
-         * keeps the guest alive now: it is asked for in the second tier. */
-        uint64_t floor = max_u64(max_u64(sub_sat(d->floor_grow_kib, d->burst_kib), d->swap_need_kib), d->actual_kib);
+         * keeps the guest alive now: it is asked for in the second tier;
+         * but room it lent to a guest out of memory is owed like the floor. */
+        uint64_t plain = d->burst_owed ? d->floor_grow_kib : sub_sat(d->floor_grow_kib, d->burst_kib);
+        uint64_t floor = max_u64(max_u64(plain, d->swap_need_kib), d->actual_kib);
 
         floor = min_u64(floor, d->want_kib);
 
@@ -134,6 +136,23 @@ static enum bd_line binding_line(uint64_t ram_kib, uint64_t avail) {
         return avail < ram_kib ? BD_LINE_BUDGET : BD_LINE_RAM;
 }
 
+/* Is claimant D, granted GRANTED, a guest out of memory (less than half
+ * its margin free) cut short of its floor for lack of host memory, for
+ * which the others lend their learned burst room (policy_donors.c)? A
+ * frequent claimer only when RAM above the reserve (BUDGET, after the
+ * floors) could not have covered it either: when what held it back is the
+ * rule that keeps it to the room above the pressure goal, the others' room
+ * would not reach it, and a guest that always reports no free memory would
+ * drain their room for nothing. */
+static bool lends_to(const struct bd_config *cfg, const struct bd_decision *d, uint64_t granted,
+                     const struct bd_budget *budget) {
+        uint64_t short_kib = sub_sat(tier_ask(d, TIER_FLOOR), granted);
+
+        if (!short_kib || d->usable_kib >= d->margin_kib / 2 || !d->swapping_out)
+                return false;
+        return !frequent(cfg, d) || budget->ram_hard_kib < short_kib;
+}
+
 /* The claimants' outcome: a grow (maybe smaller than asked) or none, the
  * unmet part, the line that cut it, and the reclaim it funds. */
 static void settle(const struct bd_config *cfg, struct bd_decision *d, size_t n, const struct lines *rare,
@@ -154,6 +173,8 @@ static void settle(const struct bd_config *cfg, struct bd_decision *d, size_t n,
                 d[i].unmet_kib = d[i].want_kib - d[i].actual_kib - granted;
                 if (d[i].unmet_kib)
                         d[i].refused = tier_ask(&d[i], TIER_FLOOR) > granted ? l->floor_cut : l->rest_cut;
+                if (lends_to(cfg, &d[i], granted, budget))
+                        budget->lend_burst = true;
                 if (granted && l->crossed && tier_ask(&d[i], TIER_FLOOR) > 0)
                         d[i].crossed = BD_LINE_BUDGET;
                 view->demand_kib = add_sat(view->demand_kib, d[i].want_kib - d[i].actual_kib);
@@ -244,4 +265,5 @@ void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t 
          * pressure goal, within what is left of the host budget. */
         budget->room_kib = min_u64(min_u64(budget->room_kib, budget->ram_kib), budget->vm_kib);
         view->grow_room_kib = budget->room_kib;
+        view->lend_burst = budget->lend_burst;
 }

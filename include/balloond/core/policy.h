@@ -201,6 +201,8 @@ struct bd_vm_history {
         uint64_t prev2_usable_kib;
         double burst_kib;           /* learned burst margin, KiB, as of burst_usec (decays) */
         uint64_t burst_usec;
+        bool burst_lent;            /* its learned burst room was lent to a guest out of memory: owed back
+                                     * like its floor until its size is back at its floor */
         uint64_t expect_kib;        /* where balloond expects the balloon: the size it last set or adopted (0: unknown) */
         /* Targets balloond asked the hypervisor for lately, whatever the call
          * answered (a call that overran or failed may still land), newest
@@ -250,6 +252,10 @@ struct bd_decision {
         uint64_t want_kib;    /* size an urgent grow asked for (0: none) */
         uint64_t unmet_kib;   /* part of that the host could not grant this cycle */
         uint64_t floor_grow_kib; /* grows aim at least here: the floor on the report's smallest size */
+        uint64_t lend_floor_kib; /* its floor without the learned burst room: shrinks may go down to it
+                                  * while a guest out of memory is short of its floor */
+        bool lends_burst;     /* this cycle its floor is lend_floor_kib: it lends its burst room */
+        bool burst_owed;      /* the burst room it lent is owed back: granted like its floor */
         uint64_t swap_need_kib; /* out of memory: its size plus what it pushed to swap plus a margin, granted
                                  * like its floor (0: none) */
         double claim_credit;  /* its claim credit this cycle (after decay), KiB */
@@ -310,6 +316,7 @@ struct bd_host_view {
         uint64_t unmet_demand_kib; /* asked for, not granted: the host does not have it */
         uint64_t budget_crossed_kib; /* granted past the VM budget (emergencies, within RAM) */
         bool ram_driven;         /* the reclaim goal is RAM's (host gain counts), not the VM budget's */
+        bool lend_burst;         /* a guest out of memory is short of its floor: learned burst room is lent */
         uint64_t in_flight_kib;  /* shrinks decided earlier not made yet (balloon KiB) */
         uint64_t in_flight_gain_kib; /* the host memory they are expected to return */
 };
