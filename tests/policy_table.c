@@ -393,6 +393,10 @@ void blind_deflate(struct bd_config *c) {
 
 /* ---- sample fixes --------------------------------------------------------------- */
 
+/* Its administrator set it to hold 2 GiB (persistent <currentMemory>). */
+void entitled_2g(struct bd_vm_sample *s) {
+        s->entitled_kib = M(2048);
+}
 void period_10(struct bd_vm_sample *s) {
         s->stats_period_sec = 10;
 }

@@ -48,7 +48,9 @@
  * a grow on its way is left to arrive. What balloond took
  * from a VM that went blind, or that a host device (VFIO: all of its memory
  * pinned, the balloon frees nothing) was plugged into, is given back within
- * the host budget (its critical lines), even under pressure. */
+ * the host budget (its critical lines), even under pressure; a VM whose
+ * reports stopped or turned impossible is owed all its balloon holds below
+ * its entitlement. */
 #include <math.h>
 #include <string.h>
 
@@ -348,6 +350,15 @@ static void give_back(const struct bd_config *cfg, struct bd_vm_history *h, uint
         d->limit_kib = want - d->actual_kib;
 }
 
+/* What S's balloon holds below its entitlement (0: not known). */
+static uint64_t owed_kib(const struct bd_vm_sample *s) {
+        uint64_t entitled = bd_policy_entitled_kib(s);
+
+        if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0 || entitled == BD_KIB_UNKNOWN)
+                return 0;
+        return sub_sat(entitled, s->actual_kib);
+}
+
 /* Is S blind only because its report shows memory of the grow PENDING_KIB
  * that libvirt's size does not show yet (sane against that size)? */
 static bool ahead_of_grow(const struct bd_vm_sample *s, uint64_t pending_kib) {
@@ -365,7 +376,7 @@ void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s
                        struct bd_decision *d) {
         bool settable = bd_guard_settable(s, h);
         /* A grow balloond set that the balloon is still making: kept. */
-        uint64_t entitled, pending = settable && h->target_kib > add_sat(s->actual_kib, tolerance(cfg)) ? h->target_kib : 0;
+        uint64_t pending = settable && h->target_kib > add_sat(s->actual_kib, tolerance(cfg)) ? h->target_kib : 0;
 
         /* A shrink it no longer stands behind: withdrawn. */
         if (settable && h->target_kib && add_sat(h->target_kib, tolerance(cfg)) < s->actual_kib)
@@ -385,11 +396,17 @@ void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s
         }
         /* A host device plugged in since the last cycle: its memory is
          * pinned, a balloon frees nothing; what balloond holds is owed. */
-        if ((s->flags & BD_VM_VFIO) && h->seen && !(h->prev_flags & BD_VM_VFIO) && settable) {
-                entitled = bd_policy_entitled_kib(s);
-                if (entitled != BD_KIB_UNKNOWN && entitled > s->actual_kib)
-                        h->taken_kib = max_u64(h->taken_kib, entitled - s->actual_kib);
-        }
+        if ((s->flags & BD_VM_VFIO) && h->seen && !(h->prev_flags & BD_VM_VFIO) && settable)
+                h->taken_kib = max_u64(h->taken_kib, owed_kib(s));
+        /* A guest whose reports stopped or turned impossible may need what
+         * it used to have and cannot say so: it is owed all its balloon
+         * holds below its entitlement, not only balloond's own shrinks
+         * (a restarted balloond counts those from 0; a size relaxed
+         * deflation gave it says nothing of what it needs now). Not for a
+         * guest that never reported (a VM just started, a period just
+         * set): what it holds was never judged blind. */
+        if (settable && (d->status_reason == BD_REASON_STATS_STALE || d->status_reason == BD_REASON_STATS_INVALID))
+                h->taken_kib = max_u64(h->taken_kib, owed_kib(s));
         if (settable && h->taken_kib && s->max_kib != BD_KIB_UNKNOWN && s->max_kib != 0 && d->max_kib <= s->max_kib &&
             (d->status == BD_STATUS_BLIND || d->reason == BD_REASON_VFIO))
                 give_back(cfg, h, pending, d);
