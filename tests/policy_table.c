@@ -104,7 +104,8 @@ int check_decisions(const char *what, const struct bd_config *cfg, const struct 
                 } else {
                         grow += delta;
                         above_floor += d[i].target_kib - MAX_(d[i].actual_kib, MIN_(d[i].target_kib,
-                                                                                     d[i].status == BD_STATUS_OK
+                                                                                     d[i].status == BD_STATUS_OK ||
+                                                                                                     d[i].reason == BD_REASON_GIVE_BACK
                                                                                              ? d[i].floor_grow_kib
                                                                                              : 0));
                         if (d[i].target_kib <= d[i].actual_kib)

@@ -49,7 +49,9 @@ static void test_stale_given_entitlement(void **state) {
         assert_int_equal(w.s[i].actual_kib, M(4096));
 }
 
-/* Under pressure too, but only what RAM has above its critical line. */
+/* Under pressure too, even when critical: like a floor, within what RAM
+ * has above the host's reserve (a guest balloond cannot see may be
+ * starving). */
 static void test_stale_under_pressure_within_budget(void **state) {
         struct pw w;
         size_t i = grown_then(&w);
@@ -57,15 +59,39 @@ static void test_stale_under_pressure_within_budget(void **state) {
         (void)state;
         w.frozen[i] = true;
         w.wall += 60;
-        pw_free_pct(&w, 10); /* pressure: 6.5 GiB free, 3.2 GiB above the critical line */
+        pw_free_pct(&w, 10); /* pressure: 6.5 GiB free */
         pw_cycle(&w);
         assert_int_equal(w.d[i].reason, BD_REASON_GIVE_BACK);
         assert_int_equal(w.d[i].target_kib, M(4096));
         i = grown_then(&w);
         w.frozen[i] = true;
         w.wall += 60;
-        pw_free_pct(&w, 4); /* critical: nothing */
+        pw_free_pct(&w, 4); /* critical: 2.6 GiB above the reserve */
         pw_cycle(&w);
+        assert_int_equal(w.view.band, BD_BAND_CRITICAL);
+        assert_int_equal(w.d[i].reason, BD_REASON_GIVE_BACK);
+        assert_int_equal(w.d[i].target_kib, M(4096));
+        i = grown_then(&w);
+        w.frozen[i] = true;
+        w.wall += 60;
+        w.host.mem_available_kib = M(1024); /* nothing above the reserve: nothing */
+        pw_cycle(&w);
+        assert_int_equal(w.d[i].action, BD_ACTION_NONE);
+        assert_int_equal(w.d[i].reason, BD_REASON_NO_HEADROOM);
+}
+
+/* Under a VM budget, not past the floors balloond knows: only above the
+ * budget's and RAM's critical lines, nothing when critical. */
+static void test_under_vm_budget_above_critical_only(void **state) {
+        struct pw w;
+        size_t i = grown_then(&w);
+
+        (void)state;
+        w.cfg.vm_budget_kib = M(2700); /* 4 % of it free */
+        w.frozen[i] = true;
+        w.wall += 60;
+        pw_cycle(&w);
+        assert_int_equal(w.view.band, BD_BAND_CRITICAL);
         assert_int_equal(w.d[i].action, BD_ACTION_NONE);
 }
 
@@ -121,6 +147,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stale_given_entitlement),
                 cmocka_unit_test(test_stale_under_pressure_within_budget),
+                cmocka_unit_test(test_under_vm_budget_above_critical_only),
                 cmocka_unit_test(test_at_entitlement_held),
                 cmocka_unit_test(test_never_reported_held),
                 cmocka_unit_test(test_invalid_given_entitlement),

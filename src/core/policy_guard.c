@@ -48,7 +48,8 @@
  * a grow on its way is left to arrive. What balloond took
  * from a VM that went blind, or that a host device (VFIO: all of its memory
  * pinned, the balloon frees nothing) was plugged into, is given back within
- * the host budget (its critical lines), even under pressure; a VM whose
+ * the host budget (like a floor; under a VM budget, its critical lines),
+ * even under pressure; a VM whose
  * reports stopped or turned impossible is owed all its balloon holds below
  * its entitlement. */
 #include <math.h>
@@ -327,11 +328,12 @@ enum bd_reason bd_guard_hold(const struct bd_vm_history *h, uint64_t now_usec) {
         return BD_REASON_STEADY;
 }
 
-/* Ask for what balloond took back, within the host budget (above RAM's and
- * the VM budget's critical lines; not when the host is critical: the floor
- * tier is for floors balloond knows); not when a grow balloond set is still
- * on its way there (a lower target would inflate the balloon back), nor for
- * less than a change is worth. */
+/* Ask for what balloond took back, within the host budget: like a floor
+ * (what RAM has above the host's reserve) where no VM budget is set, for a
+ * guest balloond cannot see may be starving; else above RAM's and the VM
+ * budget's critical lines, not when the host is critical. Not when a grow
+ * balloond set is still on its way there (a lower target would inflate the
+ * balloon back), nor for less than a change is worth. */
 static void give_back(const struct bd_config *cfg, struct bd_vm_history *h, uint64_t pending_kib,
                       struct bd_decision *d) {
         uint64_t want = min_u64(d->max_kib, add_sat(d->actual_kib, h->taken_kib));
@@ -346,7 +348,10 @@ static void give_back(const struct bd_config *cfg, struct bd_vm_history *h, uint
         d->reason = BD_REASON_GIVE_BACK;
         d->want_kib = want;
         d->target_kib = want;
-        d->floor_grow_kib = d->actual_kib; /* nothing in the floor tier */
+        /* An emergency (the floor tier: physical RAM is the line) where no
+         * VM budget is set; under a budget, past the floors balloond knows
+         * it would cross it (an end-to-end run left the budget critical). */
+        d->floor_grow_kib = cfg->vm_budget_kib ? d->actual_kib : want;
         d->limit_kib = want - d->actual_kib;
 }
 
