@@ -104,7 +104,8 @@ int check_decisions(const char *what, const struct bd_config *cfg, const struct 
                 } else {
                         grow += delta;
                         above_floor += d[i].target_kib - MAX_(d[i].actual_kib, MIN_(d[i].target_kib,
-                                                                                     d[i].status == BD_STATUS_OK
+                                                                                     d[i].status == BD_STATUS_OK ||
+                                                                                                     d[i].reason == BD_REASON_GIVE_BACK
                                                                                              ? d[i].floor_grow_kib
                                                                                              : 0));
                         if (d[i].target_kib <= d[i].actual_kib)
@@ -393,6 +394,10 @@ void blind_deflate(struct bd_config *c) {
 
 /* ---- sample fixes --------------------------------------------------------------- */
 
+/* Its administrator set it to hold 2 GiB (persistent <currentMemory>). */
+void entitled_2g(struct bd_vm_sample *s) {
+        s->entitled_kib = M(2048);
+}
 void period_10(struct bd_vm_sample *s) {
         s->stats_period_sec = 10;
 }

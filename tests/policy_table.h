@@ -189,6 +189,7 @@ void exclusion_rules(struct bd_config *c);
 void no_age_check(struct bd_config *c);
 void slack_20(struct bd_config *c);
 void blind_deflate(struct bd_config *c);
+void entitled_2g(struct bd_vm_sample *s);
 void period_10(struct bd_vm_sample *s);
 void period_0(struct bd_vm_sample *s);
 void usable_above_total(struct bd_vm_sample *s);

@@ -203,9 +203,14 @@ static int check_vm_status(const struct world *w, size_t i, const struct bd_vm_s
                 if (d->action == BD_ACTION_SHRINK)
                         BROKEN("a blind VM shrunk");
                 if (d->action == BD_ACTION_GROW && d->reason == BD_REASON_GIVE_BACK) {
-                        /* What balloond took, back: an emergency grant (the floor tier). */
-                        if (delta > h->taken_kib)
-                                BROKEN("a blind VM given back more than balloond took");
+                        /* What balloond took back, or (reports stopped or impossible)
+                         * all its balloon holds below its entitlement. */
+                        uint64_t owed = h->taken_kib;
+
+                        if (d->status_reason == BD_REASON_STATS_STALE || d->status_reason == BD_REASON_STATS_INVALID)
+                                owed = max_u64(owed, sub_sat(bd_policy_entitled_kib(s), s->actual_kib));
+                        if (delta > owed)
+                                BROKEN("a blind VM given back more than it is owed");
                 } else if (d->action == BD_ACTION_GROW) {
                         if (d->reason != BD_REASON_BLIND_DEFLATE || c->blind_action != BD_BLIND_DEFLATE ||
                             v->band >= BD_BAND_PRESSURE)

@@ -259,6 +259,7 @@ static void test_blind_deflate_needs_known_sizes(void **state) {
         }
         /* Known sizes: given back. */
         plain_vm(&s[1], "capped", M(8192), M(2048), BD_KIB_UNKNOWN);
+        s[1].entitled_kib = M(2048); /* at its entitlement: nothing owed (see test_policy_blind_owed.c) */
         run_once(&c, &host, s, 2, d, &v);
         assert_int_equal(d[1].action, BD_ACTION_GROW);
         assert_int_equal(d[1].reason, BD_REASON_BLIND_DEFLATE);

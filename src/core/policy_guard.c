@@ -61,7 +61,10 @@
  * a grow on its way is left to arrive. What balloond took
  * from a VM that went blind, or that a host device (VFIO: all of its memory
  * pinned, the balloon frees nothing) was plugged into, is given back within
- * the host budget (its critical lines), even under pressure. */
+ * the host budget (like a floor; under a VM budget, its critical lines),
+ * even under pressure; a VM whose
+ * reports stopped or turned impossible is owed all its balloon holds below
+ * its entitlement. */
 #include <math.h>
 #include <string.h>
 
@@ -365,11 +368,12 @@ enum bd_reason bd_guard_hold(const struct bd_vm_history *h, uint64_t now_usec) {
         return BD_REASON_STEADY;
 }
 
-/* Ask for what balloond took back, within the host budget (above RAM's and
- * the VM budget's critical lines; not when the host is critical: the floor
- * tier is for floors balloond knows); not when a grow balloond set is still
- * on its way there (a lower target would inflate the balloon back), nor for
- * less than a change is worth. */
+/* Ask for what balloond took back, within the host budget: like a floor
+ * (what RAM has above the host's reserve) where no VM budget is set, for a
+ * guest balloond cannot see may be starving; else above RAM's and the VM
+ * budget's critical lines, not when the host is critical. Not when a grow
+ * balloond set is still on its way there (a lower target would inflate the
+ * balloon back), nor for less than a change is worth. */
 static void give_back(const struct bd_config *cfg, struct bd_vm_history *h, uint64_t pending_kib,
                       struct bd_decision *d) {
         uint64_t want = min_u64(d->max_kib, add_sat(d->actual_kib, h->taken_kib));
@@ -384,8 +388,20 @@ static void give_back(const struct bd_config *cfg, struct bd_vm_history *h, uint
         d->reason = BD_REASON_GIVE_BACK;
         d->want_kib = want;
         d->target_kib = want;
-        d->floor_grow_kib = d->actual_kib; /* nothing in the floor tier */
+        /* An emergency (the floor tier: physical RAM is the line) where no
+         * VM budget is set; under a budget, past the floors balloond knows
+         * it would cross it (an end-to-end run left the budget critical). */
+        d->floor_grow_kib = cfg->vm_budget_kib ? d->actual_kib : want;
         d->limit_kib = want - d->actual_kib;
+}
+
+/* What S's balloon holds below its entitlement (0: not known). */
+static uint64_t owed_kib(const struct bd_vm_sample *s) {
+        uint64_t entitled = bd_policy_entitled_kib(s);
+
+        if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0 || entitled == BD_KIB_UNKNOWN)
+                return 0;
+        return sub_sat(entitled, s->actual_kib);
 }
 
 /* Is S blind only because its report shows memory of the grow PENDING_KIB
@@ -405,7 +421,7 @@ void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s
                        struct bd_decision *d) {
         bool settable = bd_guard_settable(s, h);
         /* A grow balloond set that the balloon is still making: kept. */
-        uint64_t entitled, pending = settable && h->target_kib > add_sat(s->actual_kib, tolerance(cfg)) ? h->target_kib : 0;
+        uint64_t pending = settable && h->target_kib > add_sat(s->actual_kib, tolerance(cfg)) ? h->target_kib : 0;
 
         /* A shrink it no longer stands behind: withdrawn. */
         if (settable && h->target_kib && add_sat(h->target_kib, tolerance(cfg)) < s->actual_kib)
@@ -425,11 +441,17 @@ void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s
         }
         /* A host device plugged in since the last cycle: its memory is
          * pinned, a balloon frees nothing; what balloond holds is owed. */
-        if ((s->flags & BD_VM_VFIO) && h->seen && !(h->prev_flags & BD_VM_VFIO) && settable) {
-                entitled = bd_policy_entitled_kib(s);
-                if (entitled != BD_KIB_UNKNOWN && entitled > s->actual_kib)
-                        h->taken_kib = max_u64(h->taken_kib, entitled - s->actual_kib);
-        }
+        if ((s->flags & BD_VM_VFIO) && h->seen && !(h->prev_flags & BD_VM_VFIO) && settable)
+                h->taken_kib = max_u64(h->taken_kib, owed_kib(s));
+        /* A guest whose reports stopped or turned impossible may need what
+         * it used to have and cannot say so: it is owed all its balloon
+         * holds below its entitlement, not only balloond's own shrinks
+         * (a restarted balloond counts those from 0; a size relaxed
+         * deflation gave it says nothing of what it needs now). Not for a
+         * guest that never reported (a VM just started, a period just
+         * set): what it holds was never judged blind. */
+        if (settable && (d->status_reason == BD_REASON_STATS_STALE || d->status_reason == BD_REASON_STATS_INVALID))
+                h->taken_kib = max_u64(h->taken_kib, owed_kib(s));
         if (settable && h->taken_kib && s->max_kib != BD_KIB_UNKNOWN && s->max_kib != 0 && d->max_kib <= s->max_kib &&
             (d->status == BD_STATUS_BLIND || d->reason == BD_REASON_VFIO))
                 give_back(cfg, h, pending, d);

@@ -4,7 +4,7 @@
  * Outside pressure, with nothing to reclaim, balloons deflate toward each
  * VM's maximum (relaxed band; blind VMs too with blind_action = "deflate",
  * in the normal band as well) within the room above the pressure goal that
- * the urgent grants left, shared by shares. */
+ * the urgent grants left, shared by shares times what each lacks. */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -25,9 +25,16 @@ static uint64_t deflate_limit(const struct bd_config *cfg, const struct bd_vm_sa
         return d->max_kib;
 }
 
-static void take(struct bd_decision *d, uint64_t limit_kib) {
+/* Each taker's weight is its shares times what it lacks of its limit, so
+ * that the room brings every taker the same part of its way there (a VM
+ * twice as far from its maximum, a larger one whose guest's jumps are
+ * larger, gets twice as much, not the same), divided by 1 + its claim
+ * credit in margins as the urgent grants are: a guest that keeps what it
+ * claims is not also first in line for the room. */
+static void take(const struct bd_config *cfg, struct bd_decision *d, uint64_t limit_kib) {
         d->limit_kib = limit_kib - d->actual_kib;
-        d->weight = (double)d->shares;
+        d->weight = (double)d->shares * (double)d->limit_kib / (double)GIB /
+                    (1.0 + d->claim_credit / (double)max_u64(cfg->margin_min_kib, KIB_PER_MIB));
         d->share_role = BD_ROLE_TAKER;
 }
 
@@ -44,7 +51,7 @@ void bd_phase_takers(const struct bd_config *cfg, const struct bd_vm_sample *sam
                 uint64_t limit = deflate_limit(cfg, &samples[i], &d[i]);
 
                 if (blind_taker(cfg, &samples[i], &d[i])) {
-                        take(&d[i], d[i].max_kib);
+                        take(cfg, &d[i], d[i].max_kib);
                 } else if (band == BD_BAND_RELAXED && d[i].status == BD_STATUS_OK &&
                            d[i].action == BD_ACTION_NONE &&
                            (d[i].reason == BD_REASON_STEADY || d[i].reason == BD_REASON_GUEST_DEFLATED)) {
@@ -53,7 +60,7 @@ void bd_phase_takers(const struct bd_config *cfg, const struct bd_vm_sample *sam
                         else if (h->last_change_usec && now_usec - h->last_change_usec < cfg->cooldown_usec)
                                 d[i].reason = BD_REASON_COOLDOWN;
                         else
-                                take(&d[i], limit);
+                                take(cfg, &d[i], limit);
                 }
                 if (d[i].share_role == BD_ROLE_TAKER)
                         want = add_sat(want, d[i].limit_kib);

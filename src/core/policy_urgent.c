@@ -23,7 +23,8 @@
  * that claim rarely, safe. Within a group memory is shared by shares / (1 +
  * credit in margins). What is not granted is unmet demand: reported, never
  * granted past the host; it funds reclaim from donors divided by the same
- * 1 + credit in margins. */
+ * 1 + credit in margins, less the learned burst room of a guest that asks
+ * only for room for a burst to come. */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -153,6 +154,19 @@ static bool lends_to(const struct bd_config *cfg, const struct bd_decision *d, u
         return !frequent(cfg, d) || budget->ram_hard_kib < short_kib;
 }
 
+/* The part of D's unmet demand that funds reclaim from others. A guest
+ * asking only for room for a burst to come (burst_room) does not take its
+ * learned burst margin out of another guest's: that would squeeze a guest
+ * that has not burst yet to its bare floor, where its first burst finds
+ * only its margin (the bursts family: idle guests shrunk to fund the burst
+ * room of guests in the middle of a burst, then out of memory on their own
+ * first burst). Its margin and jump room still fund reclaim. */
+static uint64_t funds(const struct bd_decision *d) {
+        if (d->reason == BD_REASON_BURST_ROOM)
+                return sub_sat(d->unmet_kib, d->burst_kib);
+        return d->unmet_kib;
+}
+
 /* The claimants' outcome: a grow (maybe smaller than asked) or none, the
  * unmet part, the line that cut it, and the reclaim it funds. */
 static void settle(const struct bd_config *cfg, struct bd_decision *d, size_t n, const struct lines *rare,
@@ -180,7 +194,7 @@ static void settle(const struct bd_config *cfg, struct bd_decision *d, size_t n,
                 view->demand_kib = add_sat(view->demand_kib, d[i].want_kib - d[i].actual_kib);
                 view->granted_kib = add_sat(view->granted_kib, granted);
                 view->unmet_demand_kib = add_sat(view->unmet_demand_kib, d[i].unmet_kib);
-                budget->need_kib = add_sat(budget->need_kib, u64_of((double)d[i].unmet_kib / priority(cfg, &d[i])));
+                budget->need_kib = add_sat(budget->need_kib, u64_of((double)funds(&d[i]) / priority(cfg, &d[i])));
                 d[i].limit_kib = granted;
                 d[i].target_kib = d[i].actual_kib + granted;
                 if (!granted) {
