@@ -363,6 +363,15 @@ static bool peer_kind(enum bd_sim_policy policy, enum bd_peer_kind *kind) {
                         goto oom;                           \
         } while (0)
 
+/* No ballooning: every VM has its maximum. */
+static void no_ballooning(struct run *r) {
+        const struct bd_vm_sample *s = bd_sim_samples(r->sim, &r->n);
+
+        for (size_t i = 0; i < r->n; i++)
+                if (s[i].actual_kib < s[i].max_kib)
+                        (void)bd_sim_set_target(r->sim, i, s[i].max_kib);
+}
+
 int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct bd_sim_metrics *out,
                 bd_sim_trace_fn trace, void *ctx) {
         struct bd_sim_vm_spec *specs;
@@ -409,14 +418,8 @@ int bd_simulate(const struct bd_scenario *sc, enum bd_sim_policy policy, struct 
         }
 
         bd_sim_advance(r.sim, T0_USEC, WALL0_SEC);
-        if (policy == BD_SIMPOL_NONE) {
-                /* No ballooning: every VM has its maximum. */
-                const struct bd_vm_sample *s = bd_sim_samples(r.sim, &r.n);
-
-                for (size_t i = 0; i < r.n; i++)
-                        if (s[i].actual_kib < s[i].max_kib)
-                                (void)bd_sim_set_target(r.sim, i, s[i].max_kib);
-        }
+        if (policy == BD_SIMPOL_NONE)
+                no_ballooning(&r);
         for (uint64_t t = 0; t < sc->duration_sec; t++) {
                 uint64_t now = T0_USEC + t * SEC;
                 int64_t wall = WALL0_SEC + (int64_t)t;
