@@ -468,9 +468,18 @@ static void test_finalise_credit(void **state) {
         assert_int_equal(h.report_lo_kib, M(3000));
         assert_int_equal(h.report_hi_kib, M(4096));
         assert_int_equal(h.prev_last_update_sec, WALL);
-        /* Applied: a claim's grow adds, a shrink takes off, never below 0. */
+        /* Applied: a claim's grow adds once the balloon made it, a shrink
+         * takes off, never below 0. */
         bd_policy_note_applied(&h, &d, NOW);
+        assert_true(fabs(h.claim_credit - (double)M(512)) < 1e-6);
+        s.actual_kib += M(100);
+        d.claim_credit = bd_credit_now(&cfg, &h, s.actual_kib, NOW, NULL, NULL);
+        d.action = BD_ACTION_NONE;
+        bd_phase_finalise(&cfg, &s, &h, 1, NOW, &b, &d, &v);
         assert_true(fabs(h.claim_credit - (double)M(612)) < 1e-6);
+        d.action = BD_ACTION_GROW;
+        d.actual_kib = s.actual_kib;
+        d.target_kib = s.actual_kib + M(100);
         d.claimed = false;
         d.guest_pressure = false;
         bd_policy_note_applied(&h, &d, NOW); /* a relaxed grow: not a claim */

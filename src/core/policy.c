@@ -89,19 +89,7 @@ void bd_policy_note_applied(struct bd_vm_history *h, const struct bd_decision *d
                 h->pressure_target_kib = d->target_kib;
                 h->grow_report_sec = d->stats_sec; /* one grow per guest report */
         }
-        /* The claim credit: memory its claims got, less what it gave back
-         * (it decays in the policy's finalise phase). A claim counts only
-         * what it adds above the highest target a claim was already counted
-         * for and the balloon has not passed: a balloon that makes a small
-         * part of each step, re-aimed every report (lower when the host is
-         * critical, higher again after), is not a new claim every cycle. */
-        if (d->action == BD_ACTION_GROW && d->claimed) {
-                h->claim_credit += (double)sub_sat(d->target_kib, max_u64(d->actual_kib, h->claim_target_kib));
-                h->claim_target_kib = max_u64(h->claim_target_kib, d->target_kib);
-        } else if (d->action == BD_ACTION_SHRINK) {
-                h->claim_credit = fmax(0.0, h->claim_credit - (double)(d->actual_kib - d->target_kib));
-                h->claim_target_kib = 0; /* given back: claimed again, it counts again */
-        }
+        bd_credit_note_applied(h, d);
         /* A new target in the same direction as one the balloon has not
          * reached keeps the progress clock: re-aiming every cycle must not
          * hide a balloon that does not move. */

@@ -238,15 +238,6 @@ void bd_phase_report_sizes(const struct bd_config *cfg, const struct bd_vm_sampl
         }
 }
 
-double bd_phase_credit(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec) {
-        double half_lives;
-
-        if (h->claim_credit <= 0.0 || now_usec <= h->credit_usec || !cfg->claim_half_life_usec)
-                return h->claim_credit > 0.0 ? h->claim_credit : 0.0;
-        half_lives = (double)(now_usec - h->credit_usec) / (double)cfg->claim_half_life_usec;
-        return h->claim_credit * exp2(-half_lives);
-}
-
 /* The configured margin for USED_KIB; twice that when the guest's report
  * has no `usable` (judged on unused + disk caches: a rougher figure). */
 static uint64_t margin_of(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib) {
@@ -468,7 +459,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
         d->ineffective = bd_ledger_ineffective(s, h);
         d->gain = bd_ledger_gain(s, h);
         d->gain_measured = bd_ledger_gain_measured(s, h);
-        d->claim_credit = bd_phase_credit(cfg, h, now_usec);
+        d->claim_credit = bd_credit_now(cfg, h, s->actual_kib, now_usec, NULL, NULL);
         why = bd_phase_exclusion(s, h, &set);
         if (why == BD_REASON_STEADY) {
                 bd_guard_moves(cfg, s, h, now_usec, d);

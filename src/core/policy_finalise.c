@@ -2,8 +2,8 @@
 /* Phase 6 of the policy: the donors' and takers' decisions from their
  * shares, the cycle's totals, and what the history keeps of this cycle: the
  * report's counters and the balloon sizes it was made at, the balloon's size,
- * and the claim credit (decayed, plus one for a granted claim). The only place that
- * writes history besides stuck tracking. */
+ * and the claim credit (decayed, plus what the balloon made of a claim). The
+ * only place that writes history besides stuck tracking. */
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
@@ -51,9 +51,10 @@ static void remember(const struct bd_config *cfg, const struct bd_vm_sample *s, 
         h->prev_actual_kib = s->actual_kib == BD_KIB_UNKNOWN ? 0 : s->actual_kib;
         h->prev_flags = s->flags;
         h->prev_settable = bd_guard_settable(s, h);
-        /* Decayed to now; what it gets or gives is counted when applied
-         * (bd_policy_note_applied). */
-        h->claim_credit = d->claim_credit;
+        /* Decayed to now, with what the balloon made of its claim
+         * (policy_credit.c); what it is given or gives back is noted when
+         * applied (bd_policy_note_applied). */
+        h->claim_credit = bd_credit_remembered(cfg, h, d, s->actual_kib, now_usec);
         h->credit_usec = now_usec;
         h->seen = true;
 }

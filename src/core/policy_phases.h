@@ -82,6 +82,24 @@ void bd_phase_report_sizes(const struct bd_config *cfg, const struct bd_vm_sampl
 /* A VM's claim credit (KiB) at NOW_USEC: its history's, decayed by half-lives. */
 double bd_phase_credit(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
 
+/* Its claim credit (KiB) at NOW_USEC with its balloon at ACTUAL_KIB: the
+ * history's, decayed, plus what the balloon made of its outstanding claim
+ * since it was last counted, less the debt that repaid. MADE_KIB and
+ * DEBT_KIB (when not NULL): the history's claim_made_kib and claim_debt_kib
+ * after it (policy_credit.c). */
+double bd_credit_now(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t actual_kib,
+                     uint64_t now_usec, uint64_t *made_kib, uint64_t *debt_kib);
+
+/* The claim credit H keeps of this cycle's decision D (its balloon at
+ * ACTUAL_KIB): D's, and this cycle's decay back while D is a frequent
+ * claimer still asking and refused. Moves H's claim_made_kib and
+ * claim_debt_kib on (what D's credit counted). */
+double bd_credit_remembered(const struct bd_config *cfg, struct bd_vm_history *h, const struct bd_decision *d,
+                            uint64_t actual_kib, uint64_t now_usec);
+
+/* What applied decision D does to H's claim credit, debt and claim. */
+void bd_credit_note_applied(struct bd_vm_history *h, const struct bd_decision *d);
+
 /* Phase 3: grants to the VMs that asked (want_kib), within the budget:
  * first up to each floor (emergencies: within RAM above the reserve, past
  * the VM budget unless it is hard), then the rest (above the critical lines,

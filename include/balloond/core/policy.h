@@ -160,7 +160,9 @@ struct bd_vm_history {
          * the policy decays). */
         double claim_credit;
         uint64_t credit_usec;       /* when claim_credit was last decayed */
-        uint64_t claim_target_kib;  /* highest target a claim was counted for (0: none, or shrunk since) */
+        uint64_t claim_target_kib;  /* highest target a claim asked the balloon for (0: none, or shrunk since) */
+        uint64_t claim_made_kib;    /* the balloon size up to which it was counted */
+        uint64_t claim_debt_kib;    /* what balloond's shrinks took beyond the credit they cancelled, not given back */
 
         uint64_t last_change_usec;  /* last applied change, 0 = never */
         int64_t change_stats_sec;   /* last-update of the stats that change was decided on */
