@@ -96,15 +96,24 @@ static void test_no_laundering(void **state) {
         }
 }
 
-/* The debt is never more than the balloon holds below the maximum. */
+/* The debt is never more than the balloon holds below the maximum, and
+ * what a guest took back from its balloon by itself (deflate-on-OOM) is
+ * repaid. */
 static void test_debt_bounded(void **state) {
+        struct bd_config cfg;
         struct bd_vm_history h;
+        struct bd_decision d;
 
         (void)state;
+        bd_config_defaults(&cfg);
         memset(&h, 0, sizeof(h));
         h.claim_debt_kib = M(100000); /* whatever came before */
         apply(&h, 7000, 6000, false);
         assert_int_equal(h.claim_debt_kib, M(8192 - 6000));
+        memset(&d, 0, sizeof(d));
+        d.self_deflated_kib = M(1000);
+        (void)bd_credit_remembered(&cfg, &h, &d, M(7000), NOW);
+        assert_int_equal(h.claim_debt_kib, M(8192 - 7000));
 }
 
 /* A slow balloon makes a part of each claim: the credit counts the part it

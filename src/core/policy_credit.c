@@ -15,8 +15,9 @@
  * balloond took that the guest had not claimed lately. A claim repays the
  * debt first and only the rest is credit: a guest taking back what balloond
  * took from it while it was idle claims nothing new. The debt does not
- * decay, any other grow repays it too, and it is never more than the
- * balloon holds below the maximum. Cycling the balloon launders nothing: a
+ * decay, any other grow repays it too (and what a guest takes back from its
+ * balloon by itself), and it is never more than the balloon holds below the
+ * maximum. Cycling the balloon launders nothing: a
  * shrink cancels credit before it makes a debt, so credit less debt stays
  * what the claims got less what was given back (before the decay). */
 #include <math.h>
@@ -65,6 +66,9 @@ double bd_credit_remembered(const struct bd_config *cfg, struct bd_vm_history *h
         double decayed = bd_phase_credit(cfg, h, now_usec), kept = fmax(h->claim_credit, 0.0);
 
         (void)bd_credit_now(cfg, h, actual_kib, now_usec, &h->claim_made_kib, &h->claim_debt_kib);
+        /* A guest that took memory back from its balloon by itself
+         * (deflate-on-OOM) took back what balloond owed it. */
+        h->claim_debt_kib = sub_sat(h->claim_debt_kib, d->self_deflated_kib);
         if (d->claim_credit > (double)cfg->frequent_claim_kib && d->claimed && d->unmet_kib > 0)
                 return d->claim_credit + (kept - decayed);
         return d->claim_credit;
