@@ -20,7 +20,7 @@ static void test_defaults(void **state) {
         (void)state;
         bd_config_defaults(&c);
         assert_int_equal(c.burst_half_life_usec, 14400 * USEC_PER_SEC);
-        assert_int_equal(c.burst_max_kib, 2048 * MIB);
+        assert_int_equal(c.burst_max_kib, 4096 * MIB);
         assert_int_equal(c.emergency_hold_usec, 1800 * USEC_PER_SEC);
         assert_int_equal(c.foreign_hold_usec, 1800 * USEC_PER_SEC);
         assert_true(c.deflate_to_entitled);

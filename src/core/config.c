@@ -73,7 +73,7 @@ void bd_config_defaults(struct bd_config *c) {
         c->frequent_claim_kib = 2048 * KIB_PER_MIB;
         c->blind_action = BD_BLIND_HOLD;
         c->burst_half_life_usec = 14400 * USEC_PER_SEC;
-        c->burst_max_kib = 2048 * KIB_PER_MIB;
+        c->burst_max_kib = 4096 * KIB_PER_MIB;
         c->emergency_hold_usec = 1800 * USEC_PER_SEC;
         c->foreign_hold_usec = 1800 * USEC_PER_SEC;
         c->deflate_to_entitled = true;

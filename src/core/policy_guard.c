@@ -122,6 +122,28 @@ uint64_t bd_guard_fleet_jump(const struct bd_config *cfg, const struct bd_vm_sam
         return min_u64(second, cfg->burst_max_kib);
 }
 
+uint64_t bd_guard_fleet_burst(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                              const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec) {
+        uint64_t first = 0, second = 0; /* the two largest */
+
+        for (size_t j = 0; j < n; j++) {
+                uint64_t burst;
+
+                if (j == self || samples[j].state != BD_RUN_RUNNING || samples[j].max_kib != samples[self].max_kib)
+                        continue;
+                burst = bd_guard_burst(cfg, &history[j], now_usec);
+                if (burst > first) {
+                        second = first;
+                        first = burst;
+                } else if (burst > second) {
+                        second = burst;
+                }
+        }
+        if (bd_guard_burst(cfg, &history[self], now_usec) >= second / 2)
+                return 0; /* it learned a burst of its own of that order */
+        return second;
+}
+
 uint64_t bd_guard_peer_rise(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t fleet_jump_kib,
                             uint64_t now_usec) {
         if (bd_guard_rise(cfg, h, now_usec) || h->jump_kib >= fleet_jump_kib / 2)

@@ -172,6 +172,14 @@ uint64_t bd_guard_rise(const struct bd_config *cfg, const struct bd_vm_history *
 uint64_t bd_guard_fleet_jump(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                              const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec);
 
+/* The burst margin at least two of the running VMs other than SELF with
+ * SAMPLES[SELF]'s maximum size learned (the second largest of theirs,
+ * decayed, KiB), when SELF's own learned margin is under half of it, else
+ * 0: the burst its peers showed and it has not yet (the first job of a batch
+ * worker beside workers that ran theirs). */
+uint64_t bd_guard_fleet_burst(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                              const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec);
+
 /* The room for its peers' jump H's guest keeps in its floor (not asked
  * for): FLEET_JUMP_KIB when it has no room for a jump of its own
  * (bd_guard_rise) and its largest jump lately is under half of that (its

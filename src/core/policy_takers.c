@@ -38,6 +38,51 @@ static void take(const struct bd_config *cfg, struct bd_decision *d, uint64_t li
         d->share_role = BD_ROLE_TAKER;
 }
 
+/* How much more than its share of the room taker D may take past the
+ * pressure goal: up to its floor plus the burst its peers learned. */
+static uint64_t peer_burst_want(const struct bd_decision *d) {
+        uint64_t at = add_sat(d->actual_kib, d->share_kib);
+
+        if (!d->peer_burst_kib)
+                return 0;
+        return min_u64(sub_sat(d->limit_kib, d->share_kib), sub_sat(add_sat(d->floor_kib, d->peer_burst_kib), at));
+}
+
+/* Relaxed deflation past the pressure goal, down to RAM's (and the VM
+ * budget's) critical line less the grows not touched yet, for the takers
+ * whose peers of the same shape learned a burst they have not shown yet
+ * (bd_guard_fleet_burst): room for the job their peers ran, before their
+ * own first one, shared by what each lacks of it. Others stop at the goal:
+ * a guest fills what it is given with page cache, and the host's own jobs
+ * need that memory back at once. */
+static void past_goal(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                      const struct bd_vm_history *history, size_t n, uint64_t now_usec, struct bd_decision *d,
+                      const struct bd_budget *budget) {
+        uint64_t given = 0, want = 0, extra;
+
+        for (size_t i = 0; i < n; i++) {
+                if (d[i].share_role != BD_ROLE_TAKER)
+                        continue;
+                given = add_sat(given, d[i].share_kib);
+                d[i].peer_burst_kib = max_u64(bd_guard_fleet_burst(cfg, samples, history, n, i, now_usec),
+                                              d[i].peer_rise_kib);
+                want = add_sat(want, peer_burst_want(&d[i]));
+        }
+        extra = sub_sat(min_u64(budget->ram_kib, budget->vm_kib), given);
+        if (want == 0 || extra == 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t more;
+
+                if (d[i].share_role != BD_ROLE_TAKER || !(more = peer_burst_want(&d[i])))
+                        continue;
+                if (extra < want)
+                        more = u64_of((double)more * (double)extra / (double)want);
+                if (d[i].share_kib || more >= bd_deadband_kib(cfg, d[i].actual_kib))
+                        d[i].share_kib = add_sat(d[i].share_kib, more);
+        }
+}
+
 void bd_phase_takers(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                      const struct bd_vm_history *history, size_t n, enum bd_band band, uint64_t now_usec,
                      struct bd_decision *d, struct bd_budget *budget) {
@@ -65,8 +110,9 @@ void bd_phase_takers(const struct bd_config *cfg, const struct bd_vm_sample *sam
                 if (d[i].share_role == BD_ROLE_TAKER)
                         want = add_sat(want, d[i].limit_kib);
         }
-        if (room == 0)
-                return;
-        bd_share_fill(d, n, BD_ROLE_TAKER, room);
-        bd_share_deadband(cfg, d, n, BD_ROLE_TAKER, min_u64(room, want), room);
+        if (room > 0) {
+                bd_share_fill(d, n, BD_ROLE_TAKER, room);
+                bd_share_deadband(cfg, d, n, BD_ROLE_TAKER, min_u64(room, want), room);
+        }
+        past_goal(cfg, samples, history, n, now_usec, d, budget);
 }

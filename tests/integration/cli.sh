@@ -209,7 +209,7 @@ if command -v jq > /dev/null 2>&1; then
                 and (.action | IN("none", "shrink", "grow"))
                 and (.reason | test("^[a-z_]+$"))
                 and ([.actual_kib, .target_kib, .max_kib, .floor_kib, .margin_kib, .limit_kib,
-                      .burst_margin_kib, .burst_room_kib, .jump_room_kib, .swap_need_kib] | all(type == "number"))
+                      .burst_margin_kib, .burst_room_kib, .jump_room_kib, .peer_burst_kib, .swap_need_kib] | all(type == "number"))
                 and (.usable_kib, .used_kib | type | IN("number", "null"))
                 and (.applied | type) == "boolean"
                 and (.error | type | IN("string", "null")))'

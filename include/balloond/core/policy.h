@@ -274,6 +274,9 @@ struct bd_decision {
                                   * last five minutes, whole */
         uint64_t peer_rise_kib; /* that jump, when it has not jumped itself: room in floor_kib (its shrinks stop
                                  * there), not in floor_grow_kib (not asked for) */
+        uint64_t peer_burst_kib; /* the burst margin two of its peers learned, when it has learned under half
+                                  * of it itself: relaxed deflation may take it past the pressure goal to
+                                  * floor_kib + this (policy_takers.c) */
         uint64_t jump_room_kib; /* what that room adds to margin_kib and floor_kib: rise_kib, and the margin
                                  * the use another such jump would bring needs beyond the margin of the use now */
         bool withdraw;        /* set the hypervisor's target to actual_kib: a target balloond no longer stands behind, or a size adopted */
