@@ -142,7 +142,7 @@ static void test_strings(void **state) {
                 R(STATS_INVALID), R(BLIND_DEFLATE), R(STUCK), R(AWAIT_REPORT), R(INEFFECTIVE),
                 R(BURST_ROOM),
                 R(GUEST_DEFLATED), R(FOREIGN_TARGET), R(GIVE_BACK), R(AT_ENTITLED), R(FACTS_UNKNOWN),
-                R(CONFIDENTIAL), R(VDPA), R(VIRTIO_MEM),
+                R(CONFIDENTIAL), R(VDPA), R(VIRTIO_MEM), R(STATS_GAP),
         };
 #undef R
         (void)state;

@@ -189,6 +189,7 @@ static const struct {
         [BD_REASON_CONFIDENTIAL] = { "confidential", "confidential guest (launchSecurity): a balloon frees nothing" },
         [BD_REASON_VDPA] = { "vdpa", "has a vDPA device: memory is pinned" },
         [BD_REASON_VIRTIO_MEM] = { "virtio_mem", "has a virtio-mem device: the balloon cannot reach all of its maximum" },
+        [BD_REASON_STATS_GAP] = { "stats_gap", "blind for a moment: this cycle's memory statistics are missing; held, nothing withdrawn" },
 };
 
 const char *bd_reason_to_string(enum bd_reason r) {

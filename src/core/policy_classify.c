@@ -89,21 +89,32 @@ enum bd_reason bd_phase_exclusion(const struct bd_vm_sample *s, const struct bd_
         return BD_REASON_STEADY;
 }
 
+/* Does this cycle's sample carry a guest report? */
+static bool has_report(const struct bd_vm_sample *s) {
+        return s->usable_kib != BD_KIB_UNKNOWN && s->last_update_sec != BD_TIME_UNKNOWN && s->last_update_sec > 0;
+}
+
 static enum bd_reason blindness(const struct bd_config *cfg, const struct bd_vm_sample *s,
                                 const struct bd_vm_history *h, int64_t now_wall_sec) {
         int64_t period_sec, max_age_sec;
 
         if (s->flags & BD_VM_FACTS_UNKNOWN)
                 return BD_REASON_FACTS_UNKNOWN;
-        if (s->usable_kib == BD_KIB_UNKNOWN || s->last_update_sec == BD_TIME_UNKNOWN ||
-            s->last_update_sec <= 0)
-                return BD_REASON_STATS_NEVER;
+        period_sec = s->stats_period_sec > 0 ? s->stats_period_sec : cfg->stats_period_sec;
+        max_age_sec = 3 * period_sec + (int64_t)(cfg->stats_slack_usec / USEC_PER_SEC);
+        if (!has_report(s)) {
+                /* A guest that reported before: a report missing for a
+                 * cycle (libvirt read the statistics without the guest's
+                 * part, as TCG guests show while a balloon moves) is a
+                 * moment, judged by the age of its last report. */
+                if (!cfg->check_stats_age || h->report_sec <= 0)
+                        return BD_REASON_STATS_NEVER;
+                return now_wall_sec - h->report_sec > max_age_sec ? BD_REASON_STATS_STALE : BD_REASON_STATS_GAP;
+        }
         if (bd_policy_stats_insane(s, h))
                 return BD_REASON_STATS_INVALID;
         if (!cfg->check_stats_age)
                 return BD_REASON_STEADY;
-        period_sec = s->stats_period_sec > 0 ? s->stats_period_sec : cfg->stats_period_sec;
-        max_age_sec = 3 * period_sec + (int64_t)(cfg->stats_slack_usec / USEC_PER_SEC);
         if (s->last_update_sec > now_wall_sec + max_age_sec)
                 return BD_REASON_STATS_INVALID; /* from the future */
         if (now_wall_sec - s->last_update_sec > max_age_sec)
@@ -472,6 +483,12 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
                         return;
                 }
                 bd_decide_none(d, why, BD_STATUS_BLIND);
+                if (why == BD_REASON_STATS_GAP) {
+                        /* Held as it is: its target stands, what it showed
+                         * so far is kept, nothing is given back. */
+                        d->status_reason = why;
+                        return;
+                }
         } else {
                 bd_decide_none(d, why, BD_STATUS_EXCLUDED);
         }

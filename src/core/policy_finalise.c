@@ -40,13 +40,21 @@ static void remember(const struct bd_config *cfg, const struct bd_vm_sample *s, 
         uint64_t lo, hi;
 
         h->untouched_kib = bd_phase_untouched(cfg, s, h); /* before the report's sizes move on */
-        bd_phase_report_sizes(cfg, s, h, &lo, &hi);
-        h->report_lo_kib = lo == BD_KIB_UNKNOWN ? 0 : lo;
-        h->report_hi_kib = hi == BD_KIB_UNKNOWN ? 0 : hi;
-        h->prev_swap_in_kib = s->swap_in_kib;
-        h->prev_swap_out_kib = s->swap_out_kib;
-        h->prev_major_faults = s->major_faults;
-        h->prev_last_update_sec = s->last_update_sec;
+        if (d->status_reason != BD_REASON_STATS_GAP) {
+                /* A report missing for a moment: the next one is compared
+                 * with the last there was. */
+                bd_phase_report_sizes(cfg, s, h, &lo, &hi);
+                h->report_lo_kib = lo == BD_KIB_UNKNOWN ? 0 : lo;
+                h->report_hi_kib = hi == BD_KIB_UNKNOWN ? 0 : hi;
+                h->prev_swap_in_kib = s->swap_in_kib;
+                h->prev_swap_out_kib = s->swap_out_kib;
+                h->prev_major_faults = s->major_faults;
+                h->prev_last_update_sec = s->last_update_sec;
+        }
+        if (s->usable_kib != BD_KIB_UNKNOWN && s->last_update_sec != BD_TIME_UNKNOWN && s->last_update_sec > 0)
+                h->report_sec = s->last_update_sec;
+        else if (s->state != BD_RUN_RUNNING)
+                h->report_sec = 0; /* not running: its next report starts afresh */
         h->prev_sample_usec = now_usec;
         h->prev_actual_kib = s->actual_kib == BD_KIB_UNKNOWN ? 0 : s->actual_kib;
         h->prev_flags = s->flags;

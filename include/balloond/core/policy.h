@@ -81,6 +81,7 @@ enum bd_reason {
         BD_REASON_CONFIDENTIAL,        /* excluded: confidential guest (<launchSecurity>) */
         BD_REASON_VDPA,                /* excluded: vDPA device, memory pinned */
         BD_REASON_VIRTIO_MEM,          /* excluded: virtio-mem device */
+        BD_REASON_STATS_GAP,           /* blind for a moment: this cycle's report missing, the last one recent */
         BD_REASON__COUNT,
 };
 
@@ -148,6 +149,7 @@ struct bd_vm_history {
         uint64_t prev_swap_out_kib;
         uint64_t prev_major_faults;
         int64_t prev_last_update_sec; /* last-update of that report */
+        int64_t report_sec;         /* last-update of the last cycle's sample that had a report (0: none yet) */
         uint64_t prev_sample_usec;  /* monotonic time of the previous cycle */
         uint64_t prev_actual_kib;   /* balloon size at the previous cycle */
         /* The balloon size when the last report was taken lies in
