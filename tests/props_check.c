@@ -308,10 +308,13 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
                 uint64_t want = v->band == BD_BAND_CRITICAL ? o->plain_floor : o->floor_grow;
                 bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
-                uint64_t plain_margin = sub_sat(sub_sat(o->margin_lo, o->burst), o->room_lo);
+                /* used + 2 x margin summed with saturation, then at most
+                 * the maximum: the order POLICY.md gives (absurd sizes near
+                 * 2^64 ask for the maximum, never a wrapped figure). */
+                uint64_t plain_margin = o->plain_margin_lo;
 
                 if (o->pressure && v->band != BD_BAND_CRITICAL)
-                        want = max_u64(want, add_sat(o->used_lo, 2 * min_u64(plain_margin, UINT64_MAX / 4)));
+                        want = max_u64(want, add_sat(add_sat(o->used_lo, plain_margin), plain_margin));
                 if ((o->g.swap_in || o->g.fault_burst) && v->band != BD_BAND_CRITICAL)
                         want = max_u64(want, add_sat(s->actual_kib, c->swap_in_grow_kib));
                 /* Out of memory (under half its margin free): room for a burst like its last. */

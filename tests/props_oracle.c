@@ -115,13 +115,22 @@ bool guest_grow_reason(enum bd_reason r) {
                r == BD_REASON_BELOW_MIN || r == BD_REASON_BURST_ROOM;
 }
 
+/* POLICY.md's margin for USED: max(margin_pct x used, margin_min), TIMES
+ * over (twice for a report judged on unused + disk caches), summed with
+ * saturation like every size (a guest may report sizes near 2^64). */
+static uint64_t margin_by_doc(const struct bd_config *c, uint64_t times, uint64_t used) {
+        uint64_t m = max_u64(pct(c->margin_pct, used), c->margin_min_kib);
+
+        return times == 2 ? add_sat(m, m) : m;
+}
+
 /* The room for another jump (RISE) of a guest using USED, with the margin
  * the use that jump would bring needs beyond the margin of the use now, as
  * far as the floor (with BURST) stays under MAX. */
 static uint64_t room_with_margin(const struct bd_config *c, uint64_t times, uint64_t used, uint64_t rise,
                                  uint64_t burst, uint64_t max) {
-        uint64_t now = times * max_u64(pct(c->margin_pct, used), c->margin_min_kib);
-        uint64_t after = times * max_u64(pct(c->margin_pct, add_sat(used, rise)), c->margin_min_kib);
+        uint64_t now = margin_by_doc(c, times, used);
+        uint64_t after = margin_by_doc(c, times, add_sat(used, rise));
         uint64_t below_max = sub_sat(max, add_sat(add_sat(used, now), add_sat(burst, rise)));
 
         return rise ? add_sat(rise, min_u64(sub_sat(after, now), below_max)) : 0;
@@ -147,14 +156,14 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
          * that bounds shrinks, not in the grows' floor. */
         room_hi = room_with_margin(c, times, o.used, max_u64(o.rise, w->d[i].peer_rise_kib), o.burst, s->max_kib);
         o.room_lo = min_u64(room_with_margin(c, times, o.used_lo, o.rise, o.burst, s->max_kib), room_hi);
-        o.margin = add_sat(times * max_u64(pct(c->margin_pct, o.used), c->margin_min_kib), add_sat(o.burst, room_hi));
-        o.margin_lo = add_sat(times * max_u64(pct(c->margin_pct, o.used_lo), c->margin_min_kib),
-                              add_sat(o.burst, o.room_lo));
+        o.margin = add_sat(margin_by_doc(c, times, o.used), add_sat(o.burst, room_hi));
+        o.plain_margin_lo = margin_by_doc(c, times, o.used_lo);
+        o.margin_lo = add_sat(o.plain_margin_lo, add_sat(o.burst, o.room_lo));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
         o.lend_floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin - o.burst)), s->max_kib);
-        o.owed = h->burst_lent && o.burst && s->actual_kib < o.floor_grow;
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
-        o.low_free = s->usable_kib < sub_sat(sub_sat(o.margin_lo, o.burst), o.room_lo);
+        o.owed = h->burst_lent && o.burst && s->actual_kib < o.floor_grow;
+        o.low_free = s->usable_kib < o.plain_margin_lo;
         /* The floor without the burst margin when the room missing is under
          * max(deadband, half the burst margin), and always when critical
          * (the fresh jump's room is still asked for then). */

@@ -33,6 +33,9 @@ struct ok_oracle {
          * adds to floor_grow: the rise and the margin the use it would bring
          * needs beyond the margin of the use now. */
         uint64_t rise, room_lo;
+        /* PLAIN_MARGIN_LO: the configured margin alone at used_lo (no burst,
+         * no room): guest_low_free under it; pressure asks used + 2 x it. */
+        uint64_t plain_margin_lo;
         bool low_free, pressure, cooling;
 };
 
