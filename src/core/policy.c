@@ -43,8 +43,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         struct bd_budget budget;
 
         bd_phase_host(cfg, host, samples, history, n, now_usec, host_state, view, &budget);
-        for (size_t i = 0; i < n; i++)
-                decisions[i].fleet_jump_kib = bd_guard_fleet_jump(cfg, samples, history, n, i, now_usec);
+        bd_guard_fleet_jumps(cfg, samples, history, n, now_usec, decisions);
         for (size_t i = 0; i < n; i++)
                 bd_phase_classify(cfg, &samples[i], &history[i], budget.critical, budget.out_of_ram, now_usec,
                                   now_wall_sec, &decisions[i]);

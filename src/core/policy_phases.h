@@ -180,6 +180,14 @@ uint64_t bd_guard_fleet_jump(const struct bd_config *cfg, const struct bd_vm_sam
 uint64_t bd_guard_fleet_burst(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                               const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec);
 
+/* The same for every VM at once, grouped by maximum size (policy_peers.c):
+ * D[i].fleet_jump_kib for all; D[i].peer_burst_kib (the peers' burst or its
+ * peer_rise_kib, the larger) for the takers. */
+void bd_guard_fleet_jumps(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                          const struct bd_vm_history *history, size_t n, uint64_t now_usec, struct bd_decision *d);
+void bd_guard_fleet_bursts(const struct bd_config *cfg, const struct bd_vm_sample *samples,
+                           const struct bd_vm_history *history, size_t n, uint64_t now_usec, struct bd_decision *d);
+
 /* The room for its peers' jump H's guest keeps in its floor (not asked
  * for): FLEET_JUMP_KIB when it has no room for a jump of its own
  * (bd_guard_rise) and its largest jump lately is under half of that (its

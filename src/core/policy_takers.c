@@ -60,12 +60,11 @@ static void past_goal(const struct bd_config *cfg, const struct bd_vm_sample *sa
                       const struct bd_budget *budget) {
         uint64_t given = 0, want = 0, extra;
 
+        bd_guard_fleet_bursts(cfg, samples, history, n, now_usec, d);
         for (size_t i = 0; i < n; i++) {
                 if (d[i].share_role != BD_ROLE_TAKER)
                         continue;
                 given = add_sat(given, d[i].share_kib);
-                d[i].peer_burst_kib = max_u64(bd_guard_fleet_burst(cfg, samples, history, n, i, now_usec),
-                                              d[i].peer_rise_kib);
                 want = add_sat(want, peer_burst_want(&d[i]));
         }
         extra = sub_sat(min_u64(budget->ram_kib, budget->vm_kib), given);
