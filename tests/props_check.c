@@ -267,7 +267,7 @@ static int check_ok_figures(const struct world *w, size_t i, const struct ok_ora
  * floor, swap_need_kib, but for a first report's); still out of memory in a report made at the size a
  * grow for its pressure aimed at, within two cycles and a report period of
  * that grow, for twice that grow more. */
-static uint64_t swap_need_by_doc(const struct bd_config *c, const struct bd_vm_sample *s,
+static uint64_t swap_need_by_doc(const struct bd_config *c, double margin_pct, const struct bd_vm_sample *s,
                                  const struct bd_vm_history *h, const struct signals *g, uint64_t used_lo,
                                  bool incomplete) {
         uint64_t swapped = g->swapped_out, m;
@@ -276,7 +276,7 @@ static uint64_t swap_need_by_doc(const struct bd_config *c, const struct bd_vm_s
                 swapped = sub_sat(s->swap_out_kib, s->swap_in_kib != BD_COUNT_UNKNOWN ? s->swap_in_kib : 0);
         if (!swapped)
                 return 0;
-        m = max_u64(pct(c->margin_pct, add_sat(used_lo, swapped)), c->margin_min_kib);
+        m = max_u64(pct(margin_pct, add_sat(used_lo, swapped)), c->margin_min_kib);
         return add_sat(add_sat(s->actual_kib, swapped), incomplete ? add_sat(m, m) : m);
 }
 
@@ -304,6 +304,12 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
 
         if (d->burst_kib > d->burst_learned_kib || d->burst_learned_kib > c->burst_max_kib)
                 BROKEN("learned burst margin above guest.burst_max_mib");
+        /* The margins give way to a host out of RAM, never past margin_min
+         * (margin_pct scaled, 0..100 % of the way). */
+        if (!(v->margin_squeeze_pct >= 0.0 && v->margin_squeeze_pct <= 100.0) ||
+            fabs(d->margin_pct - c->margin_pct * (1.0 - v->margin_squeeze_pct / 100.0)) > 1e-9)
+                BROKEN("margin_pct %g is not guest.margin_pct less the squeeze %g %%", d->margin_pct,
+                       v->margin_squeeze_pct);
         if (o->pressure || s->actual_kib < o->floor_ask) {
                 uint64_t want = v->band == BD_BAND_CRITICAL ? o->plain_floor : o->floor_grow;
                 bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
@@ -320,7 +326,7 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
                 /* Out of memory (under half its margin free): room for a burst like its last. */
                 if (o->low_free && judged_on(s, &eff, &incomplete)->usable_kib < plain_margin / 2 &&
                     v->band != BD_BAND_CRITICAL) {
-                        uint64_t need = min_u64(swap_need_by_doc(c, s, h, &o->g, o->used_lo, incomplete),
+                        uint64_t need = min_u64(swap_need_by_doc(c, d->margin_pct, s, h, &o->g, o->used_lo, incomplete),
                                                 o->eff_max);
 
                         if (d->swap_need_kib != (h->seen ? need : 0))

@@ -117,9 +117,11 @@ bool guest_grow_reason(enum bd_reason r) {
 
 /* POLICY.md's margin for USED: max(margin_pct x used, margin_min), TIMES
  * over (twice for a report judged on unused + disk caches), summed with
- * saturation like every size (a guest may report sizes near 2^64). */
-static uint64_t margin_by_doc(const struct bd_config *c, uint64_t times, uint64_t used) {
-        uint64_t m = max_u64(pct(c->margin_pct, used), c->margin_min_kib);
+ * saturation like every size (a guest may report sizes near 2^64).
+ * margin_pct is the cycle's, the host's squeeze applied (PCT; checked
+ * against the documented one in props_check.c). */
+static uint64_t margin_by_doc(const struct bd_config *c, double margin_pct, uint64_t times, uint64_t used) {
+        uint64_t m = max_u64(pct(margin_pct, used), c->margin_min_kib);
 
         return times == 2 ? add_sat(m, m) : m;
 }
@@ -127,10 +129,10 @@ static uint64_t margin_by_doc(const struct bd_config *c, uint64_t times, uint64_
 /* The room for another jump (RISE) of a guest using USED, with the margin
  * the use that jump would bring needs beyond the margin of the use now, as
  * far as the floor (with BURST) stays under MAX. */
-static uint64_t room_with_margin(const struct bd_config *c, uint64_t times, uint64_t used, uint64_t rise,
-                                 uint64_t burst, uint64_t max) {
-        uint64_t now = margin_by_doc(c, times, used);
-        uint64_t after = margin_by_doc(c, times, add_sat(used, rise));
+static uint64_t room_with_margin(const struct bd_config *c, double margin_pct, uint64_t times, uint64_t used,
+                                 uint64_t rise, uint64_t burst, uint64_t max) {
+        uint64_t now = margin_by_doc(c, margin_pct, times, used);
+        uint64_t after = margin_by_doc(c, margin_pct, times, add_sat(used, rise));
         uint64_t below_max = sub_sat(max, add_sat(add_sat(used, now), add_sat(burst, rise)));
 
         return rise ? add_sat(rise, min_u64(sub_sat(after, now), below_max)) : 0;
@@ -143,6 +145,7 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         const struct bd_vm_sample *s = judged_on(&w->s[i], &eff, &incomplete);
         const struct bd_vm_history *h = &w->before[i];
         uint64_t times = incomplete ? 2 : 1, deadband, room_hi;
+        double mp = w->d[i].margin_pct;
         struct ok_oracle o;
 
         o.g = signals_of(c, s, h, w->now);
@@ -154,10 +157,11 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
          * jump would bring (room_with_margin). */
         /* The room for its peers' jump (peer_rise_kib) is in the floor
          * that bounds shrinks, not in the grows' floor. */
-        room_hi = room_with_margin(c, times, o.used, max_u64(o.rise, w->d[i].peer_rise_kib), o.burst, s->max_kib);
-        o.room_lo = min_u64(room_with_margin(c, times, o.used_lo, o.rise, o.burst, s->max_kib), room_hi);
-        o.margin = add_sat(margin_by_doc(c, times, o.used), add_sat(o.burst, room_hi));
-        o.plain_margin_lo = margin_by_doc(c, times, o.used_lo);
+        room_hi = room_with_margin(c, mp, times, o.used, max_u64(o.rise, w->d[i].peer_rise_kib), o.burst,
+                                   s->max_kib);
+        o.room_lo = min_u64(room_with_margin(c, mp, times, o.used_lo, o.rise, o.burst, s->max_kib), room_hi);
+        o.margin = add_sat(margin_by_doc(c, mp, times, o.used), add_sat(o.burst, room_hi));
+        o.plain_margin_lo = margin_by_doc(c, mp, times, o.used_lo);
         o.margin_lo = add_sat(o.plain_margin_lo, add_sat(o.burst, o.room_lo));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
         o.lend_floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin - o.burst)), s->max_kib);

@@ -170,8 +170,10 @@ static void test_host_budget_headroom(void **state) {
 
 static void classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                      bool critical, struct bd_decision *d) {
+        struct bd_budget b = { .critical = critical, .margin_pct = cfg->margin_pct };
+
         d->fleet_jump_kib = 0; /* no peers jumped */
-        bd_phase_classify(cfg, s, h, critical, false, NOW, WALL, d);
+        bd_phase_classify(cfg, s, h, &b, NOW, WALL, d);
 }
 
 /* Swap-in and faults are rates over the guest's own report interval. */

@@ -45,7 +45,7 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         bd_phase_host(cfg, host, samples, history, n, now_usec, host_state, view, &budget);
         bd_guard_fleet_jumps(cfg, samples, history, n, now_usec, decisions);
         for (size_t i = 0; i < n; i++)
-                bd_phase_classify(cfg, &samples[i], &history[i], budget.critical, budget.out_of_ram, now_usec,
+                bd_phase_classify(cfg, &samples[i], &history[i], &budget, now_usec,
                                   now_wall_sec, &decisions[i]);
         bd_phase_urgent(cfg, decisions, n, &budget, view);
         bd_phase_donors(cfg, samples, history, n, now_usec, decisions, &budget);

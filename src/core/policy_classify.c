@@ -249,10 +249,11 @@ void bd_phase_report_sizes(const struct bd_config *cfg, const struct bd_vm_sampl
         }
 }
 
-/* The configured margin for USED_KIB; twice that when the guest's report
+/* The configured margin for USED_KIB (its percentage as this cycle applies
+ * it: d->margin_pct); twice that when the guest's report
  * has no `usable` (judged on unused + disk caches: a rougher figure). */
 static uint64_t margin_of(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib) {
-        uint64_t m = bd_policy_margin_kib(cfg, used_kib);
+        uint64_t m = max_u64(pct_of(d->margin_pct, used_kib), cfg->margin_min_kib);
 
         return d->stats_incomplete ? add_sat(m, m) : m;
 }
@@ -330,7 +331,8 @@ static void ask(const struct bd_config *cfg, const struct bd_vm_sample *s, const
          * burst before is likely in a burst like it: room for that. */
         if (low_free && s->usable_kib < margin / 2 && !critical) {
                 uint64_t swapped = bd_emergency_swapped(s, h, sig->swapped_out_kib);
-                uint64_t need = min_u64(bd_emergency_swap_need(cfg, s, swapped, used_lo, d->stats_incomplete),
+                uint64_t need = min_u64(bd_emergency_swap_need(cfg, d->margin_pct, s, swapped, used_lo,
+                                                                       d->stats_incomplete),
                                         d->max_kib);
 
                 /* A first report's counters may be old history (pages freed
@@ -457,7 +459,7 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
 }
 
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                       bool critical, bool out_of_ram, uint64_t now_usec, int64_t now_wall_sec,
+                       const struct bd_budget *budget, uint64_t now_usec, int64_t now_wall_sec,
                        struct bd_decision *d) {
         uint64_t fleet_jump_kib = d->fleet_jump_kib;
         struct bd_vm_settings set;
@@ -466,6 +468,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
 
         basics(cfg, s, &set, d);
         d->fleet_jump_kib = fleet_jump_kib;
+        d->margin_pct = budget->margin_pct;
         bd_ledger_observe(h, s);
         d->ineffective = bd_ledger_ineffective(s, h);
         d->gain = bd_ledger_gain(s, h);
@@ -477,7 +480,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
                 s = effective(s, &eff, d);
                 why = blindness(cfg, s, h, now_wall_sec);
                 if (why == BD_REASON_STEADY) {
-                        tend(cfg, s, h, &set, critical, out_of_ram, now_usec, d);
+                        tend(cfg, s, h, &set, budget->critical, budget->out_of_ram, now_usec, d);
                         if (d->self_deflated_kib && d->action == BD_ACTION_NONE)
                                 d->reason = BD_REASON_GUEST_DEFLATED;
                         return;

@@ -29,13 +29,13 @@ uint64_t bd_emergency_swapped(const struct bd_vm_sample *s, const struct bd_vm_h
         return sub_sat(s->swap_out_kib, s->swap_in_kib != BD_COUNT_UNKNOWN ? s->swap_in_kib : 0);
 }
 
-uint64_t bd_emergency_swap_need(const struct bd_config *cfg, const struct bd_vm_sample *s, uint64_t swapped_kib,
-                                uint64_t used_kib, bool twice) {
+uint64_t bd_emergency_swap_need(const struct bd_config *cfg, double margin_pct, const struct bd_vm_sample *s,
+                                uint64_t swapped_kib, uint64_t used_kib, bool twice) {
         uint64_t margin;
 
         if (!swapped_kib)
                 return 0;
-        margin = bd_policy_margin_kib(cfg, add_sat(used_kib, swapped_kib));
+        margin = max_u64(pct_of(margin_pct, add_sat(used_kib, swapped_kib)), cfg->margin_min_kib);
         return add_sat(add_sat(s->actual_kib, swapped_kib), twice ? add_sat(margin, margin) : margin);
 }
 

@@ -18,6 +18,7 @@
  * Reclaim counts only once the balloons made it: MemAvailable (read after the
  * balloons were sampled) and the VMs' sizes hold it then; a shrink merely
  * decided funds nothing. */
+#include <math.h>
 #include <string.h>
 
 #include "balloond/core/ledger.h"
@@ -158,6 +159,31 @@ static void binding(struct bd_host_view *view, const struct constraint *ram, con
         }
 }
 
+/* A host that stays out of RAM although every donor gave all it had above
+ * its floor swaps its guests' memory, page cache and all, every second it
+ * stays there; the guests' margins hold mostly page cache, which a balloon
+ * takes for nothing. So after SQUEEZE_AFTER cycles in a row out of RAM (the
+ * donors' balloons have had their seconds), each further one takes another
+ * SQUEEZE_STEP of every guest's margin above guest.margin_min_mib; the
+ * margins come back by RELEASE_STEP a cycle once the host is out of the
+ * pressure band (held while in it: given back at once, the margins would
+ * take the host out of RAM again). The floors stay what keeps each guest
+ * alive: used memory, its learned burst room, and at least margin_min. */
+#define SQUEEZE_AFTER 3
+#define SQUEEZE_STEP 0.25
+#define RELEASE_STEP 0.125
+
+static void margins_give_way(struct bd_host_state *st, bool out_of_ram, enum bd_band band) {
+        if (out_of_ram) {
+                if (++st->out_of_ram_cycles > SQUEEZE_AFTER)
+                        st->margin_squeeze = fmin(1.0, st->margin_squeeze + SQUEEZE_STEP);
+                return;
+        }
+        st->out_of_ram_cycles = 0;
+        if (band < BD_BAND_PRESSURE)
+                st->margin_squeeze = fmax(0.0, st->margin_squeeze - RELEASE_STEP);
+}
+
 void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *host,
                    const struct bd_vm_sample *samples, const struct bd_vm_history *history, size_t n,
                    uint64_t now_usec, struct bd_host_state *host_state, struct bd_host_view *view,
@@ -184,6 +210,9 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         host_state->seen = true;
         budget->critical = view->band == BD_BAND_CRITICAL;
         budget->out_of_ram = host->mem_available_kib < BD_OUT_OF_RAM_KIB;
+        margins_give_way(host_state, budget->out_of_ram, view->band);
+        budget->margin_pct = cfg->margin_pct * (1.0 - host_state->margin_squeeze);
+        view->margin_squeeze_pct = 100.0 * host_state->margin_squeeze;
 
         goal = shortfall_kib(cfg, &ram);
         budget->ram_driven = true;

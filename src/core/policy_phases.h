@@ -31,6 +31,7 @@ enum bd_role {
 struct bd_budget {
         bool critical;
         bool out_of_ram;      /* MemAvailable under BD_OUT_OF_RAM_KIB: the host is at or past its RAM */
+        double margin_pct;    /* guest.margin_pct less the host's squeeze (policy_host.c) */
         uint64_t ram_kib;     /* grants left within RAM above its critical line */
         uint64_t ram_hard_kib; /* grants left within RAM above the host's reserve: floors only */
         uint64_t ram_last_kib; /* the reclaim seen since the previous cycle, within MemAvailable:
@@ -66,12 +67,12 @@ uint64_t bd_phase_untouched(const struct bd_config *cfg, const struct bd_vm_samp
                             const struct bd_vm_history *h);
 
 /* Phase 2: one VM. Fills D (status, floor, signals, want_kib for an urgent
- * grow); H is read, and written only for stuck tracking. OUT_OF_RAM: the
- * budget's (the host swaps). D->fleet_jump_kib
+ * grow); H is read, and written only for stuck tracking. Of BUDGET only
+ * critical, out_of_ram (the host swaps) and margin_pct. D->fleet_jump_kib
  * is the caller's (bd_guard_fleet_jump() of every VM before any is
  * classified, so that it does not depend on their order), and kept. */
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                       bool critical, bool out_of_ram, uint64_t now_usec, int64_t now_wall_sec,
+                       const struct bd_budget *budget, uint64_t now_usec, int64_t now_wall_sec,
                        struct bd_decision *d);
 
 /* The balloon size range [*LO, *HI] when S's report was made (H: the
@@ -232,10 +233,10 @@ void bd_guard_untended(const struct bd_config *cfg, const struct bd_vm_sample *s
  * counters' swapped out less swapped in. */
 uint64_t bd_emergency_swapped(const struct bd_vm_sample *s, const struct bd_vm_history *h, uint64_t swapped_out_kib);
 /* The size that holds SWAPPED_KIB besides what it uses (USED_KIB), with the
- * margin of both (TWICE: a report without `usable`), 0 when nothing was
- * swapped: granted like the floor. */
-uint64_t bd_emergency_swap_need(const struct bd_config *cfg, const struct bd_vm_sample *s, uint64_t swapped_kib,
-                                uint64_t used_kib, bool twice);
+ * margin of both (MARGIN_PCT: the cycle's; TWICE: a report without
+ * `usable`), 0 when nothing was swapped: granted like the floor. */
+uint64_t bd_emergency_swap_need(const struct bd_config *cfg, double margin_pct, const struct bd_vm_sample *s,
+                                uint64_t swapped_kib, uint64_t used_kib, bool twice);
 /* The size a guest pinned at its size asks for at least (0: nothing more
  * than the usual): SWAP_NEED_KIB, and after a grow for its pressure that
  * was too small twice that grow (REPORT_LO_KIB: the smallest balloon size

@@ -416,10 +416,24 @@ static void not_consecutive(struct bd_daemon *d, bool all) {
                         d->vms[i].history.prev_settable = false;
 }
 
+/* Tell the operator when the guests' margins start giving way to a host
+ * out of RAM, and when they are whole again (policy_host.c). */
+static void say_squeeze(double was_pct, const struct bd_host_view *v) {
+        if (was_pct == 0.0 && v->margin_squeeze_pct > 0.0)
+                bd_log_event(BD_LOG_WARNING, BD_MID_MARGIN_SQUEEZE, NULL, BD_REASON_STEADY,
+                             "the host stays out of RAM with every VM at its floor: the guests' margins give way "
+                             "(%.0f%% of the way to guest.margin_min_mib)",
+                             v->margin_squeeze_pct);
+        else if (was_pct > 0.0 && v->margin_squeeze_pct == 0.0)
+                bd_log_event(BD_LOG_INFO, BD_MID_MARGIN_SQUEEZE, NULL, BD_REASON_STEADY,
+                             "the host has room again: the guests' margins are whole");
+}
+
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         const struct bd_vm_sample *samples = NULL;
         struct bd_cycle_result *res = &d->last;
         struct bd_host_sample host;
+        double squeeze_was;
         size_t n = 0;
         int r;
 
@@ -454,6 +468,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         not_consecutive(d, false);
 
         res->host = host;
+        squeeze_was = 100.0 * d->host_state.margin_squeeze;
         bd_policy_run(&d->cfg, &res->host, d->samples, d->hist_scratch, n, &d->host_state, now_usec,
                       now_wall_sec, d->decisions, &res->view);
 
@@ -484,6 +499,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                         e->last_decision_usec = now_usec;
         }
         keep_ledger(d, res);
+        say_squeeze(squeeze_was, &res->view);
         note_vms_without(d, n, WARN_NO_FPR, no_fpr, BD_MID_NO_FREE_PAGE_REPORTING,
                          "balloon without freePageReporting='on' (memory the guest frees stays with QEMU until the "
                          "balloon takes it)");

@@ -212,6 +212,9 @@ static void put_host(FILE *f, const struct bd_daemon *d) {
         fprintf(f, "balloond_host_unmet_demand_bytes %.0f\n", (double)r->view.unmet_demand_kib * KIB);
         family(f, "balloond_host_hugetlb_bytes", "gauge", "Hugetlb pools, out of the RAM free memory is judged on.");
         fprintf(f, "balloond_host_hugetlb_bytes %.0f\n", (double)r->host.hugetlb_kib * KIB);
+        family(f, "balloond_host_margin_squeeze_ratio", "gauge",
+               "How far the guests' margins gave way to a host out of RAM: 0 none, 1 down to guest.margin_min_mib.");
+        fprintf(f, "balloond_host_margin_squeeze_ratio %.4f\n", r->view.margin_squeeze_pct / 100.0);
         family(f, "balloond_host_band", "gauge", "1 for the host's current band: relaxed, normal, pressure, critical.");
         for (int b = BD_BAND_RELAXED; b <= BD_BAND_CRITICAL; b++)
                 fprintf(f, "balloond_host_band{band=\"%s\"} %d\n", bd_band_to_string((enum bd_band)b),

@@ -198,7 +198,7 @@ if command -v jq > /dev/null 2>&1; then
         check "JSON: version, dry_run, time" j ".version == \"$version\" and .dry_run == true and (.time | type) == \"number\""
         check "JSON: host fields" j '.host | (.band | IN("relaxed", "normal", "pressure", "critical"))
                 and ([.mem_total_kib, .mem_available_kib, .free_kib, .free_pct, .reclaim_goal_kib,
-                      .grow_room_kib] | all(type == "number"))
+                      .grow_room_kib, .margin_squeeze_pct] | all(type == "number"))
                 and (.budget_binds | type) == "boolean"
                 and (.psi_full_avg10_pct | type | IN("number", "null"))'
         check "JSON: at least one VM" j '.vms | length > 0'

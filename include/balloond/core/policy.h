@@ -225,6 +225,8 @@ struct bd_vm_history {
 struct bd_host_state {
         enum bd_band band; /* band of the previous cycle (hysteresis) */
         bool seen;
+        unsigned out_of_ram_cycles; /* cycles in a row that found the host out of RAM */
+        double margin_squeeze;      /* 0..1: how far the guests' margins gave way to it (policy_host.c) */
 };
 
 /* The two lines a grant may meet: physical RAM (hard: nothing passes it) and
@@ -248,6 +250,7 @@ struct bd_decision {
         uint64_t used_kib;    /* actual - usable, BD_KIB_UNKNOWN if unknown */
         uint64_t usable_kib;  /* as reported, BD_KIB_UNKNOWN if unknown */
         uint64_t margin_kib;  /* free margin the guest should keep */
+        double margin_pct;    /* guest.margin_pct as this cycle applies it (less the host's squeeze) */
         uint64_t limit_kib;   /* the rate limit that applied to this cycle's change */
         bool guest_pressure;  /* guest showed pressure this cycle */
         bool swapping_out;
@@ -324,6 +327,8 @@ struct bd_host_view {
         uint64_t budget_crossed_kib; /* granted past the VM budget (emergencies, within RAM) */
         bool ram_driven;         /* the reclaim goal is RAM's (host gain counts), not the VM budget's */
         bool lend_burst;         /* a guest out of memory is short of its floor: learned burst room is lent */
+        double margin_squeeze_pct; /* how far the guests' margins gave way to a host out of RAM:
+                                    * 0 none, 100 down to guest.margin_min_mib */
         uint64_t in_flight_kib;  /* shrinks decided earlier not made yet (balloon KiB) */
         uint64_t in_flight_gain_kib; /* the host memory they are expected to return */
 };

@@ -36,6 +36,7 @@
 #define BD_MID_BURST_MARGIN "1f9e8d7c6b5a4c3d2e1f0a9b8c7d6e5f"
 #define BD_MID_NO_AUTODEFLATE "b5c4d3e2f1a04b9c8d7e6f5a4b3c2d1e"
 #define BD_MID_STATS_INCOMPLETE "2a3b4c5d6e7f48a9b0c1d2e3f4a5b6c7"
+#define BD_MID_MARGIN_SQUEEZE "2def74e702b54a1fb9904005cebfba68"
 
 /* Choose the sink (journal if $JOURNAL_STREAM names our stderr) and the
  * highest level printed. */
