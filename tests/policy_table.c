@@ -74,7 +74,7 @@ static uint64_t deadband_of(const struct bd_config *c, uint64_t actual_kib) {
 /* Returns the number of broken promises, each printed. */
 int check_decisions(const char *what, const struct bd_config *cfg, const struct bd_vm_sample *s,
                            const struct bd_decision *d, size_t n, const struct bd_host_view *v) {
-        uint64_t shrink = 0, grow = 0, above_floor = 0;
+        uint64_t shrink = 0, grow = 0, above_floor = 0, not_running_out = 0;
         bool funding = false;
         int bad = 0;
 
@@ -103,6 +103,8 @@ int check_decisions(const char *what, const struct bd_config *cfg, const struct 
                                 BROKEN("shrink to a target not below actual");
                 } else {
                         grow += delta;
+                        if (d[i].usable_kib == BD_KIB_UNKNOWN || d[i].usable_kib >= d[i].margin_kib / 2)
+                                not_running_out += delta;
                         above_floor += d[i].target_kib - MAX_(d[i].actual_kib, MIN_(d[i].target_kib,
                                                                                      d[i].status == BD_STATUS_OK ||
                                                                                                      d[i].reason == BD_REASON_GIVE_BACK
@@ -182,12 +184,17 @@ int check_decisions(const char *what, const struct bd_config *cfg, const struct 
                                 BROKEN("grow with a shrink's reason");
                 }
         }
-        /* The host budget: nothing past physical RAM (above the reserve);
-         * past RAM's critical line only floors (emergencies); past the VM
-         * budget's only floors, reported, and never when it is hard. */
-        if (grow > v->ram_hard_kib) {
-                print_error("%s: granted %llu KiB, RAM has %llu KiB above the reserve\n", what,
-                            (unsigned long long)grow, (unsigned long long)v->ram_hard_kib);
+        /* The host budget: nothing past physical RAM (above the reserve,
+         * and the reclaim seen); to guests about to run out, nothing past
+         * what host.reserve_rescue_pct gives of the reserve; past RAM's
+         * critical line only floors (emergencies); past the VM budget's
+         * only floors, reported, and never when it is hard. */
+        if (not_running_out > v->ram_hard_kib + v->observed_reclaim_kib ||
+            grow > MAX_(v->ram_hard_kib + v->observed_reclaim_kib, v->ram_rescue_kib)) {
+                print_error("%s: granted %llu KiB (%llu to guests not about to run out), RAM has %llu KiB above "
+                            "the reserve, %llu KiB above what the rescue keeps of it\n",
+                            what, (unsigned long long)grow, (unsigned long long)not_running_out,
+                            (unsigned long long)v->ram_hard_kib, (unsigned long long)v->ram_rescue_kib);
                 bad++;
         }
         if (above_floor > v->ram_headroom_kib) {

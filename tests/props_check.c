@@ -39,6 +39,7 @@ static void fail_here(int bad) {
 /* What the decisions of one cycle add up to. */
 struct sums {
         unsigned __int128 shrink, grow, relaxed_grow, above_floor;
+        unsigned __int128 running_out; /* grown guests about to run out (under half their margin free) */
         bool funding; /* a guest's grow or unmet ask, which reclaim outside pressure may pay for */
 };
 
@@ -431,8 +432,12 @@ static int check_ok_grow(const struct world *w, size_t i, const struct ok_oracle
         const struct bd_host_view *v = &w->view;
         const struct bd_vm_sample *s = &w->s[i];
         const struct bd_decision *d = &w->d[i];
+        struct bd_vm_sample eff;
+        bool incomplete;
         int bad = 0;
 
+        if (judged_on(s, &eff, &incomplete)->usable_kib < o->margin / 2)
+                t->running_out += delta;
         if (d->reason == BD_REASON_HOST_RELAXED) {
                 t->relaxed_grow += delta;
                 if (v->band != BD_BAND_RELAXED)
@@ -477,13 +482,17 @@ static int check_vm(const struct world *w, size_t i, struct sums *t) {
 /* The host budget, from the host's own numbers: all grants within what
  * physical RAM has above the host's reserve, and grants past floors within
  * what it has above its critical line, plus the reclaim the balloons were
- * seen to make since the previous cycle. */
+ * seen to make since the previous cycle; grants to guests about to run out
+ * within what it has above the part of the reserve host.reserve_rescue_pct
+ * keeps. */
 static int check_budget(const struct world *w, const struct sums *t) {
         const struct bd_config *c = &w->cfg;
         const struct bd_host_view *v = &w->view;
         uint64_t base = sub_sat(sub_sat(w->host.mem_total_kib, w->host.hugetlb_kib), c->unavailable_kib);
         uint64_t free = min_u64(sub_sat(w->host.mem_available_kib, c->host_reserve_kib), base);
         uint64_t headroom = sub_sat(free, pct(c->critical_free_pct, base)), observed = 0;
+        uint64_t kept = sub_sat(c->host_reserve_kib, pct(c->host_reserve_rescue_pct, c->host_reserve_kib));
+        uint64_t rescue = sub_sat(min_u64(w->host.mem_available_kib, base), kept);
         uint64_t total = 0, vm_headroom;
         int bad = 0;
 
@@ -496,9 +505,12 @@ static int check_budget(const struct world *w, const struct sums *t) {
                     w->s[i].actual_kib != BD_KIB_UNKNOWN)
                         observed = add_sat(observed, sub_sat(h->prev_actual_kib, w->s[i].actual_kib));
         }
-        if (t->grow > (unsigned __int128)free + observed) {
-                print_error("%s: granted %" PRIu64 " KiB, the host has %" PRIu64 " KiB above its reserve "
-                            "and the balloons gave %" PRIu64 " KiB\n", g_where, (uint64_t)t->grow, free, observed);
+        if (t->grow - t->running_out > (unsigned __int128)free + observed ||
+            (t->grow > (unsigned __int128)free + observed && t->grow > rescue)) {
+                print_error("%s: granted %" PRIu64 " KiB (%" PRIu64 " to guests about to run out), the host has %"
+                            PRIu64 " KiB above its reserve, %" PRIu64 " above what the rescue keeps of it, and the "
+                            "balloons gave %" PRIu64 " KiB\n", g_where, (uint64_t)t->grow, (uint64_t)t->running_out,
+                            free, rescue, observed);
                 bad++;
         }
         if (t->above_floor > (unsigned __int128)headroom + observed) {

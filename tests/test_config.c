@@ -181,6 +181,8 @@ static const struct {
         { "restore_on_exit", "\"yes\"", "expected a boolean (true or false)", NULL, NULL },
         { "host.reserve_mib", "\"lots\"", "expected an integer (0..16777216)",
           "-1", "-1 is out of range (0..16777216)" },
+        { "host.reserve_rescue_pct", "\"most\"", "expected a number (0..100)",
+          "100.5", "100.5 is out of range (0..100)" },
         { "host.vm_budget_mib", "1.5", "expected an integer (0..16777216)",
           "16777217", "16777217 is out of range (0..16777216)" },
         { "host.vm_budget_hard", "\"no\"", "expected a boolean (true or false)", NULL, NULL },

@@ -40,6 +40,10 @@ static void world_init(struct pw *w) {
         pw_init(w);
         bd_config_defaults(&defaults);
         w->cfg.cooldown_usec = defaults.cooldown_usec;
+        /* The reserve wholly the host's: the rules here are the reclaim
+         * seen; what a guest about to run out may have of the reserve is
+         * tests/test_policy_rescue.c's. */
+        w->cfg.host_reserve_rescue_pct = 0.0;
         w->host.mem_total_kib = M(16384);
         vm_add(w, 2048, 1900);
         vm_add(w, 3072, 1024);

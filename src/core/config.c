@@ -39,6 +39,7 @@ void bd_config_defaults(struct bd_config *c) {
         c->restore_on_exit = false;
 
         c->host_reserve_kib = 1024 * KIB_PER_MIB;
+        c->host_reserve_rescue_pct = 75.0;
         c->vm_budget_kib = 0;
         c->vm_budget_hard = false;
         c->unavailable_kib = 0;

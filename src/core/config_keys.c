@@ -28,6 +28,7 @@ static const struct key keys[] = {
         K_BOOL("restore_on_exit", restore_on_exit),
 
         K_U64("host.reserve_mib", 0, MAX_MIB, KIB_PER_MIB, host_reserve_kib),
+        K_PCT("host.reserve_rescue_pct", 0, 100, host_reserve_rescue_pct),
         K_U64("host.vm_budget_mib", 0, MAX_MIB, KIB_PER_MIB, vm_budget_kib),
         K_BOOL("host.vm_budget_hard", vm_budget_hard),
         K_U64("host.unavailable_mib", 0, MAX_MIB, KIB_PER_MIB, unavailable_kib),

@@ -236,11 +236,16 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         budget->ram_kib = sub_sat(sub_sat(headroom_kib(cfg, &ram), pending), untouched);
         budget->ram_hard_kib = sub_sat(ram.free_kib, pending);
         budget->ram_last_kib = min_u64(observed, sub_sat(min_u64(host->mem_available_kib, ram.base_kib), pending));
+        budget->ram_rescue_kib = sub_sat(
+                sub_sat(min_u64(host->mem_available_kib, ram.base_kib),
+                        sub_sat(cfg->host_reserve_kib, pct_of(cfg->host_reserve_rescue_pct, cfg->host_reserve_kib))),
+                pending);
         budget->vm_kib = vmb.base_kib ? sub_sat(headroom_kib(cfg, &vmb), pending) : UINT64_MAX;
 
         view->reclaim_goal_kib = goal;
         view->ram_headroom_kib = budget->ram_kib;
         view->ram_hard_kib = budget->ram_hard_kib;
+        view->ram_rescue_kib = budget->ram_rescue_kib;
         view->budget_headroom_kib = budget->vm_kib;
         view->pending_grow_kib = pending;
         view->untouched_kib = untouched;

@@ -34,6 +34,8 @@ struct bd_budget {
         double margin_pct;    /* guest.margin_pct less the host's squeeze (policy_host.c) */
         uint64_t ram_kib;     /* grants left within RAM above its critical line */
         uint64_t ram_hard_kib; /* grants left within RAM above the host's reserve: floors only */
+        uint64_t ram_rescue_kib; /* grants left within RAM above what host.reserve_rescue_pct keeps of
+                                  * the reserve: floors of rare claimers about to run out only */
         uint64_t ram_last_kib; /* the reclaim seen since the previous cycle, within MemAvailable:
                                 * rare claimers' floors only, once ram_hard_kib is spent */
         uint64_t vm_kib;      /* grants left within the VM budget (UINT64_MAX: no budget) */

@@ -221,15 +221,23 @@ static void spend_all(struct bd_budget *b, uint64_t given) {
  * first. Else a host job that keeps the host past its reserve leaves guests
  * below their floors until they run out, the reclaim refilling the reserve
  * (scenarios/host-job.json: 59 OOM events; shared by weight rather than to
- * the guest running out first, 4). Returns what it gave. */
+ * the guest running out first, 4). Those about to run out may also have
+ * host.reserve_rescue_pct of the reserve (ram_rescue_kib): a guest whose use rises
+ * while the others sit at their floors otherwise stalls short of its floor
+ * for as long as that lasts, beside a host that is not short of anything
+ * (generated database hosts: 1,153 VM-s and 43 OOM events; release-fully,
+ * which keeps no reserve, 0). Returns what it gave. */
 static uint64_t last_floors(const struct bd_config *cfg, struct bd_decision *d, size_t n,
                             const struct bd_budget *budget, uint64_t given) {
         uint64_t avail = sub_sat(budget->ram_last_kib, given), low;
+        uint64_t rescue = max_u64(avail, sub_sat(budget->ram_rescue_kib, given));
 
-        if (cfg->vm_budget_hard)
+        if (cfg->vm_budget_hard) {
                 avail = min_u64(avail, spend(budget->vm_kib, given));
-        low = grant_tier(cfg, d, n, false, TIER_LAST_LOW, avail);
-        return low + grant_tier(cfg, d, n, false, TIER_LAST, avail - low);
+                rescue = min_u64(rescue, spend(budget->vm_kib, given));
+        }
+        low = grant_tier(cfg, d, n, false, TIER_LAST_LOW, rescue);
+        return low + grant_tier(cfg, d, n, false, TIER_LAST, sub_sat(avail, low));
 }
 
 void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t n, struct bd_budget *budget,

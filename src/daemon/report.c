@@ -116,6 +116,7 @@ static void json_host(struct bd_jw *w, const struct bd_cycle_result *r) {
         bd_jw_member_u64(w, "hugetlb_kib", v->hugetlb_kib);
         bd_jw_member_u64(w, "ram_headroom_kib", v->ram_headroom_kib);
         bd_jw_member_u64(w, "ram_hard_kib", v->ram_hard_kib);
+        bd_jw_member_u64(w, "ram_rescue_kib", v->ram_rescue_kib);
         bd_jw_member_u64_or_null(w, "budget_headroom_kib", v->budget_headroom_kib, BD_KIB_UNKNOWN);
         bd_jw_member_u64(w, "pending_grow_kib", v->pending_grow_kib);
         bd_jw_member_u64(w, "untouched_grow_kib", v->untouched_kib);

@@ -57,6 +57,7 @@ struct bd_config {
 
         /* host */
         uint64_t host_reserve_kib;       /* kept free for the host [1 GiB] */
+        double host_reserve_rescue_pct;  /* of it, what a guest about to run out may have for its floor [75] */
         uint64_t vm_budget_kib;          /* total the VMs may hold, 0 = no budget [0] */
         bool vm_budget_hard;             /* no grant passes the budget, not even an emergency [false] */
         uint64_t unavailable_kib;        /* RAM no VM can get, beyond hugetlb pools (taken out of the base) [0] */

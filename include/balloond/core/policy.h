@@ -317,6 +317,8 @@ struct bd_host_view {
         /* The host budget of this cycle's grants. */
         uint64_t ram_headroom_kib;    /* RAM free above its critical line, less grows not yet arrived */
         uint64_t ram_hard_kib;        /* RAM free above the host's reserve, less those grows: floors stop here */
+        uint64_t ram_rescue_kib;      /* RAM free above the part of the reserve host.reserve_rescue_pct
+                                       * keeps, less those grows: floors of guests about to run out stop here */
         uint64_t budget_headroom_kib; /* the same within the VM budget (UINT64_MAX: no budget) */
         uint64_t pending_grow_kib;    /* grows decided earlier that the balloons have not made yet */
         uint64_t untouched_kib;       /* grows the balloons made that their guests have not used yet */
