@@ -21,7 +21,7 @@ shift
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$sim" --parse-only "$@" || exit 3
+"$sim" --parse-only "$@" > /dev/null || exit 3
 "$sim" --policy balloond "$@"
 echo
 printf '%-5s %-20s %s\n' CHECK SCENARIO VERDICT
