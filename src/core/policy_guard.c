@@ -33,8 +33,8 @@
  * room for the whole of the jump both made (the second largest), not half:
  * its peers are logging in (or taking a crowd, starting jobs) one after the
  * other, and its own turn, the first step of it, is what the jump they made
- * was (bd_guard_fleet_jump). It bounds the guest's shrinks (its floor), it
- * is not asked for: a prediction from others, not a sign from the guest
+ * was (bd_guard_fleet_jump, policy_peers.c). It bounds the guest's shrinks
+ * (its floor), it is not asked for: a prediction from others, not a sign from the guest
  * (asked for, the idle guests beside two flapping ones in flapping.json
  * were grown and shrunk with their peers' swings: 844 balloon changes for
  * 100). One guest's jump is not a pattern: an odd or hostile guest does not
@@ -100,48 +100,6 @@ uint64_t bd_guard_rise(const struct bd_config *cfg, const struct bd_vm_history *
         if (!h->jump_kib || now_usec < h->jump_usec || now_usec - h->jump_usec >= RISE_HOLD_USEC)
                 return 0;
         return min_u64(h->jump_kib / 2, cfg->burst_max_kib);
-}
-
-uint64_t bd_guard_fleet_jump(const struct bd_config *cfg, const struct bd_vm_sample *samples,
-                             const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec) {
-        uint64_t first = 0, second = 0; /* the two largest */
-
-        for (size_t j = 0; j < n; j++) {
-                uint64_t jump = history[j].jump_kib;
-
-                if (j == self || !jump || samples[j].state != BD_RUN_RUNNING ||
-                    samples[j].max_kib != samples[self].max_kib || !bd_guard_rise(cfg, &history[j], now_usec))
-                        continue;
-                if (jump > first) {
-                        second = first;
-                        first = jump;
-                } else if (jump > second) {
-                        second = jump;
-                }
-        }
-        return min_u64(second, cfg->burst_max_kib);
-}
-
-uint64_t bd_guard_fleet_burst(const struct bd_config *cfg, const struct bd_vm_sample *samples,
-                              const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec) {
-        uint64_t first = 0, second = 0; /* the two largest */
-
-        for (size_t j = 0; j < n; j++) {
-                uint64_t burst;
-
-                if (j == self || samples[j].state != BD_RUN_RUNNING || samples[j].max_kib != samples[self].max_kib)
-                        continue;
-                burst = bd_guard_burst(cfg, &history[j], now_usec);
-                if (burst > first) {
-                        second = first;
-                        first = burst;
-                } else if (burst > second) {
-                        second = burst;
-                }
-        }
-        if (bd_guard_burst(cfg, &history[self], now_usec) >= second / 2)
-                return 0; /* it learned a burst of its own of that order */
-        return second;
 }
 
 uint64_t bd_guard_peer_rise(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t fleet_jump_kib,

@@ -71,7 +71,7 @@ uint64_t bd_phase_untouched(const struct bd_config *cfg, const struct bd_vm_samp
 /* Phase 2: one VM. Fills D (status, floor, signals, want_kib for an urgent
  * grow); H is read, and written only for stuck tracking. Of BUDGET only
  * critical, out_of_ram (the host swaps) and margin_pct. D->fleet_jump_kib
- * is the caller's (bd_guard_fleet_jump() of every VM before any is
+ * is the caller's (bd_guard_fleet_jumps() of every VM before any is
  * classified, so that it does not depend on their order), and kept. */
 void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
                        const struct bd_budget *budget, uint64_t now_usec, int64_t now_wall_sec,
@@ -168,10 +168,11 @@ uint64_t bd_guard_room(const struct bd_config *cfg, const struct bd_vm_history *
  * when the host is critical. */
 uint64_t bd_guard_rise(const struct bd_config *cfg, const struct bd_vm_history *h, uint64_t now_usec);
 
-/* The jump (bd_guard_rise's, whole) at least two of the running VMs other
- * than SELF with SAMPLES[SELF]'s maximum size made within the last five
- * minutes (the second largest of theirs), at most guest.burst_max_mib, KiB:
- * what its peers of the same shape did. */
+/* The peers (policy_peers.c). The jump (bd_guard_rise's, whole) at least
+ * two of the running VMs other than SELF with SAMPLES[SELF]'s maximum size
+ * made within the last five minutes (the second largest of theirs), at most
+ * guest.burst_max_mib, KiB: what its peers of the same shape did. A scan of
+ * all the VMs. */
 uint64_t bd_guard_fleet_jump(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                              const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec);
 
@@ -183,9 +184,10 @@ uint64_t bd_guard_fleet_jump(const struct bd_config *cfg, const struct bd_vm_sam
 uint64_t bd_guard_fleet_burst(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                               const struct bd_vm_history *history, size_t n, size_t self, uint64_t now_usec);
 
-/* The same for every VM at once, grouped by maximum size (policy_peers.c):
- * D[i].fleet_jump_kib for all; D[i].peer_burst_kib (the peers' burst or its
- * peer_rise_kib, the larger) for the takers. */
+/* The same for every VM at once, grouped by maximum size (the VMs of the
+ * sizes beyond the 64th scanned as above): D[i].fleet_jump_kib for all;
+ * D[i].peer_burst_kib (the peers' burst or its peer_rise_kib, the larger)
+ * for the takers. */
 void bd_guard_fleet_jumps(const struct bd_config *cfg, const struct bd_vm_sample *samples,
                           const struct bd_vm_history *history, size_t n, uint64_t now_usec, struct bd_decision *d);
 void bd_guard_fleet_bursts(const struct bd_config *cfg, const struct bd_vm_sample *samples,
