@@ -5,8 +5,8 @@
  * previous cycle), up to MAX_VMS VM samples each with its history, a config
  * tweak, the time, and per VM the expected action, reason, status and
  * target. Expected targets are written with the formulas of the policy
- * (RATE, MARGIN, FLOOR below; docs/POLICY.md), so a row says why its number
- * is what it is. Every decision of every test goes through
+ * (RATE, MARGIN, FLOOR below; docs/POLICY.md, docs/GUEST-SAFETY.md), so a
+ * row says why its number is what it is. Every decision of every test goes through
  * check_decisions(), the promises that hold whatever the inputs. */
 #ifndef BALLOOND_TESTS_POLICY_TABLE_H
 #define BALLOOND_TESTS_POLICY_TABLE_H

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The promises of docs/POLICY.md checked on every decision of every cycle of
- * the policy property tests, by group: the host view, the host's figures,
- * per VM (basic sanity; excluded, blind, stuck; an OK VM's floor, ask,
- * bounds and rates), the host budget and the host-wide totals. See
- * props_check.h. */
+/* The promises of docs/POLICY.md and docs/GUEST-SAFETY.md checked on every
+ * decision of every cycle of the policy property tests, by group: the host
+ * view, the host's figures, per VM (basic sanity; excluded, blind, stuck; an
+ * OK VM's floor, ask, bounds and rates), the host budget and the host-wide
+ * totals. See props_check.h. */
 #include <inttypes.h>
 #include <math.h>
 
@@ -262,7 +262,7 @@ static int check_ok_figures(const struct world *w, size_t i, const struct ok_ora
 /* A guest in need asks, once per report: up to its floor, and (not when
  * critical) to used + 2 x margin (on swap-in or faults at least
  * swap_in_grow more), at most its maximum. Granted + unmet is that ask. */
-/* POLICY.md: a guest out of memory asks for what it pushed out to swap
+/* GUEST-SAFETY.md: a guest out of memory asks for what it pushed out to swap
  * since its last report (on the first report: swapped out less swapped in)
  * more, plus the margin of its use with that counted (granted like its
  * floor, swap_need_kib, but for a first report's); still out of memory in a report made at the size a
@@ -316,8 +316,8 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
                 bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
 
                 /* used + 2 x margin summed with saturation, then at most
-                 * the maximum: the order POLICY.md gives (absurd sizes near
-                 * 2^64 ask for the maximum, never a wrapped figure). */
+                 * the maximum: the order GUEST-SAFETY.md gives (absurd
+                 * sizes near 2^64 ask for the maximum, never a wrapped figure). */
                 uint64_t plain_margin = o->plain_margin_lo;
 
                 if (o->pressure && v->band != BD_BAND_CRITICAL)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The promises of docs/POLICY.md that the policy property tests
- * (test_policy_props.c) check on every decision of every cycle, written from
+/* The promises of docs/POLICY.md and docs/GUEST-SAFETY.md that the policy
+ * property tests (test_policy_props.c) check on every decision of every cycle, written from
  * the document, not from src/core/policy*.c (props_check.c), and the cycle
  * that runs them: decide, check, apply. */
 #ifndef BALLOOND_TESTS_PROPS_CHECK_H
@@ -32,7 +32,8 @@ enum cover {
 extern const char *const cover_names[C__COUNT];
 extern unsigned long g_cover[C__COUNT];
 
-/* Every promise of docs/POLICY.md for every decision of the cycle just run.
+/* Every promise of docs/POLICY.md and docs/GUEST-SAFETY.md for every decision
+ * of the cycle just run.
  * Returns the number broken, each printed. */
 int check_cycle(const struct world *w);
 /* Run the policy on the samples as they are, check, apply (the balloons

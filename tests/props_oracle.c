@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The oracle of the policy property tests: what docs/POLICY.md says of a
- * VM, written from the document, not from src/core/policy*.c: its pressure
- * signals, whether it is excluded or blind, and an OK VM's used memory,
- * margin, floors, rate and effective maximum. See props_oracle.h. */
+/* The oracle of the policy property tests: what docs/GUEST-SAFETY.md (and
+ * docs/POLICY.md for the rate) say of a VM, written from the documents, not
+ * from src/core/policy*.c: its pressure signals, whether it is excluded or
+ * blind, and an OK VM's used memory, margin, floors, rate and effective
+ * maximum. See props_oracle.h. */
 #include "props_oracle.h"
 
 static uint64_t up_by(uint64_t cur, uint64_t prev) {
@@ -54,8 +55,8 @@ bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h
                h->unsupported || set->excluded;
 }
 
-/* POLICY.md's "blind": never reported, stale, or impossible (free above
- * total, page cache or free memory above the balloon size, last-update going
+/* GUEST-SAFETY.md's "blind": never reported, stale, or impossible (free
+ * above total, page cache or free memory above the balloon size, last-update going
  * backwards, a report from the future); sizes unknown. Counters going
  * backwards are a reboot, not a lie. */
 const struct bd_vm_sample *judged_on(const struct bd_vm_sample *s, struct bd_vm_sample *eff, bool *incomplete) {
@@ -115,7 +116,7 @@ bool guest_grow_reason(enum bd_reason r) {
                r == BD_REASON_BELOW_MIN || r == BD_REASON_BURST_ROOM;
 }
 
-/* POLICY.md's margin for USED: max(margin_pct x used, margin_min), TIMES
+/* GUEST-SAFETY.md's margin for USED: max(margin_pct x used, margin_min), TIMES
  * over (twice for a report judged on unused + disk caches), summed with
  * saturation like every size (a guest may report sizes near 2^64).
  * margin_pct is the cycle's, the host's squeeze applied (PCT; checked

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The oracle of the policy property tests (props_oracle.c): what
- * docs/POLICY.md says of a VM, from the document, not from the code. */
+ * docs/GUEST-SAFETY.md (and docs/POLICY.md) say of a VM, from the documents,
+ * not from the code. */
 #ifndef BALLOOND_TESTS_PROPS_ORACLE_H
 #define BALLOOND_TESTS_PROPS_ORACLE_H
 
@@ -41,12 +42,12 @@ struct ok_oracle {
 
 bool excluded_by_doc(const struct bd_vm_sample *s, const struct bd_vm_history *h,
                      const struct bd_vm_settings *set);
-/* POLICY.md's "blind"; *CERTAIN is false when the report may be either. */
+/* GUEST-SAFETY.md's "blind"; *CERTAIN is false when the report may be either. */
 bool blind_by_doc(const struct bd_config *c, const struct bd_vm_sample *s, const struct bd_vm_history *h,
                   int64_t wall, bool *certain);
 bool guest_grow_reason(enum bd_reason r);
-/* POLICY.md: a report without `usable` but with unused memory is judged on
- * unused + disk caches (stats_incomplete), with twice the margin: S, or
+/* GUEST-SAFETY.md: a report without `usable` but with unused memory is judged
+ * on unused + disk caches (stats_incomplete), with twice the margin: S, or
  * *EFF so filled. */
 const struct bd_vm_sample *judged_on(const struct bd_vm_sample *s, struct bd_vm_sample *eff, bool *incomplete);
 struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_vm_settings *set);

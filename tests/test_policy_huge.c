@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A guest in need that reports absurd sizes near 2^64 KiB (an untrusted
  * guest, or libvirt's figures): its ask, used + 2 x margin, saturates at
- * 2^64 - 1 and is then capped at its maximum (docs/POLICY.md, "Guest
- * pressure"); never a wrapped figure, never a sum capped term by term.
+ * 2^64 - 1 and is then capped at its maximum (docs/GUEST-SAFETY.md,
+ * "Guest pressure"); never a wrapped figure, never a sum capped term by term.
  * The property test's oracle once capped the margin at 2^62 before doubling
  * it and so expected an ask a few GiB under the maximum (seeds 66 and 88 of
  * test_policy_props); these are those two worlds' VMs, one cycle each. */

@@ -7,7 +7,8 @@
  * hostile, greedy (claiming pressure every cycle), excluded or blind, on a
  * host whose pressure flips and whose own numbers may be hostile too, and
  * check every decision of every cycle against an oracle written from
- * docs/POLICY.md (check_cycle in props_check.c), not from src/core/policy.c.
+ * docs/POLICY.md and docs/GUEST-SAFETY.md (check_cycle in props_check.c), not
+ * from src/core/policy.c.
  *
  * The promises, on every decision of every cycle:
  *  - excluded VMs (state, devices, config rule, class, metadata, permanent

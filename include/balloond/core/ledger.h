@@ -3,8 +3,8 @@
  * and reclaim confirmed on the host (does the QEMU process's resident
  * memory follow balloond's shrinks?). Pure arithmetic over the cycle's
  * samples, decisions and history: the figures themselves are read by the
- * host layer (src/core/host.c, src/daemon/procmem.c). docs/POLICY.md
- * ("The ledger") defines each figure. */
+ * host layer (src/core/host.c, src/daemon/procmem.c). docs/LEDGER.md
+ * defines each figure. */
 #pragma once
 
 #include <stdbool.h>
