@@ -6,6 +6,8 @@
 #   check      balloond-sim --check's verdict on each shipped scenario
 #   density    for each family and host size, the most VMs each policy hosts
 #              with no guest pressure, host overcommit or OOM (seeds 1..3)
+#   generated  each family at its default size (about 1.5x overcommitted),
+#              seeds 1..3: guest pressure, OOM events, seconds past RAM
 #   scale      CPU seconds of a 1,000-VM scenario (2 h) under each policy
 #   plots      docs/policy-benchmark-PLOT.svg (one scenario over time, one
 #              panel per policy) and docs/policy-benchmark-density.svg
@@ -102,6 +104,29 @@ splice density "$work/density"
         }' "$work/density.dat"
 } > "$work/density-vs"
 splice density-vs "$work/density-vs"
+
+echo "generated ..." >&2
+# Each family at its default size (about 1.5x overcommitted), seeds 1..SEEDS:
+# guest pressure (VM-s short), OOM events and seconds the host was past its
+# RAM, summed over the seeds, per policy.
+{
+        printf '| family |'; for p in $policies; do printf ' %s |' "$p"; done; echo
+        printf '| --- |'; for p in $policies; do printf ' ---: |'; done; echo
+        for fam in $families; do
+                : > "$work/g"
+                for s in $(seq 1 "$seeds"); do
+                        "$sim" --generate "$fam" --seed "$s" > "$work/g.json"
+                        "$sim" "$work/g.json" | awk 'NR > 1 { print $2, $5, $12, $6 }' >> "$work/g"
+                done
+                printf '| %s |' "$fam"
+                for p in $policies; do
+                        awk -v p="$p" '$1 == p { gp += $2; oom += $3; ho += $4 }
+                                END { printf " %d / %d / %d |", gp, oom, ho }' "$work/g"
+                done
+                echo
+        done
+} > "$work/generated"
+splice generated "$work/generated"
 
 echo "scale ..." >&2
 "$sim" --generate diurnal --seed 1 --vms "$scale_vms" > "$work/big.json"
