@@ -429,6 +429,26 @@ static void say_squeeze(double was_pct, const struct bd_host_view *v) {
                              "the host has room again: the guests' margins are whole");
 }
 
+/* From here the cycle's result replaces the last one: its own copy of the
+ * N SAMPLES (the backend may free or move them), each matched to its VM's
+ * entry and history. */
+static void take_samples(struct bd_daemon *d, const struct bd_vm_sample *samples, size_t n) {
+        ensure_scratch(d, n);
+        if (n)
+                memcpy(d->samples, samples, n * sizeof(*samples));
+        rebuild_index(d, n);
+        for (size_t i = 0; i < d->n_vms; i++)
+                d->vms[i].present = false;
+        for (size_t i = 0; i < n; i++) {
+                size_t e = entry_for(d, d->samples[i].uuid);
+
+                d->entry_of[i] = e;
+                d->vms[e].present = true;
+                d->hist_scratch[i] = d->vms[e].history;
+        }
+        not_consecutive(d, false);
+}
+
 int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         const struct bd_vm_sample *samples = NULL;
         struct bd_cycle_result *res = &d->last;
@@ -449,24 +469,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
                 return r; /* the last result stays as it was, its samples its own */
         }
         note_psi(d, host.psi_valid);
-
-        /* From here the cycle's result replaces the last one: its own copy
-         * of the samples, which the backend may free or move. */
-        ensure_scratch(d, n);
-        if (n)
-                memcpy(d->samples, samples, n * sizeof(*samples));
-        rebuild_index(d, n);
-        for (size_t i = 0; i < d->n_vms; i++)
-                d->vms[i].present = false;
-        for (size_t i = 0; i < n; i++) {
-                size_t e = entry_for(d, d->samples[i].uuid);
-
-                d->entry_of[i] = e;
-                d->vms[e].present = true;
-                d->hist_scratch[i] = d->vms[e].history;
-        }
-        not_consecutive(d, false);
-
+        take_samples(d, samples, n);
         res->host = host;
         squeeze_was = 100.0 * d->host_state.margin_squeeze;
         bd_policy_run(&d->cfg, &res->host, d->samples, d->hist_scratch, n, &d->host_state, now_usec,
