@@ -10,8 +10,12 @@
 #include "balloond/core/units.h"
 #include "policy_phases.h"
 
+uint64_t bd_margin_at(const struct bd_config *cfg, double margin_pct, uint64_t used_kib) {
+        return max_u64(pct_of(margin_pct, used_kib), cfg->margin_min_kib);
+}
+
 uint64_t bd_policy_margin_kib(const struct bd_config *cfg, uint64_t used_kib) {
-        return max_u64(pct_of(cfg->margin_pct, used_kib), cfg->margin_min_kib);
+        return bd_margin_at(cfg, cfg->margin_pct, used_kib);
 }
 
 static enum bd_band band_of(const struct bd_config *cfg, double free_pct) {

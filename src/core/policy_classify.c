@@ -253,7 +253,7 @@ void bd_phase_report_sizes(const struct bd_config *cfg, const struct bd_vm_sampl
  * it: d->margin_pct); twice that when the guest's report
  * has no `usable` (judged on unused + disk caches: a rougher figure). */
 static uint64_t margin_of(const struct bd_config *cfg, const struct bd_decision *d, uint64_t used_kib) {
-        uint64_t m = max_u64(pct_of(d->margin_pct, used_kib), cfg->margin_min_kib);
+        uint64_t m = bd_margin_at(cfg, d->margin_pct, used_kib);
 
         return d->stats_incomplete ? add_sat(m, m) : m;
 }

@@ -35,7 +35,7 @@ uint64_t bd_emergency_swap_need(const struct bd_config *cfg, double margin_pct, 
 
         if (!swapped_kib)
                 return 0;
-        margin = max_u64(pct_of(margin_pct, add_sat(used_kib, swapped_kib)), cfg->margin_min_kib);
+        margin = bd_margin_at(cfg, margin_pct, add_sat(used_kib, swapped_kib));
         return add_sat(add_sat(s->actual_kib, swapped_kib), twice ? add_sat(margin, margin) : margin);
 }
 

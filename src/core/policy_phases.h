@@ -49,6 +49,11 @@ struct bd_budget {
                                * learned burst room (donors) */
 };
 
+/* The free margin of a guest using USED_KIB at MARGIN_PCT of it (the
+ * configured one, or the cycle's: the host's squeeze applied), at least
+ * guest.margin_min_mib. */
+uint64_t bd_margin_at(const struct bd_config *cfg, double margin_pct, uint64_t used_kib);
+
 /* Phase 1: the host as it is (RAM less hugetlb pools and unavailable
  * memory, the VM budget, PSI as a modifier of the bands) and the budget of
  * this cycle's grants. Updates HOST_STATE (band). */
