@@ -417,8 +417,9 @@ static uint64_t grow_floor(const struct bd_config *cfg, const struct bd_decision
 /* An ok VM: learn from its report, its floors, the grow it asks for, or
  * stuck, or held. */
 static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, struct bd_vm_history *h,
-                 const struct bd_vm_settings *set, bool critical, bool out_of_ram, uint64_t now_usec,
+                 const struct bd_vm_settings *set, const struct bd_budget *budget, uint64_t now_usec,
                  struct bd_decision *d) {
+        bool critical = budget->critical, out_of_ram = budget->out_of_ram;
         struct signals sig;
         struct grow_view lo;
         bool low_free, was_stuck = h->stuck;
@@ -427,7 +428,9 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
         read_signals(cfg, s, h, now_usec, &sig);
         bd_guard_learn(cfg, s, h, sig.size_lo_kib, sig.size_hi_kib, sig.new_report, sig.reset, now_usec);
         d->burst_learned_kib = bd_guard_burst(cfg, h, now_usec);
-        d->burst_kib = bd_guard_room(cfg, h, now_usec);
+        /* The learned burst room is a margin: it gives way to a host that
+         * stays out of RAM as the configured one does (policy_host.c). */
+        d->burst_kib = u64_of((double)bd_guard_room(cfg, h, now_usec) * (1.0 - budget->burst_squeeze));
         /* The room for a jump is a prediction; a host out of RAM (it swaps)
          * is a fact: no such room bounds shrinks or is asked for then. */
         d->rise_kib = out_of_ram ? 0 : bd_guard_rise(cfg, h, now_usec);
@@ -480,7 +483,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
                 s = effective(s, &eff, d);
                 why = blindness(cfg, s, h, now_wall_sec);
                 if (why == BD_REASON_STEADY) {
-                        tend(cfg, s, h, &set, budget->critical, budget->out_of_ram, now_usec, d);
+                        tend(cfg, s, h, &set, budget, now_usec, d);
                         if (d->self_deflated_kib && d->action == BD_ACTION_NONE)
                                 d->reason = BD_REASON_GUEST_DEFLATED;
                         return;

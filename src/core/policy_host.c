@@ -167,8 +167,10 @@ static void binding(struct bd_host_view *view, const struct constraint *ram, con
  * SQUEEZE_STEP of every guest's margin above guest.margin_min_mib; the
  * margins come back by RELEASE_STEP a cycle once the host is out of the
  * pressure band (held while in it: given back at once, the margins would
- * take the host out of RAM again). The floors stay what keeps each guest
- * alive: used memory, its learned burst room, and at least margin_min. */
+ * take the host out of RAM again). The learned burst room, a margin for
+ * a burst to come, gives way by the same part (policy_classify.c). The
+ * floors stay what keeps each guest alive now: used memory and at least
+ * margin_min. */
 #define SQUEEZE_AFTER 3
 #define SQUEEZE_STEP 0.25
 #define RELEASE_STEP 0.125
@@ -212,6 +214,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         budget->out_of_ram = host->mem_available_kib < BD_OUT_OF_RAM_KIB;
         margins_give_way(host_state, budget->out_of_ram, view->band);
         budget->margin_pct = cfg->margin_pct * (1.0 - host_state->margin_squeeze);
+        budget->burst_squeeze = host_state->margin_squeeze;
         view->margin_squeeze_pct = 100.0 * host_state->margin_squeeze;
 
         goal = shortfall_kib(cfg, &ram);
