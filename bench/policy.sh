@@ -7,7 +7,10 @@
 #   density    for each family and host size, the most VMs each policy hosts
 #              with no guest pressure, host overcommit or OOM (seeds 1..3)
 #   generated  each family at its default size (about 1.5x overcommitted),
-#              seeds 1..3: guest pressure, OOM events, seconds past RAM
+#              seeds 1..5: guest pressure, OOM events, seconds past RAM
+#   generated-check  balloond-sim --check's verdict on those runs, and
+#              whether the oracle (which sees a minute ahead) kept each
+#              failing one clean
 #   scale      CPU seconds of a 1,000-VM scenario (2 h) under each policy
 #   plots      docs/policy-benchmark-PLOT.svg (one scenario over time, one
 #              panel per policy) and docs/policy-benchmark-density.svg
@@ -15,7 +18,8 @@
 # Timings are only comparable when nothing else runs: the scale runs take
 # the machine's heavy-test lock (LOCK, /var/lock/balloond-heavy.lock) when
 # it exists; the rest is deterministic and runs without it.
-# Environment: SEEDS (3), HOSTS ("16 256"), FAMILIES (all), SCALE_VMS (1000).
+# Environment: SEEDS (3), GEN_SEEDS (5), HOSTS ("16 256"), FAMILIES (all),
+# SCALE_VMS (1000).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
@@ -23,6 +27,7 @@ plot=${2:-diurnal}
 sim=$build/balloond-sim
 doc=$top/docs/POLICY-BENCHMARK.md
 seeds=${SEEDS:-3}
+gen_seeds=${GEN_SEEDS:-5}
 hosts=${HOSTS:-16 256}
 scale_vms=${SCALE_VMS:-1000}
 [ -x "$sim" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
@@ -106,17 +111,25 @@ splice density "$work/density"
 splice density-vs "$work/density-vs"
 
 echo "generated ..." >&2
-# Each family at its default size (about 1.5x overcommitted), seeds 1..SEEDS:
-# guest pressure (VM-s short), OOM events and seconds the host was past its
-# RAM, summed over the seeds, per policy.
+# Each family at its default size (about 1.5x overcommitted), seeds
+# 1..GEN_SEEDS: guest pressure (VM-s short), OOM events and seconds the host
+# was past its RAM, summed over the seeds, per policy; and --check's verdict
+# on each run, with what the oracle did where it failed.
 {
         printf '| family |'; for p in $policies; do printf ' %s |' "$p"; done; echo
         printf '| --- |'; for p in $policies; do printf ' ---: |'; done; echo
         for fam in $families; do
                 : > "$work/g"
-                for s in $(seq 1 "$seeds"); do
+                : > "$work/gc-$fam"
+                for s in $(seq 1 "$gen_seeds"); do
                         "$sim" --generate "$fam" --seed "$s" > "$work/g.json"
-                        "$sim" "$work/g.json" | awk 'NR > 1 { print $2, $5, $12, $6 }' >> "$work/g"
+                        "$sim" "$work/g.json" | awk 'NR > 1 { print $2, $5, $12, $6 }' > "$work/g1"
+                        cat "$work/g1" >> "$work/g"
+                        if ! "$sim" --check --policy balloond "$work/g.json" > /dev/null 2> /dev/null; then
+                                awk -v s="$s" '$1 == "balloond" { b = $2 " / " $3 " / " $4 }
+                                        $1 == "oracle" { o = ($2 || $3 || $4) ? "not clean either: " $2 " / " $3 " / " $4 : "clean" }
+                                        END { printf "seed %d (%s; oracle %s)\n", s, b, o }' "$work/g1" >> "$work/gc-$fam"
+                        fi
                 done
                 printf '| %s |' "$fam"
                 for p in $policies; do
@@ -127,6 +140,16 @@ echo "generated ..." >&2
         done
 } > "$work/generated"
 splice generated "$work/generated"
+{
+        echo "| family | passes --check | fails (balloond: VM-s short / OOM events / s past RAM; the oracle) |"
+        echo "| --- | ---: | --- |"
+        for fam in $families; do
+                fails=$(wc -l < "$work/gc-$fam")
+                printf '| %s | %d of %d | %s |\n' "$fam" $((gen_seeds - fails)) "$gen_seeds" \
+                        "$(paste -sd ';' "$work/gc-$fam" | sed 's/;/; /g')"
+        done
+} > "$work/generated-check"
+splice generated-check "$work/generated-check"
 
 echo "scale ..." >&2
 "$sim" --generate diurnal --seed 1 --vms "$scale_vms" > "$work/big.json"
