@@ -5,18 +5,18 @@
 
 #include "balloond/core/jsonw.h"
 
-void bd_jw_init(struct bd_jw *w, FILE *f, bool pretty) {
+void bd_jw_init(struct bd_jw *w, struct bd_buf *b, bool pretty) {
         memset(w, 0, sizeof(*w));
-        w->f = f;
+        w->b = b;
         w->pretty = pretty;
 }
 
 static void newline(struct bd_jw *w) {
         if (!w->pretty)
                 return;
-        putc('\n', w->f);
+        bd_buf_putc(w->b, '\n');
         for (int i = 0; i < w->depth; i++)
-                fputs("  ", w->f);
+                bd_buf_put(w->b, "  ", 2);
 }
 
 /* What goes before a value or a key: nothing after a key, else a comma
@@ -27,7 +27,7 @@ static void before(struct bd_jw *w) {
                 return;
         }
         if (w->need_comma)
-                putc(',', w->f);
+                bd_buf_putc(w->b, ',');
         if (w->depth > 0)
                 newline(w);
 }
@@ -38,7 +38,7 @@ static void after(struct bd_jw *w) {
 
 static void open_container(struct bd_jw *w, char c) {
         before(w);
-        putc(c, w->f);
+        bd_buf_putc(w->b, c);
         w->depth++;
         w->need_comma = false;
 }
@@ -49,7 +49,7 @@ static void close_container(struct bd_jw *w, char c) {
         w->depth--;
         if (!empty)
                 newline(w);
-        putc(c, w->f);
+        bd_buf_putc(w->b, c);
         after(w);
 }
 
@@ -69,80 +69,79 @@ void bd_jw_array_end(struct bd_jw *w) {
         close_container(w, ']');
 }
 
-static void quoted(FILE *f, const char *s) {
+/* The escape of C, a quote, a backslash or a control character. */
+static void escape(struct bd_buf *b, unsigned char c) {
         static const char hex[] = "0123456789abcdef";
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+        switch (c) {
+        case '"':
+                bd_buf_put(b, "\\\"", 2);
+                break;
+        case '\\':
+                bd_buf_put(b, "\\\\", 2);
+                break;
+        case '\n':
+                bd_buf_put(b, "\\n", 2);
+                break;
+        case '\t':
+                bd_buf_put(b, "\\t", 2);
+                break;
+        case '\r':
+                bd_buf_put(b, "\\r", 2);
+                break;
+        default:
+                bd_buf_put(b, u, sizeof(u));
+        }
+}
+
+/* S between quotes, escaped; the runs between escapes are copied whole. */
+static void quoted(struct bd_buf *b, const char *s) {
         const char *run = s;
 
-        putc('"', f);
+        bd_buf_putc(b, '"');
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
 
                 if (c >= 0x20 && c != '"' && c != '\\')
                         continue;
-                fwrite(run, 1, (size_t)(s - run), f);
+                bd_buf_put(b, run, (size_t)(s - run));
                 run = s + 1;
-                putc('\\', f);
-                switch (c) {
-                case '"':
-                case '\\':
-                        putc((int)c, f);
-                        break;
-                case '\n':
-                        putc('n', f);
-                        break;
-                case '\t':
-                        putc('t', f);
-                        break;
-                case '\r':
-                        putc('r', f);
-                        break;
-                default:
-                        fputs("u00", f);
-                        putc(hex[c >> 4], f);
-                        putc(hex[c & 15], f);
-                }
+                escape(b, c);
         }
-        fwrite(run, 1, (size_t)(s - run), f);
-        putc('"', f);
+        bd_buf_put(b, run, (size_t)(s - run));
+        bd_buf_putc(b, '"');
 }
 
 void bd_jw_key(struct bd_jw *w, const char *key) {
         before(w);
-        quoted(w->f, key);
-        fputs(w->pretty ? ": " : ":", w->f);
+        quoted(w->b, key);
+        if (w->pretty)
+                bd_buf_put(w->b, ": ", 2);
+        else
+                bd_buf_putc(w->b, ':');
         w->after_key = true;
 }
 
 void bd_jw_string(struct bd_jw *w, const char *s) {
         before(w);
-        quoted(w->f, s);
+        quoted(w->b, s);
         after(w);
-}
-
-void bd_put_u64(FILE *f, uint64_t v) {
-        char buf[24];
-        int i = sizeof(buf);
-
-        do {
-                buf[--i] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v);
-        fwrite(buf + i, 1, sizeof(buf) - (size_t)i, f);
 }
 
 void bd_jw_u64(struct bd_jw *w, uint64_t v) {
         before(w);
-        bd_put_u64(w->f, v);
+        bd_buf_u64(w->b, v);
         after(w);
 }
 
 void bd_jw_i64(struct bd_jw *w, int64_t v) {
         before(w);
         if (v < 0) {
-                putc('-', w->f);
-                bd_put_u64(w->f, (uint64_t)0 - (uint64_t)v);
+                bd_buf_putc(w->b, '-');
+                bd_buf_u64(w->b, (uint64_t)0 - (uint64_t)v);
         } else {
-                bd_put_u64(w->f, (uint64_t)v);
+                bd_buf_u64(w->b, (uint64_t)v);
         }
         after(w);
 }
@@ -150,21 +149,21 @@ void bd_jw_i64(struct bd_jw *w, int64_t v) {
 void bd_jw_double(struct bd_jw *w, double v) {
         before(w);
         if (isfinite(v))
-                fprintf(w->f, "%.15g", v);
+                bd_buf_printf(w->b, "%.15g", v);
         else
-                fputs("null", w->f);
+                bd_buf_put(w->b, "null", 4);
         after(w);
 }
 
 void bd_jw_bool(struct bd_jw *w, bool v) {
         before(w);
-        fputs(v ? "true" : "false", w->f);
+        bd_buf_puts(w->b, v ? "true" : "false");
         after(w);
 }
 
 void bd_jw_null(struct bd_jw *w) {
         before(w);
-        fputs("null", w->f);
+        bd_buf_put(w->b, "null", 4);
         after(w);
 }
 

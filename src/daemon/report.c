@@ -247,12 +247,16 @@ void bd_report_json_members(struct bd_jw *w, const struct bd_cycle_result *r, bo
 }
 
 int bd_report_json(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
+        struct bd_buf b;
         struct bd_jw w;
 
-        bd_jw_init(&w, f, true);
+        bd_buf_init(&b);
+        bd_jw_init(&w, &b, true);
         bd_jw_object_begin(&w);
         bd_report_json_members(&w, r, dry_run);
         bd_jw_object_end(&w);
-        putc('\n', f);
+        bd_buf_putc(&b, '\n');
+        fwrite(b.p, 1, b.len, f);
+        bd_buf_free(&b);
         return ferror(f) ? -EIO : 0;
 }

@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <stdio_ext.h>
-
 #include "balloond/daemon/atomicfile.h"
 #include "balloond/daemon/report.h"
 #include "balloond/daemon/status.h"
@@ -32,18 +30,13 @@ static gid_t reader_group(void) {
 }
 
 int bd_status_write(const char *path, const struct bd_daemon *d) {
-        char *text = NULL;
-        size_t len = 0;
+        struct bd_buf b;
         struct bd_jw w;
-        FILE *f;
         int r;
 
         /* The document, in memory first: a write error never leaves half a file. */
-        f = open_memstream(&text, &len);
-        if (!f)
-                return -ENOMEM;
-        __fsetlocking(f, FSETLOCKING_BYCALLER);
-        bd_jw_init(&w, f, false);
+        bd_buf_init(&b);
+        bd_jw_init(&w, &b, false);
         bd_jw_object_begin(&w);
         bd_report_json_members(&w, &d->last, d->cfg.dry_run);
         bd_jw_key(&w, "pid");
@@ -55,12 +48,8 @@ int bd_status_write(const char *path, const struct bd_daemon *d) {
         bd_jw_key(&w, "cycles");
         bd_jw_u64(&w, d->cycles);
         bd_jw_object_end(&w);
-        putc('\n', f);
-        if (fclose(f) != 0 || !text) {
-                free(text);
-                return -ENOMEM;
-        }
-        r = bd_atomic_write(path, text, len, 0640, reader_group());
-        free(text);
+        bd_buf_putc(&b, '\n');
+        r = bd_atomic_write(path, b.p, b.len, 0640, reader_group());
+        bd_buf_free(&b);
         return r;
 }

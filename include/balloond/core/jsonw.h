@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A streaming JSON writer: the status file and --json are written straight
- * to a stream, without building a tree of objects first (at 1,000 VMs the
- * tree cost more than collecting the statistics). */
+ * into a text buffer (buf.h), without building a tree of objects first (at
+ * 1,000 VMs the tree cost more than collecting the statistics). */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
+
+#include "balloond/core/buf.h"
 
 struct bd_jw {
-        FILE *f;
+        struct bd_buf *b; /* where the text goes */
         bool pretty;     /* newlines and two-space indents */
         int depth;
         bool need_comma; /* the current container has a member already */
         bool after_key;  /* a key was written: its value comes next */
 };
 
-void bd_jw_init(struct bd_jw *w, FILE *f, bool pretty);
+void bd_jw_init(struct bd_jw *w, struct bd_buf *b, bool pretty);
 
 /* Containers, as values (or the document itself). */
 void bd_jw_object_begin(struct bd_jw *w);
@@ -43,6 +44,3 @@ void bd_jw_member_u64_or_null(struct bd_jw *w, const char *key, uint64_t v, uint
 void bd_jw_member_i64(struct bd_jw *w, const char *key, int64_t v);
 void bd_jw_member_str(struct bd_jw *w, const char *key, const char *v);
 void bd_jw_member_bool(struct bd_jw *w, const char *key, bool v);
-
-/* V in decimal, without printf (the metrics use it too). */
-void bd_put_u64(FILE *f, uint64_t v);

@@ -8,7 +8,7 @@
 #include "balloond/daemon/cycle.h"
 
 /* Render D's last cycle and counters. Returns a malloc'ed text (length in
- * *LEN), or NULL when out of memory. */
+ * *LEN); out of memory is fatal. */
 char *bd_metrics_render(const struct bd_daemon *d, size_t *len);
 
 /* Write TEXT to DIR/balloond.prom atomically (a temporary file, renamed),

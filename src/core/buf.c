@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The growing text buffer (buf.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "balloond/core/alloc.h"
+#include "balloond/core/buf.h"
+
+void bd_buf_init(struct bd_buf *b) {
+        b->p = NULL;
+        b->len = 0;
+        b->cap = 0;
+}
+
+void bd_buf_free(struct bd_buf *b) {
+        free(b->p);
+        bd_buf_init(b);
+}
+
+void bd_buf_reserve(struct bd_buf *b, size_t n) {
+        size_t need = b->len + n + 1;
+
+        if (need <= b->cap)
+                return;
+        if (need < 4096)
+                need = 4096;
+        b->p = bd_grow_array(b->p, &b->cap, need, 1);
+}
+
+char *bd_buf_take(struct bd_buf *b, size_t *len) {
+        char *p;
+
+        bd_buf_reserve(b, 0);
+        p = b->p;
+        p[b->len] = '\0';
+        if (len)
+                *len = b->len;
+        bd_buf_init(b);
+        return p;
+}
+
+void bd_buf_printf(struct bd_buf *b, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(b->p ? b->p + b->len : NULL, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if ((size_t)n >= b->cap - b->len) {
+                bd_buf_reserve(b, (size_t)n);
+                va_start(ap, fmt);
+                vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+                va_end(ap);
+        }
+        b->len += (size_t)n;
+}
+
+void bd_buf_u64(struct bd_buf *b, uint64_t v) {
+        char digits[24];
+        int i = sizeof(digits);
+
+        do {
+                digits[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        bd_buf_put(b, digits + i, sizeof(digits) - (size_t)i);
+}
