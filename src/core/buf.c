@@ -68,3 +68,12 @@ void bd_buf_u64(struct bd_buf *b, uint64_t v) {
         } while (v);
         bd_buf_put(b, digits + i, sizeof(digits) - (size_t)i);
 }
+
+void bd_buf_i64(struct bd_buf *b, int64_t v) {
+        if (v < 0) {
+                bd_buf_putc(b, '-');
+                bd_buf_u64(b, (uint64_t)0 - (uint64_t)v);
+        } else {
+                bd_buf_u64(b, (uint64_t)v);
+        }
+}

@@ -95,6 +95,10 @@ static void escape(struct bd_buf *b, unsigned char c) {
         }
 }
 
+static bool needs_escape(unsigned char c) {
+        return c < 0x20 || c == '"' || c == '\\';
+}
+
 /* S between quotes, escaped; the runs between escapes are copied whole. */
 static void quoted(struct bd_buf *b, const char *s) {
         const char *run = s;
@@ -103,7 +107,7 @@ static void quoted(struct bd_buf *b, const char *s) {
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
 
-                if (c >= 0x20 && c != '"' && c != '\\')
+                if (!needs_escape(c))
                         continue;
                 bd_buf_put(b, run, (size_t)(s - run));
                 run = s + 1;
@@ -137,18 +141,21 @@ void bd_jw_u64(struct bd_jw *w, uint64_t v) {
 
 void bd_jw_i64(struct bd_jw *w, int64_t v) {
         before(w);
-        if (v < 0) {
-                bd_buf_putc(w->b, '-');
-                bd_buf_u64(w->b, (uint64_t)0 - (uint64_t)v);
-        } else {
-                bd_buf_u64(w->b, (uint64_t)v);
-        }
+        bd_buf_i64(w->b, v);
         after(w);
+}
+
+/* Whether %.15g writes V as the integer it is: a whole number of at most
+ * 15 digits (%.15g switches to an exponent at 1e15), but not -0 ("-0"). */
+static bool prints_as_integer(double v) {
+        return v > -1e15 && v < 1e15 && v == (double)(int64_t)v && !(v == 0 && signbit(v));
 }
 
 void bd_jw_double(struct bd_jw *w, double v) {
         before(w);
-        if (isfinite(v))
+        if (prints_as_integer(v))
+                bd_buf_i64(w->b, (int64_t)v);
+        else if (isfinite(v))
                 bd_buf_printf(w->b, "%.15g", v);
         else
                 bd_buf_put(w->b, "null", 4);

@@ -19,7 +19,15 @@
 #define KIB 1024.0
 
 static void family(struct bd_buf *b, const char *name, const char *type, const char *help) {
-        bd_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+        bd_buf_puts(b, "# HELP ");
+        bd_buf_puts(b, name);
+        bd_buf_putc(b, ' ');
+        bd_buf_puts(b, help);
+        bd_buf_puts(b, "\n# TYPE ");
+        bd_buf_puts(b, name);
+        bd_buf_putc(b, ' ');
+        bd_buf_puts(b, type);
+        bd_buf_putc(b, '\n');
 }
 
 /* A label value, escaped: backslash, double quote and newline. */
@@ -252,7 +260,9 @@ static void put_vms(struct bd_buf *b, const struct bd_cycle_result *r, const str
                         continue;
                 bd_buf_puts(b, "balloond_vm_last_change_timestamp_seconds");
                 vm_labels_put(b, labels, i);
-                bd_buf_printf(b, "} %lld\n", (long long)(r->now_wall_sec - (int64_t)((r->now_usec - changed) / 1000000)));
+                bd_buf_put(b, "} ", 2);
+                bd_buf_i64(b, r->now_wall_sec - (int64_t)((r->now_usec - changed) / 1000000));
+                bd_buf_putc(b, '\n');
         }
 }
 
@@ -305,7 +315,9 @@ static void put_vm_ledger(struct bd_buf *b, const struct bd_cycle_result *r, con
                 for (size_t k = 0; k < sizeof(features) / sizeof(features[0]); k++) {
                         bd_buf_puts(b, "balloond_vm_ledger_feature");
                         vm_labels_put(b, labels, i);
-                        bd_buf_printf(b, ",feature=\"%s\"} %d\n", features[k], on[k] ? 1 : 0);
+                        bd_buf_puts(b, ",feature=\"");
+                        bd_buf_puts(b, features[k]);
+                        bd_buf_puts(b, on[k] ? "\"} 1\n" : "\"} 0\n");
                 }
         }
         family(b, "balloond_vm_ledger_ineffective", "gauge",
@@ -313,8 +325,9 @@ static void put_vm_ledger(struct bd_buf *b, const struct bd_cycle_result *r, con
         for (size_t i = 0; i < r->n; i++) {
                 bd_buf_puts(b, "balloond_vm_ledger_ineffective");
                 vm_labels_put(b, labels, i);
-                bd_buf_printf(b, ",reason=\"%s\"} %d\n", bd_ineffective_to_string(r->ledger[i].ineffective),
-                        r->ledger[i].ineffective != BD_INEFFECTIVE_NO ? 1 : 0);
+                bd_buf_puts(b, ",reason=\"");
+                bd_buf_puts(b, bd_ineffective_to_string(r->ledger[i].ineffective));
+                bd_buf_puts(b, r->ledger[i].ineffective != BD_INEFFECTIVE_NO ? "\"} 1\n" : "\"} 0\n");
         }
 }
 

@@ -27,6 +27,7 @@ char *bd_buf_take(struct bd_buf *b, size_t *len);
 void bd_buf_printf(struct bd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* V in decimal, without printf. */
 void bd_buf_u64(struct bd_buf *b, uint64_t v);
+void bd_buf_i64(struct bd_buf *b, int64_t v);
 
 static inline void bd_buf_put(struct bd_buf *b, const char *s, size_t n) {
         if (b->cap - b->len <= n)
