@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The growing text buffer (buf.h). */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,14 +19,17 @@ void bd_buf_free(struct bd_buf *b) {
         bd_buf_init(b);
 }
 
+/* The capacity doubles: a document of N bytes is copied at most about N
+ * bytes' worth by the reallocations that grew it. */
 void bd_buf_reserve(struct bd_buf *b, size_t n) {
-        size_t need = b->len + n + 1;
+        size_t need = b->len + n + 1, cap = b->cap ? b->cap : 4096;
 
         if (need <= b->cap)
                 return;
-        if (need < 4096)
-                need = 4096;
-        b->p = bd_grow_array(b->p, &b->cap, need, 1);
+        while (cap < need)
+                cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        b->p = bd_resize_array(b->p, cap, 1);
+        b->cap = cap;
 }
 
 char *bd_buf_take(struct bd_buf *b, size_t *len) {

@@ -95,25 +95,29 @@ static void escape(struct bd_buf *b, unsigned char c) {
         }
 }
 
-static bool needs_escape(unsigned char c) {
-        return c < 0x20 || c == '"' || c == '\\';
-}
+/* 1 for the bytes a string cannot hold as they are: the control characters
+ * (NUL, its end, among them), the quote and the backslash. */
+static const unsigned char special[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        ['"'] = 1, ['\\'] = 1,
+};
 
 /* S between quotes, escaped; the runs between escapes are copied whole. */
 static void quoted(struct bd_buf *b, const char *s) {
         const char *run = s;
 
         bd_buf_putc(b, '"');
-        for (; *s; s++) {
+        for (;; s++) {
                 unsigned char c = (unsigned char)*s;
 
-                if (!needs_escape(c))
+                if (!special[c])
                         continue;
                 bd_buf_put(b, run, (size_t)(s - run));
+                if (!c)
+                        break;
                 run = s + 1;
                 escape(b, c);
         }
-        bd_buf_put(b, run, (size_t)(s - run));
         bd_buf_putc(b, '"');
 }
 
