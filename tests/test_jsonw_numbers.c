@@ -92,6 +92,25 @@ static void test_integers(void **state) {
         free(text);
 }
 
+/* Every digit count, and the values around each power of ten. */
+static void test_u64_as_printf(void **state) {
+        uint64_t p = 1;
+
+        (void)state;
+        for (int k = 0; k < 20; k++, p *= 10)
+                for (uint64_t v = p > 200 ? p - 200 : 0; v < p + 200; v++) {
+                        struct bd_buf b;
+                        char want[32], *got;
+
+                        bd_buf_init(&b);
+                        bd_buf_u64(&b, v);
+                        got = bd_buf_take(&b, NULL);
+                        snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+                        assert_string_equal(got, want);
+                        free(got);
+                }
+}
+
 /* A long text through many reallocations, by every way of appending. */
 static void test_buffer_grows(void **state) {
         struct bd_buf b;
@@ -129,6 +148,7 @@ int main(void) {
                 cmocka_unit_test(test_double_as_printf),
                 cmocka_unit_test(test_not_finite_is_null),
                 cmocka_unit_test(test_integers),
+                cmocka_unit_test(test_u64_as_printf),
                 cmocka_unit_test(test_buffer_grows),
         };
 

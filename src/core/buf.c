@@ -62,15 +62,26 @@ void bd_buf_printf(struct bd_buf *b, const char *fmt, ...) {
         b->len += (size_t)n;
 }
 
-void bd_buf_u64(struct bd_buf *b, uint64_t v) {
-        char digits[24];
-        int i = sizeof(digits);
+/* Two digits at a time: "00" to "99". */
+static const char digit_pairs[201] = "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+                                     "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
 
-        do {
-                digits[--i] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v);
-        bd_buf_put(b, digits + i, sizeof(digits) - (size_t)i);
+void bd_buf_u64(struct bd_buf *b, uint64_t v) {
+        char digits[20];
+        size_t i = sizeof(digits);
+
+        while (v >= 100) {
+                i -= 2;
+                memcpy(digits + i, digit_pairs + 2 * (v % 100), 2);
+                v /= 100;
+        }
+        if (v >= 10) {
+                i -= 2;
+                memcpy(digits + i, digit_pairs + 2 * v, 2);
+        } else {
+                digits[--i] = (char)('0' + v);
+        }
+        bd_buf_put(b, digits + i, sizeof(digits) - i);
 }
 
 void bd_buf_i64(struct bd_buf *b, int64_t v) {
