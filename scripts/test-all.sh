@@ -35,7 +35,7 @@ run_suite() { # NAME CTEST-ARGS CMAKE-ARGS...
 run_suite plain "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLOOND_TESTS=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_suite sanitizers "" -DCMAKE_BUILD_TYPE=Debug -DBALLOOND_SANITIZE=ON -DBALLOOND_TESTS=ON
-# The fuzz targets, 60 s each (BALLOOND_FUZZ_SECONDS), over their seed corpora.
+# The fuzz targets, 40 s each (BALLOOND_FUZZ_SECONDS), over their seed corpora.
 run_suite fuzz "-L fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DBALLOOND_FUZZ=ON -DBALLOOND_TESTS=OFF
 [ "$total" -gt 0 ] || rc=1
 pct=0
