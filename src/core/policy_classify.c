@@ -430,7 +430,7 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
         d->burst_learned_kib = bd_guard_burst(cfg, h, now_usec);
         /* The learned burst room is a margin: it gives way to a host that
          * stays out of RAM as the configured one does (policy_host.c). */
-        d->burst_kib = u64_of((double)bd_guard_room(cfg, h, now_usec) * (1.0 - budget->burst_squeeze));
+        d->burst_kib = u64_of((double)bd_guard_room(cfg, h, now_usec) * (1.0 - budget->margin_squeeze));
         /* The room for a jump is a prediction; a host out of RAM (it swaps)
          * is a fact: no such room bounds shrinks or is asked for then. */
         d->rise_kib = out_of_ram ? 0 : bd_guard_rise(cfg, h, now_usec);

@@ -214,7 +214,7 @@ void bd_phase_host(const struct bd_config *cfg, const struct bd_host_sample *hos
         budget->out_of_ram = host->mem_available_kib < BD_OUT_OF_RAM_KIB;
         margins_give_way(host_state, budget->out_of_ram, view->band);
         budget->margin_pct = cfg->margin_pct * (1.0 - host_state->margin_squeeze);
-        budget->burst_squeeze = host_state->margin_squeeze;
+        budget->margin_squeeze = host_state->margin_squeeze;
         view->margin_squeeze_pct = 100.0 * host_state->margin_squeeze;
 
         goal = shortfall_kib(cfg, &ram);

@@ -32,7 +32,8 @@ struct bd_budget {
         bool critical;
         bool out_of_ram;      /* MemAvailable under BD_OUT_OF_RAM_KIB: the host is at or past its RAM */
         double margin_pct;    /* guest.margin_pct less the host's squeeze (policy_host.c) */
-        double burst_squeeze; /* the part of each guest's learned burst room that gave way (0..1, policy_host.c) */
+        double margin_squeeze; /* how far the margins gave way (0..1, policy_host.c): the configured one
+                                * (margin_pct is what is left of it) and the learned burst room alike */
         uint64_t ram_kib;     /* grants left within RAM above its critical line */
         uint64_t ram_hard_kib; /* grants left within RAM above the host's reserve: floors only */
         uint64_t ram_rescue_kib; /* grants left within RAM above what host.reserve_rescue_pct keeps of
