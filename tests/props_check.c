@@ -232,6 +232,15 @@ static int check_vm_status(const struct world *w, size_t i, const struct bd_vm_s
         return bad;
 }
 
+/* The floor that bounds D's shrinks this cycle: without its burst room
+ * while it lends it, its use and half its plain margin while it shares its
+ * margin with a guest out of memory (policy_donors.c). */
+static uint64_t floor_in_force(const struct bd_decision *d, const struct ok_oracle *o) {
+        if (d->shares_margin)
+                return o->share_floor;
+        return d->lends_burst ? o->lend_floor : o->floor;
+}
+
 /* An OK VM's figures: used, margin, floors, effective maximum, signals. */
 static int check_ok_figures(const struct world *w, size_t i, const struct ok_oracle *o) {
         const struct bd_host_view *v = &w->view;
@@ -245,10 +254,15 @@ static int check_ok_figures(const struct world *w, size_t i, const struct ok_ora
                        d->used_kib, d->margin_kib, o->used, o->margin);
         /* A VM lending its burst margin to a guest out of memory has the
          * floor without it this cycle (policy_donors.c). */
-        if (d->lends_burst && (!w->view.lend_burst || d->floor_kib != o->lend_floor || o->lend_floor >= o->floor))
+        if (d->lends_burst && !d->shares_margin &&
+            (!w->view.lend_burst || d->floor_kib != o->lend_floor || o->lend_floor >= o->floor))
                 BROKEN("lends its burst margin (floor %" PRIu64 ", without it %" PRIu64 ") while no guest needs it",
                        d->floor_kib, o->lend_floor);
-        if (d->floor_kib != (d->lends_burst ? o->lend_floor : o->floor) || d->floor_grow_kib != o->floor_grow)
+        if (d->shares_margin && (!w->view.share_margin || o->share_floor >= o->floor ||
+                                 d->lends_burst != (o->burst > 0)))
+                BROKEN("shares its margin (floor %" PRIu64 ", shared %" PRIu64 ") while no guest needs it",
+                       d->floor_kib, o->share_floor);
+        if (d->floor_kib != floor_in_force(d, o) || d->floor_grow_kib != o->floor_grow)
                 BROKEN("floors %" PRIu64 " / %" PRIu64 " are not min(max(min, used + margin), max) = %"
                        PRIu64 " / %" PRIu64, d->floor_kib, d->floor_grow_kib, o->floor, o->floor_grow);
         if (d->max_kib != o->eff_max)
@@ -364,8 +378,8 @@ static int check_ok_bounds(const struct world *w, size_t i, const struct ok_orac
         const struct bd_decision *d = &w->d[i];
         int bad = 0;
 
-        if (d->action == BD_ACTION_SHRINK && d->target_kib < (d->lends_burst ? o->lend_floor : o->floor))
-                BROKEN("target below the floor %" PRIu64, o->floor);
+        if (d->action == BD_ACTION_SHRINK && d->target_kib < floor_in_force(d, o))
+                BROKEN("target below the floor %" PRIu64, floor_in_force(d, o));
         if (d->reason == BD_REASON_ABOVE_MAX) {
                 if (d->action != BD_ACTION_SHRINK || d->target_kib < o->eff_max)
                         BROKEN("above_max is not a shrink toward the maximum");
@@ -396,7 +410,7 @@ static int check_ok_shrink(const struct world *w, size_t i, const struct ok_orac
         int bad = 0;
 
         for_host = d->reason == BD_REASON_HOST_PRESSURE || d->reason == BD_REASON_HOST_CRITICAL;
-        floor = d->lends_burst ? o->lend_floor : o->floor; /* lending its burst room: without it */
+        floor = floor_in_force(d, o);
         if (out_of_ram && for_host && d->target_kib != floor)
                 BROKEN("out of RAM: a shrink to %" PRIu64 ", not to the floor %" PRIu64, d->target_kib, floor);
         if (delta > limit && !(out_of_ram && for_host))

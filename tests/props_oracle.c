@@ -166,6 +166,8 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
         o.margin_lo = add_sat(o.plain_margin_lo, add_sat(o.burst, o.room_lo));
         o.floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin)), s->max_kib);
         o.lend_floor = min_u64(max_u64(set->min_kib, add_sat(o.used, o.margin - o.burst)), s->max_kib);
+        o.share_floor = min_u64(max_u64(set->min_kib, add_sat(o.used, margin_by_doc(c, mp, times, o.used) / 2)),
+                                s->max_kib);
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
         o.owed = h->burst_lent && o.burst && s->actual_kib < o.floor_grow;
         o.low_free = s->usable_kib < o.plain_margin_lo;

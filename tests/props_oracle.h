@@ -28,6 +28,7 @@ struct ok_oracle {
          * that lends it to a guest out of memory; OWED: the room it lent is
          * not back yet (asked for to floor_grow). */
         uint64_t lend_floor;
+        uint64_t share_floor; /* use and half the plain margin: shared with a guest out of memory */
         bool owed;
         /* A fresh rise (the policy's, tested in test_policy_bursts.c): in
          * the margins and floors, and in PLAIN_FLOOR too; ROOM_LO is what it

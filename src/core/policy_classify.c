@@ -304,6 +304,8 @@ static void floors(const struct bd_config *cfg, const struct bd_vm_sample *s, co
         d->floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib)), s->max_kib);
         d->floor_grow_kib = min_u64(max_u64(set->min_kib, add_sat(used_lo, margin_lo)), s->max_kib);
         d->lend_floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, d->margin_kib - d->burst_kib)), s->max_kib);
+        d->share_floor_kib = min_u64(max_u64(set->min_kib, add_sat(used_hi, margin_of(cfg, d, used_hi) / 2)),
+                                     s->max_kib);
         if (d->floor_kib > d->max_kib)
                 d->max_kib = d->floor_kib; /* a rule's max below the floor: safety wins */
 }

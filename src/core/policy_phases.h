@@ -49,6 +49,8 @@ struct bd_budget {
         uint64_t cap_left_kib; /* host shrink cap left */
         bool lend_burst;      /* a guest out of memory was cut short of its floor: others lend their
                                * learned burst room (donors) */
+        bool share_margin;    /* a guest out of memory was cut short of its floor with nothing left in RAM
+                               * above the reserve: others share their margin down to half (donors) */
 };
 
 /* The free margin of a guest using USED_KIB at MARGIN_PCT of it (the

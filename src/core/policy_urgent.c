@@ -154,6 +154,17 @@ static bool lends_to(const struct bd_config *cfg, const struct bd_decision *d, u
         return !frequent(cfg, d) || budget->ram_hard_kib < short_kib;
 }
 
+/* Is claimant D, granted GRANTED, a guest out of memory (less than half
+ * its margin free) cut short of its floor, for which the others share their
+ * margin down to half of it (policy_donors.c)? Floors come first out of RAM
+ * above the reserve (and the reclaim seen): short of it, the host had
+ * nothing left for it. Swapping or not: a guest without swap cannot show
+ * it, and is OOM-killed instead. Never for a frequent claimer: a leak or a
+ * greedy guest would take the honest guests' margins. */
+static bool shares_to(const struct bd_config *cfg, const struct bd_decision *d, uint64_t granted) {
+        return tier_ask(d, TIER_FLOOR) > granted && d->usable_kib < d->margin_kib / 2 && !frequent(cfg, d);
+}
+
 /* The part of D's unmet demand that funds reclaim from others. A guest
  * asking only for room for a burst to come (burst_room) does not take its
  * learned burst margin out of another guest's: that would squeeze a guest
@@ -189,6 +200,8 @@ static void settle(const struct bd_config *cfg, struct bd_decision *d, size_t n,
                         d[i].refused = tier_ask(&d[i], TIER_FLOOR) > granted ? l->floor_cut : l->rest_cut;
                 if (lends_to(cfg, &d[i], granted, budget))
                         budget->lend_burst = true;
+                if (shares_to(cfg, &d[i], granted))
+                        budget->share_margin = true;
                 if (granted && l->crossed && tier_ask(&d[i], TIER_FLOOR) > 0)
                         d[i].crossed = BD_LINE_BUDGET;
                 view->demand_kib = add_sat(view->demand_kib, d[i].want_kib - d[i].actual_kib);
@@ -288,4 +301,5 @@ void bd_phase_urgent(const struct bd_config *cfg, struct bd_decision *d, size_t 
         budget->room_kib = min_u64(min_u64(budget->room_kib, budget->ram_kib), budget->vm_kib);
         view->grow_room_kib = budget->room_kib;
         view->lend_burst = budget->lend_burst;
+        view->share_margin = budget->share_margin;
 }

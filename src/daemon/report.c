@@ -197,6 +197,7 @@ static void json_vm(struct bd_jw *w, const struct bd_cycle_result *r, size_t i) 
         bd_jw_member_u64(w, "jump_room_kib", d->jump_room_kib);
         bd_jw_member_u64(w, "peer_burst_kib", d->peer_burst_kib);
         bd_jw_member_u64(w, "swap_need_kib", d->swap_need_kib);
+        bd_jw_member_bool(w, "shares_margin", d->shares_margin);
         bd_jw_member_bool(w, "stats_incomplete", d->stats_incomplete);
         bd_jw_member_bool(w, "autodeflate", (s->flags & BD_VM_AUTODEFLATE) != 0);
         bd_jw_member_u64(w, "self_deflated_kib", d->self_deflated_kib);

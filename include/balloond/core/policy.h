@@ -262,6 +262,10 @@ struct bd_decision {
         uint64_t lend_floor_kib; /* its floor without the learned burst room: shrinks may go down to it
                                   * while a guest out of memory is short of its floor */
         bool lends_burst;     /* this cycle its floor is lend_floor_kib: it lends its burst room */
+        uint64_t share_floor_kib; /* its use and half its configured margin (no learned room): shrinks may
+                                   * go down to it while a guest out of memory is short of its floor and
+                                   * RAM above the reserve has nothing left for it */
+        bool shares_margin;   /* this cycle its floor is share_floor_kib: it shares its margin */
         bool burst_owed;      /* the burst room it lent is owed back: granted like its floor */
         uint64_t swap_need_kib; /* out of memory: its size plus what it pushed to swap plus a margin, granted
                                  * like its floor (0: none) */
@@ -329,6 +333,7 @@ struct bd_host_view {
         uint64_t budget_crossed_kib; /* granted past the VM budget (emergencies, within RAM) */
         bool ram_driven;         /* the reclaim goal is RAM's (host gain counts), not the VM budget's */
         bool lend_burst;         /* a guest out of memory is short of its floor: learned burst room is lent */
+        bool share_margin;       /* ... and RAM above the reserve had nothing left: margins are shared */
         double margin_squeeze_pct; /* how far the guests' margins gave way to a host out of RAM:
                                     * 0 none, 100 down to guest.margin_min_mib */
         uint64_t in_flight_kib;  /* shrinks decided earlier not made yet (balloon KiB) */
