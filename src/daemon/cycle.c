@@ -429,6 +429,19 @@ static void say_squeeze(double was_pct, const struct bd_host_view *v) {
                              "the host has room again: the guests' margins are whole");
 }
 
+/* Tell the operator when the VMs start sharing their margins with a guest
+ * out of memory that the host has nothing left for, and when that ends
+ * (policy_donors.c). */
+static void say_shared(bool was, const struct bd_host_view *v) {
+        if (!was && v->share_margin)
+                bd_log_event(BD_LOG_WARNING, BD_MID_MARGINS_SHARED, NULL, BD_REASON_STEADY,
+                             "a guest out of memory is short of its floor and the host has nothing left for it: "
+                             "the other VMs share their margins (down to half)");
+        else if (was && !v->share_margin)
+                bd_log_event(BD_LOG_INFO, BD_MID_MARGINS_SHARED, NULL, BD_REASON_STEADY,
+                             "no guest out of memory is short of its floor any more: margins are no longer shared");
+}
+
 /* From here the cycle's result replaces the last one: its own copy of the
  * N SAMPLES (the backend may free or move them), each matched to its VM's
  * entry and history. */
@@ -454,6 +467,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         struct bd_cycle_result *res = &d->last;
         struct bd_host_sample host;
         double squeeze_was;
+        bool shared_was;
         size_t n = 0;
         int r;
 
@@ -472,6 +486,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         take_samples(d, samples, n);
         res->host = host;
         squeeze_was = 100.0 * d->host_state.margin_squeeze;
+        shared_was = d->host_state.margins_shared;
         bd_policy_run(&d->cfg, &res->host, d->samples, d->hist_scratch, n, &d->host_state, now_usec,
                       now_wall_sec, d->decisions, &res->view);
 
@@ -503,6 +518,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         }
         keep_ledger(d, res);
         say_squeeze(squeeze_was, &res->view);
+        say_shared(shared_was, &res->view);
         note_vms_without(d, n, WARN_NO_FPR, no_fpr, BD_MID_NO_FREE_PAGE_REPORTING,
                          "balloon without freePageReporting='on' (memory the guest frees stays with QEMU until the "
                          "balloon takes it)");

@@ -211,6 +211,10 @@ static void put_host(struct bd_buf *b, const struct bd_daemon *d) {
         family(b, "balloond_host_margin_squeeze_ratio", "gauge",
                "How far the guests' margins gave way to a host out of RAM: 0 none, 1 down to guest.margin_min_mib.");
         bd_buf_printf(b, "balloond_host_margin_squeeze_ratio %.4f\n", r->view.margin_squeeze_pct / 100.0);
+        family(b, "balloond_host_margins_shared", "gauge",
+               "1 while the VMs share their margins (down to half) with a guest out of memory the host has nothing "
+               "left for.");
+        bd_buf_printf(b, "balloond_host_margins_shared %d\n", r->view.share_margin ? 1 : 0);
         family(b, "balloond_host_band", "gauge", "1 for the host's current band: relaxed, normal, pressure, critical.");
         for (int band = BD_BAND_RELAXED; band <= BD_BAND_CRITICAL; band++)
                 bd_buf_printf(b, "balloond_host_band{band=\"%s\"} %d\n", bd_band_to_string((enum bd_band)band),

@@ -51,6 +51,10 @@ void bd_report_table(FILE *f, const struct bd_cycle_result *r, bool dry_run) {
                         (unsigned long long)(v->budget_crossed_kib / 1024));
         if (v->margin_squeeze_pct > 0)
                 fprintf(f, ", margins squeezed %.0f%% toward guest.margin_min_mib", v->margin_squeeze_pct);
+        if (v->share_margin)
+                fprintf(f, ", margins shared with a guest out of memory");
+        else if (v->lend_burst)
+                fprintf(f, ", burst room lent to a guest out of memory");
         fprintf(f, "%s\n", dry_run ? " [dry run: nothing applied]" : "");
 
         for (size_t i = 0; i < r->n; i++) {
@@ -128,6 +132,8 @@ static void json_host(struct bd_jw *w, const struct bd_cycle_result *r) {
         bd_jw_member_bool(w, "reclaim_for_ram", v->ram_driven);
         bd_jw_key(w, "margin_squeeze_pct");
         bd_jw_double(w, v->margin_squeeze_pct);
+        bd_jw_member_bool(w, "burst_room_lent", v->lend_burst);
+        bd_jw_member_bool(w, "margins_shared", v->share_margin);
         bd_jw_member_u64(w, "in_flight_kib", v->in_flight_kib);
         bd_jw_member_u64(w, "in_flight_gain_kib", v->in_flight_gain_kib);
         if (r->ledger)

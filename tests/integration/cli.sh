@@ -200,6 +200,7 @@ if command -v jq > /dev/null 2>&1; then
                 and ([.mem_total_kib, .mem_available_kib, .free_kib, .free_pct, .reclaim_goal_kib,
                       .grow_room_kib, .margin_squeeze_pct] | all(type == "number"))
                 and (.budget_binds | type) == "boolean"
+                and (.margins_shared | type) == "boolean" and (.burst_room_lent | type) == "boolean"
                 and (.psi_full_avg10_pct | type | IN("number", "null"))'
         check "JSON: at least one VM" j '.vms | length > 0'
         check "JSON: every VM's fields" j '.vms | all(
@@ -212,6 +213,7 @@ if command -v jq > /dev/null 2>&1; then
                       .burst_margin_kib, .burst_room_kib, .jump_room_kib, .peer_burst_kib, .swap_need_kib] | all(type == "number"))
                 and (.usable_kib, .used_kib | type | IN("number", "null"))
                 and (.applied | type) == "boolean"
+                and (.shares_margin | type) == "boolean"
                 and (.error | type | IN("string", "null")))'
         check "JSON: a dry run applies nothing" j '.vms | all(.applied == false)'
         check "JSON: the same VMs as the table" eq "$(jq -r '.vms[].name' "$work/json" | sort)" "$(cat "$work/table-names")"

@@ -58,7 +58,7 @@ check "textfile: not writable by others" test "$(stat -c %a "$work/textfile/ball
 for m in balloond_vm_target_bytes balloond_vm_actual_bytes balloond_vm_maximum_bytes balloond_vm_floor_bytes \
         balloond_vm_usable_bytes balloond_vm_burst_margin_bytes balloond_vm_jump_room_bytes balloond_vm_swap_need_bytes \
         balloond_vm_state balloond_host_memory_available_bytes balloond_host_reserve_bytes \
-        balloond_host_vm_budget_bytes balloond_host_band balloond_host_margin_squeeze_ratio balloond_host_psi_memory_full_avg10_ratio \
+        balloond_host_vm_budget_bytes balloond_host_band balloond_host_margin_squeeze_ratio balloond_host_margins_shared balloond_host_psi_memory_full_avg10_ratio \
         balloond_reclaimed_bytes balloond_reclaimable_bytes balloond_decisions_total balloond_libvirt_errors_total \
         balloond_config_reloads_total balloond_cycles_total balloond_cycle_duration_seconds_bucket \
         balloond_build_info balloond_vm_last_change_timestamp_seconds; do

@@ -37,6 +37,7 @@
 #define BD_MID_NO_AUTODEFLATE "b5c4d3e2f1a04b9c8d7e6f5a4b3c2d1e"
 #define BD_MID_STATS_INCOMPLETE "2a3b4c5d6e7f48a9b0c1d2e3f4a5b6c7"
 #define BD_MID_MARGIN_SQUEEZE "2def74e702b54a1fb9904005cebfba68"
+#define BD_MID_MARGINS_SHARED "baae7b2d8d194671ace6abd8ba1b44c8"
 
 /* Choose the sink (journal if $JOURNAL_STREAM names our stderr) and the
  * highest level printed. */
