@@ -86,7 +86,6 @@ static void test_margin_shared_with_a_guest_out_of_memory(void **state) {
         assert_true(w.d[a].unmet_kib > 0);
         assert_false(w.view.lend_burst);
         assert_true(w.view.share_margin);
-        assert_true(w.hs.margins_shared); /* what the daemon tells the operator from */
         assert_true(w.d[b].shares_margin);
         assert_true(w.d[b].lends_burst);
         assert_int_equal(w.d[b].floor_kib, M(1024 + 128));
@@ -129,7 +128,6 @@ static void test_nothing_shared_while_the_host_has_memory(void **state) {
         pw_cycle(&w);
         assert_int_equal(w.d[a].action, BD_ACTION_GROW);
         assert_false(w.view.share_margin);
-        assert_false(w.hs.margins_shared);
         assert_false(w.view.lend_burst);
         assert_false(w.d[b].shares_margin);
         assert_false(w.d[b].lends_burst);

@@ -55,7 +55,6 @@ void bd_policy_run(const struct bd_config *cfg, const struct bd_host_sample *hos
         bd_phase_donors(cfg, samples, history, n, now_usec, decisions, &budget);
         bd_phase_takers(cfg, samples, history, n, view->band, now_usec, decisions, &budget);
         bd_phase_finalise(cfg, samples, history, n, now_usec, &budget, decisions, view);
-        host_state->margins_shared = view->share_margin;
 }
 
 /* A host out of RAM swaps its guests' memory every second it stays there,

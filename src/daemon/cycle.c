@@ -486,7 +486,7 @@ int bd_cycle_run(struct bd_daemon *d, uint64_t now_usec, int64_t now_wall_sec) {
         take_samples(d, samples, n);
         res->host = host;
         squeeze_was = 100.0 * d->host_state.margin_squeeze;
-        shared_was = d->host_state.margins_shared;
+        shared_was = res->view.share_margin; /* the last policy run's, what the operator was told */
         bd_policy_run(&d->cfg, &res->host, d->samples, d->hist_scratch, n, &d->host_state, now_usec,
                       now_wall_sec, d->decisions, &res->view);
 

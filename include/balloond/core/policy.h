@@ -227,7 +227,6 @@ struct bd_host_state {
         bool seen;
         unsigned out_of_ram_cycles; /* cycles in a row that found the host out of RAM */
         double margin_squeeze;      /* 0..1: how far the guests' margins gave way to it (policy_host.c) */
-        bool margins_shared;        /* the last cycle's VMs shared their margins with a guest out of memory */
 };
 
 /* The two lines a grant may meet: physical RAM (hard: nothing passes it) and
