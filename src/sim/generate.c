@@ -227,7 +227,8 @@ static void fam_web(struct json_object *vm, uint64_t *r, size_t i, const struct 
 }
 
 /* Web servers at a quarter of their size until a flash crowd (its hour set
- * by the seed) takes them 35-45 % higher within a minute, for 15 min. */
+ * by the seed) raises each one's use by 35-45 % of its size (2.4-2.8 times
+ * what it used), all within a minute and each within a second, for 15 min. */
 static void fam_flash(struct json_object *vm, uint64_t *r, size_t i, const struct bd_gen_params *p) {
         static const int64_t maxes[] = { 2048, 3072, 4096 };
         uint64_t host_rng = p->seed * 7919 + 17;
@@ -266,7 +267,7 @@ static const struct fam fams[] = {
         { "claiming", "one guest in eight claiming all its memory among wandering guests", fam_claiming, 4096 },
         { "freeze", "one guest in six whose statistics freeze before it needs 1.5 GiB more", fam_freeze, 3072 },
         { "host-job", "web servers beside a host-side job taking 30-40 % of RAM for 20-40 min", fam_web, 3072 },
-        { "flash-crowd", "web servers all taking 35-45 % more within a minute, for 15 min", fam_flash, 3072 },
+        { "flash-crowd", "web servers at 1/4 of their size, all rising by 35-45 % of it in a minute, for 15 min", fam_flash, 3072 },
         { "slow-balloon", "web servers whose balloons move 50 MiB/s", fam_slow, 3072 },
 };
 #define N_FAMS (sizeof(fams) / sizeof(fams[0]))
