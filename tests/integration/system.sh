@@ -95,21 +95,25 @@ t0=$(date +%s)
 systemd-nspawn -q -b -D "$root" -M "$machine" --register=no --keep-unit --console=passive \
         --bind="$cache/apt-archives:/var/cache/apt/archives" </dev/null >"$work/nspawn.log" 2>&1 &
 np=$!
-# The container's init is the child of systemd-nspawn that has exec'd init
-# in a PID namespace of its own. While nspawn sets the container up, its
-# child may be a short-lived "outer child" that never execs: taken for the
-# leader, it is gone before the first nsenter (CI at 83d22c0: "stat of
-# /proc/23702/ns/user failed"; 2 of 15 boots here showed one first).
-host_pidns=$(readlink /proc/self/ns/pid)
-for _ in $(seq 100); do
+# The container's init: the child of systemd-nspawn NP that has exec'd init
+# in a PID namespace of its own (none yet: nothing printed). While nspawn
+# sets the container up, its child may be a short-lived "outer child" that
+# never execs: taken for the leader, it is gone before the first nsenter
+# (CI at 83d22c0: "stat of /proc/23702/ns/user failed"; 2 of 15 boots here
+# showed one first).
+container_init() {
+        local np=$1 host pid comm ns
+        host=$(readlink /proc/self/ns/pid)
         for pid in $(pgrep -P "$np"); do
                 comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
                 ns=$(readlink "/proc/$pid/ns/pid" 2>/dev/null) || continue
-                if [ -n "$comm" ] && [ "$comm" != systemd-nspawn ] && [ "$ns" != "$host_pidns" ]; then
-                        leader=$pid
-                        break
-                fi
+                [ -n "$comm" ] && [ "$comm" != systemd-nspawn ] && [ "$ns" != "$host" ] || continue
+                echo "$pid"
+                return
         done
+}
+for _ in $(seq 100); do
+        leader=$(container_init "$np")
         [ -n "$leader" ] && break
         kill -0 "$np" 2>/dev/null || fatal "systemd-nspawn exited"
         sleep 0.1
