@@ -325,7 +325,7 @@ static int check_ok_ask(const struct world *w, size_t i, const struct ok_oracle 
             fabs(d->margin_pct - c->margin_pct * (1.0 - v->margin_squeeze_pct / 100.0)) > 1e-9)
                 BROKEN("margin_pct %g is not guest.margin_pct less the squeeze %g %%", d->margin_pct,
                        v->margin_squeeze_pct);
-        if (o->pressure || s->actual_kib < o->floor_ask) {
+        if (o->pressure || add_sat(s->actual_kib, MIB) < o->floor_ask) { /* within 1 MiB of it: there */
                 uint64_t want = v->band == BD_BAND_CRITICAL ? o->plain_floor : o->floor_grow;
                 bool again = !c->check_stats_age || s->last_update_sec != h->grow_report_sec;
 

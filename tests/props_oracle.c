@@ -170,7 +170,8 @@ struct ok_oracle ok_oracle_of(const struct world *w, size_t i, const struct bd_v
                                 s->max_kib);
         o.floor_grow = min_u64(max_u64(set->min_kib, add_sat(o.used_lo, o.margin_lo)), s->max_kib);
         o.owed = h->burst_lent && o.burst && s->actual_kib < o.floor_grow;
-        o.low_free = s->usable_kib < o.plain_margin_lo;
+        /* Within 1 MiB of its margin a guest has it (GUEST-SAFETY.md). */
+        o.low_free = add_sat(s->usable_kib, MIB) < o.plain_margin_lo;
         /* The floor without the burst margin when the room missing is under
          * max(deadband, half the burst margin), and always when critical
          * (the fresh jump's room is still asked for then). */

@@ -20,6 +20,14 @@
 
 /* Leeway for guest-reported sizes against the balloon size. */
 #define SANITY_SLACK_KIB (64 * KIB_PER_MIB)
+/* A guest within this of its margin (or of its floor) has it. A guest's own
+ * accounting moves by a few pages as its balloon does: a real guest (the
+ * e2e's bd-ad, autodeflate on, host critical) reported 262,104 KiB free, 40
+ * KiB under its 256 MiB margin, at every report whatever its size. Each
+ * 40 KiB grow went into what it used, the next report was 40 KiB short
+ * again: a grow every report ("grow 399 -> 399 MiB"), the floor creeping up
+ * and the VM shown short of memory for good. */
+#define AT_MARGIN_SLACK_KIB KIB_PER_MIB
 
 const char *bd_policy_stats_insane(const struct bd_vm_sample *s, const struct bd_vm_history *h) {
         if (s->actual_kib == BD_KIB_UNKNOWN || s->actual_kib == 0)
@@ -438,7 +446,7 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
         d->rise_kib = out_of_ram ? 0 : bd_guard_rise(cfg, h, now_usec);
         d->peer_rise_kib = out_of_ram ? 0 : bd_guard_peer_rise(cfg, h, d->fleet_jump_kib, now_usec);
         floors(cfg, s, set, &sig, d, &lo);
-        low_free = s->usable_kib < margin_of(cfg, d, lo.used_kib);
+        low_free = add_sat(s->usable_kib, AT_MARGIN_SLACK_KIB) < margin_of(cfg, d, lo.used_kib);
         d->guest_pressure = low_free || sig.swap_in || sig.fault_burst;
         d->swapping_out = sig.swap_out;
         d->counters_reset = sig.reset;
@@ -456,7 +464,7 @@ static void tend(const struct bd_config *cfg, const struct bd_vm_sample *s, stru
         if (h->burst_lent && (s->actual_kib >= d->floor_grow_kib || !d->burst_kib))
                 h->burst_lent = false;
         d->burst_owed = h->burst_lent;
-        if (d->guest_pressure || s->actual_kib < grow_floor(cfg, d, critical))
+        if (d->guest_pressure || add_sat(s->actual_kib, AT_MARGIN_SLACK_KIB) < grow_floor(cfg, d, critical))
                 ask(cfg, s, h, &sig, &lo, low_free, critical, now_usec, d);
         hold = bd_guard_hold(h, now_usec);
         if (d->action == BD_ACTION_NONE && d->reason == BD_REASON_STEADY && hold != BD_REASON_STEADY)
