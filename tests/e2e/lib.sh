@@ -76,19 +76,20 @@ e2e_start_libvirtd() {
         say "libvirtd up"
 }
 
-# e2e_define NAME MIB [AUTODEFLATE [PERIOD]]: a TCG guest (KVM where the
-# host's works: E2E_VIRT=kvm); AUTODEFLATE on|off (deflate-on-OOM: the guest
-# takes pages back from its balloon instead of running out of memory), the
-# balloon's stats PERIOD in seconds (1).
+# e2e_define NAME MIB [AUTODEFLATE [PERIOD [CURRENT]]]: a TCG guest of MIB
+# (KVM where the host's works: E2E_VIRT=kvm); AUTODEFLATE on|off
+# (deflate-on-OOM: the guest takes pages back from its balloon instead of
+# running out of memory), the balloon's stats PERIOD in seconds (1), its
+# balloon at CURRENT MiB from the start (MIB: none).
 e2e_define() {
-        local name=$1 mib=$2 autodeflate=${3:-off} period=${4:-1}
+        local name=$1 mib=$2 autodeflate=${3:-off} period=${4:-1} current=${5:-$2}
         rm -f "$E2E_WORK/$name".ctl.{in,out} "$E2E_WORK/$name.console"
         mkfifo "$E2E_WORK/$name.ctl.in" "$E2E_WORK/$name.ctl.out"
         cat > "$E2E_WORK/$name.xml" <<XML
 <domain type='${E2E_VIRT:-qemu}'>
   <name>$name</name>
   <memory unit='MiB'>$mib</memory>
-  <currentMemory unit='MiB'>$mib</currentMemory>
+  <currentMemory unit='MiB'>$current</currentMemory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$E2E_WORK/vmlinuz</kernel><initrd>$E2E_WORK/initrd.gz</initrd>
