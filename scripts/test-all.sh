@@ -36,7 +36,7 @@ run_suite() { # NAME PARALLEL CTEST-ARGS CMAKE-ARGS...
 run_suite plain 1 "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLOOND_TESTS=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_suite sanitizers 1 "" -DCMAKE_BUILD_TYPE=Debug -DBALLOOND_SANITIZE=ON -DBALLOOND_TESTS=ON
-# The fuzz targets, 40 s each (BALLOOND_FUZZ_SECONDS), over their seed corpora,
+# The fuzz targets, 20 s each (BALLOOND_FUZZ_SECONDS), over their seed corpora,
 # one per CPU at a time: each its own process and directory, nothing timed.
 run_suite fuzz "$jobs" "-L fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DBALLOOND_FUZZ=ON -DBALLOOND_TESTS=OFF
 [ "$total" -gt 0 ] || rc=1
