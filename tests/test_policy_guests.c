@@ -97,6 +97,53 @@ static void test_foreign_target(void **state) {
         assert_int_equal(w.d[i].action, BD_ACTION_GROW);
 }
 
+/* A VM started with <currentMemory> under <memory>: balloond sees it before
+ * its guest has reported (blind), at 4 GiB, then its driver inflates to the
+ * 2 GiB libvirt asked for. That is its start-up, not someone else's size:
+ * not held, managed from its first report. Once judged, the same move is
+ * someone else's again. */
+static void test_start_up_inflation_is_not_foreign(void **state) {
+        struct pw w;
+        size_t i;
+        bool shrank = false;
+
+        (void)state;
+        pw_init(&w);
+        i = pw_add(&w, 4096, 4096, 512);
+        pw_free_pct(&w, 10);
+        w.frozen[i] = true;
+        w.s[i].last_update_sec = 0; /* its guest has not reported yet */
+        w.s[i].usable_kib = BD_KIB_UNKNOWN;
+        pw_cycle(&w);
+        assert_int_equal(w.d[i].status, BD_STATUS_BLIND);
+        w.s[i].actual_kib = M(3000); /* on its way */
+        pw_cycle(&w);
+        w.s[i].actual_kib = M(2048); /* there */
+        pw_cycle(&w);
+        assert_int_equal(w.d[i].foreign_kib, 0);
+        w.frozen[i] = false; /* its first report */
+        for (int c = 0; c < 20; c++) {
+                pw_cycle(&w);
+                assert_int_equal(w.d[i].foreign_kib, 0);
+                assert_int_not_equal(w.d[i].reason, BD_REASON_FOREIGN_TARGET);
+                shrank |= w.d[i].action == BD_ACTION_SHRINK;
+        }
+        assert_true(shrank);
+        assert_true(w.h[i].foreign_until_usec <= w.now);
+
+        /* Judged ok, asked nothing yet (a relaxed host, at its maximum):
+         * a setmem down is someone else's. */
+        pw_init(&w);
+        i = pw_add(&w, 4096, 4096, 512);
+        pw_free_pct(&w, 60);
+        pw_cycles(&w, 2);
+        assert_int_equal(w.d[i].status, BD_STATUS_OK);
+        w.s[i].actual_kib = M(2048);
+        pw_cycle(&w);
+        assert_int_equal(w.d[i].foreign_kib, M(2048));
+        assert_int_equal(w.d[i].reason, BD_REASON_FOREIGN_TARGET);
+}
+
 /* A balloon on its way to balloond's own target is not someone else's. */
 static void test_own_moves_are_not_foreign(void **state) {
         struct pw w;
@@ -400,6 +447,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_guest_deflates_itself),
                 cmocka_unit_test(test_foreign_target),
+                cmocka_unit_test(test_start_up_inflation_is_not_foreign),
                 cmocka_unit_test(test_own_moves_are_not_foreign),
                 cmocka_unit_test(test_heading_for_the_target_before),
                 cmocka_unit_test(test_stuck_target_withdrawn),

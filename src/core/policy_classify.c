@@ -494,6 +494,7 @@ void bd_phase_classify(const struct bd_config *cfg, const struct bd_vm_sample *s
                 why = blindness(cfg, s, h, now_wall_sec);
                 if (why == BD_REASON_STEADY) {
                         tend(cfg, s, h, &set, budget, now_usec, d);
+                        h->tended = true;
                         if (d->self_deflated_kib && d->action == BD_ACTION_NONE)
                                 d->reason = BD_REASON_GUEST_DEFLATED;
                         return;

@@ -216,6 +216,7 @@ struct bd_vm_history {
         uint64_t asked_kib[BD_ASKED_KEEP];
         uint64_t asked_usec[BD_ASKED_KEEP];
         bool prev_settable;         /* the previous cycle's sample was running with a settable balloon */
+        bool tended;                /* judged ok since it last started: its balloon going down before that is its start-up */
         uint64_t emergency_until_usec; /* the guest took memory back from its balloon: no shrink before this */
         uint64_t foreign_until_usec;   /* someone else set its size: left alone before this */
         uint64_t taken_kib;         /* memory balloond's shrinks took, less what its grows gave back */
