@@ -49,11 +49,11 @@ max_kib=$((1024 * MiB))
 # left under 5 % of it: the critical band, where a guest gets its floor
 # only, and bd-g1 wrote its 200 MiB at 1-2 MiB a cycle.)
 budget_mib=2304
-# stuck_after_sec is the product's default, 10 s, but in e): a balloon on
-# TCG moves tens of times slower than on KVM, and at 2 s throughout a CI run
-# found bd-g1 "stuck" on its way back from the 200 MiB in b) (a grow it had
-# not reached: left alone for stuck_retry_sec, 300 s, so never back at its
-# floor).
+# stuck_after_sec is the product's default, 10 s, but in e): a guest on
+# TCG runs tens of times slower than on KVM, and at 2 s throughout a CI run
+# found bd-g1 "stuck" on its way back to its floor after the 200 MiB in b)
+# (its status: floor 0, as only a stuck VM's is; left alone for
+# stuck_retry_sec, 300 s, so never back at its floor).
 status=$E2E_WORK/status.json
 conf() { # BUDGET_MIB [STATS_SLACK_SEC [STUCK_AFTER_SEC]]: the daemon's configuration
         cat > "$E2E_WORK/balloond.conf" <<CONF
