@@ -18,8 +18,8 @@
 # the cache warm at 0d28b58 (packages built 19 s, apt 15 s, the wedged
 # domain 45 s); runs alone and in CI took 154-161 s before that step was
 # scaled down from 90 s. An empty cache (BALLOOND_CI_CACHE=/var/tmp/...) once
-# added debootstrap (49 s). nspawn on this host (cgroup v1 hybrid, no systemd outside)
-# cannot enforce IPAddressDeny= (no BPF cgroup programs: 1.1.1.1:53 is
+# added debootstrap (49 s). nspawn on this host (cgroup v1 hybrid, no systemd
+# outside) cannot enforce IPAddressDeny= (no BPF cgroup programs: 1.1.1.1:53 is
 # reached) nor MemoryMax= (no memory controller delegated); the test says so
 # (NOTE lines) rather than failing, and checks the rest of the sandbox with
 # systemd-run -p around probes and in /proc/PID/status of the daemon.
